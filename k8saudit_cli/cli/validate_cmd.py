@@ -1,0 +1,180 @@
+"""``k8saudit validate``, ``k8saudit rules`` and ``k8saudit explain``: look at rules without scanning."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from k8saudit_cli import priority as prio
+from k8saudit_cli.cli import main
+from k8saudit_cli.cli.common import default_rules_path, fail, load_ruleset, rules_option
+from k8saudit_cli.engine.render import render
+from k8saudit_cli.errors import Diagnostic
+from k8saudit_cli.ruleset import RuleSet, load_rules
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                      help="Output format.")
+
+
+# ---------------------------------------------------------------- validate
+
+
+@main.command("validate", epilog="""\b
+Examples:
+  k8saudit validate -r k8s_audit_rules.yaml
+  k8saudit validate -r k8s_audit_rules.yaml -r my_overrides.yaml --format json
+""")
+@rules_option(required=True)
+@FORMAT
+def validate_command(rules: tuple[str, ...], fmt: str) -> None:
+    """Check rules files like 'falco -V': every error and warning, with positions.
+
+    Files load in the order given into one ruleset, so an override file is
+    checked against the files before it. Each problem shows file:line:col,
+    the item, a stable code (Falco's, e.g. LOAD_ERR_COMPILE_CONDITION) and,
+    for conditions, the line with a caret under the offending token.
+    Exit code 0 when valid (warnings allowed), 1 when not.
+    """
+    ruleset = load_rules(list(rules))
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(validation_json(ruleset), option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        sys.stdout.write(validation_text(ruleset))
+    sys.exit(0 if ruleset.ok else 1)
+
+
+def _file_status(ruleset: RuleSet, name: str) -> tuple[str, list[Diagnostic]]:
+    diags = [d for d in ruleset.diagnostics if d.position is not None and d.position.file == name]
+    if any(d.is_error for d in diags):
+        return "Invalid", diags
+    return ("Ok, with warnings" if diags else "Ok"), diags
+
+
+def validation_text(ruleset: RuleSet) -> str:
+    out = []
+    for d in ruleset.diagnostics:
+        out.append(d.render())
+    if ruleset.diagnostics:
+        out.append("")
+    for name in ruleset.files:
+        status, diags = _file_status(ruleset, name)
+        errors = sum(1 for d in diags if d.is_error)
+        warnings = len(diags) - errors
+        counts = f" ({errors} errors, {warnings} warnings)" if diags else ""
+        out.append(f"{name}: {status}{counts}")
+    return "\n".join(out) + "\n"
+
+
+def validation_json(ruleset: RuleSet) -> dict[str, Any]:
+    files = []
+    for name in ruleset.files:
+        status, diags = _file_status(ruleset, name)
+        files.append({"name": name, "status": status, "errors": sum(d.is_error for d in diags),
+                      "warnings": sum(not d.is_error for d in diags)})
+    return {
+        "ok": ruleset.ok,
+        "files": files,
+        "rules_loaded": len(ruleset.rules),
+        "errors": [d.to_json() for d in ruleset.errors],
+        "warnings": [d.to_json() for d in ruleset.warnings],
+    }
+
+
+# ---------------------------------------------------------------- rules
+
+
+@main.command("rules", epilog="""\b
+Examples:
+  k8saudit rules                         the built-in ruleset
+  k8saudit rules -r k8s_audit_rules.yaml --format json
+""")
+@rules_option()
+@FORMAT
+def rules_command(rules: tuple[str, ...], fmt: str) -> None:
+    """List the rules of a ruleset (like 'falco -L'): name, priority, source, enabled, tags.
+
+    Every rule is listed, including disabled ones and rules of other sources
+    (which a scan skips).
+    """
+    ruleset = load_ruleset(rules)
+    rows = rule_rows(ruleset)
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    table = Table(show_lines=False)
+    for col in ("Rule", "Priority", "Source", "Enabled", "Tags"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["name"], r["priority"], r["source"], "yes" if r["enabled"] else "no", ", ".join(r["tags"]))
+    Console(soft_wrap=False).print(table)
+
+
+def rule_rows(ruleset: RuleSet) -> list[dict[str, Any]]:
+    states = sorted(ruleset.collection.rules.values(), key=lambda r: r.index)
+    return [
+        {"name": r.name, "priority": prio.name(r.priority), "source": r.source, "enabled": r.enabled,
+         "tags": sorted(r.tags), "desc": r.desc, "file": r.pos.file, "line": r.pos.line}
+        for r in states
+    ]
+
+
+# ---------------------------------------------------------------- explain
+
+
+@main.command("explain", epilog="""\b
+Example:
+  k8saudit explain 'Create Privileged Pod' -r k8s_audit_rules.yaml
+""")
+@click.argument("rule_name", metavar="RULE")
+@rules_option()
+@FORMAT
+def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str) -> None:
+    """Show RULE's condition fully expanded and the fields it reads.
+
+    Macros and lists are inlined and every 'and'/'or'/'not' is
+    parenthesised, so precedence is explicit; exceptions appear as the
+    'and not (...)' terms Falco adds.
+    """
+    ruleset = load_ruleset(rules or [default_rules_path()])
+    rule = ruleset.rule(rule_name)
+    if rule is None:
+        known = [r.name for r in ruleset.rules if rule_name.lower() in r.name.lower()][:5]
+        hint = f" (did you mean: {', '.join(repr(k) for k in known)})" if known else ""
+        fail(f"rule \"{rule_name}\" is not loaded{hint}")
+    data = {
+        "rule": rule.name,
+        "priority": prio.name(rule.priority),
+        "source": rule.source,
+        "enabled": rule.enabled,
+        "tags": list(rule.tags),
+        "file": rule.pos.file,
+        "line": rule.pos.line,
+        "condition": rule.condition,
+        "expanded_condition": render(rule.expanded),
+        "condition_fields": list(rule.fields),
+        "output": rule.output.text,
+        "output_fields": [t.field.text for t in rule.output.fields if t.field is not None],
+    }
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    lines = [
+        f"Rule:      {data['rule']}  ({data['priority']}, source {data['source']}, "
+        f"{'enabled' if rule.enabled else 'disabled'})",
+        f"Defined:   {data['file']}:{data['line']}",
+        f"Tags:      {', '.join(data['tags']) or '-'}",
+        "Condition as written:",
+        f"  {rule.condition.strip()}",
+        "Expanded (macros and lists inlined):",
+        f"  {data['expanded_condition']}",
+        "Fields read by the condition:",
+        *(f"  {f}" for f in data["condition_fields"]),
+        "Output:",
+        f"  {rule.output.text}",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")

@@ -1,0 +1,268 @@
+"""Turn input lines into audit events, accounting for every line that is not one.
+
+A line holds one JSON value: an ``Event``, an ``EventList`` (its ``items``),
+or an array of those. Anything else is counted under a reason and warned
+about (rate-limited), never fatal: one broken line must not hide the rest
+of an incident's log.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+import orjson
+
+from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.sources import Input, expand_inputs, open_inputs
+
+DEFAULT_MAX_EVENT_SIZE = 262144
+WARNINGS_PER_REASON = 20
+
+#: Why input was skipped (or, for ``time_fallback``, kept with a warning).
+REASONS: dict[str, str] = {
+    "invalid_json": "invalid JSON",
+    "invalid_utf8": "invalid UTF-8",
+    "nul_byte": "NUL byte in line",
+    "too_deep": "JSON nesting too deep",
+    "not_audit_event": "data not recognized as a k8s audit event",
+    "legacy_format": "legacy text audit format (not JSON)",
+    "too_large": "event larger than --max-event-size",
+    "no_timestamp": "no usable timestamp",
+    "truncated_stream": "truncated or corrupt compressed stream",
+    "read_error": "read error",
+    "time_fallback": "stageTimestamp missing or unparsable, used a fallback time",
+}
+
+#: Reasons that do not drop anything.
+KEPT_REASONS = frozenset({"time_fallback"})
+
+
+@dataclass
+class DecodeOptions:
+    max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+
+
+@dataclass
+class Problems:
+    """Counts of skipped input by reason, and the rate-limited warnings about them.
+
+    ``emit`` receives each warning line (the CLI points it at stderr); a
+    library user may leave it ``None`` and read :attr:`counts` afterwards.
+    """
+
+    emit: Callable[[str], None] | None = None
+    limit: int = WARNINGS_PER_REASON
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def add(self, reason: str, where: str, detail: str = "") -> None:
+        self.counts[reason] += 1
+        if self.emit is None:
+            return
+        n = self.counts[reason]
+        if n <= self.limit:
+            text = REASONS.get(reason, reason)
+            self.emit(f"warning: {where}: {text}" + (f": {detail}" if detail else ""))
+            if n == self.limit:
+                self.emit(f"warning: further '{text}' warnings are not shown (counted in the summary)")
+
+    @property
+    def skipped(self) -> int:
+        """Number of skipped items (lines or events), excluding kept-with-warning ones."""
+        return sum(n for r, n in self.counts.items() if r not in KEPT_REASONS)
+
+    def final_lines(self) -> list[str]:
+        """One ``count reason`` line per reason seen, for the end-of-run report."""
+        return [f"{n} {REASONS.get(r, r)}" for r, n in sorted(self.counts.items())]
+
+
+# ------------------------------------------------------------------ times
+
+_SECONDS_CACHE: dict[str, int] = {}
+_DIGITS = frozenset("0123456789")
+
+
+def parse_time_ns(text: Any) -> int | None:
+    """Parse an RFC 3339 timestamp (``2024-05-01T10:00:00.012345Z``) to ns since the epoch.
+
+    Integer arithmetic keeps all nine fractional digits (a float would not).
+    The whole-second part is cached: audit logs repeat it thousands of times.
+    Returns ``None`` for anything that is not a valid timestamp.
+    """
+    if not isinstance(text, str) or len(text) < 20:
+        return None
+    head = text[:19]
+    secs = _SECONDS_CACHE.get(head)
+    if secs is None:
+        secs = _parse_head(head)
+        if secs is None:
+            return None
+        if len(_SECONDS_CACHE) > 8192:
+            _SECONDS_CACHE.clear()
+        _SECONDS_CACHE[head] = secs
+    i = 19
+    n = len(text)
+    nanos = 0
+    if text[i] == ".":
+        j = i + 1
+        while j < n and text[j] in _DIGITS:
+            j += 1
+        digits = text[i + 1 : j]
+        if not digits:
+            return None
+        nanos = int((digits + "000000000")[:9])
+        i = j
+    tz = text[i:]
+    if tz == "Z":
+        offset = 0
+    elif len(tz) == 6 and tz[0] in "+-" and tz[3] == ":" and tz[1:3].isdigit() and tz[4:].isdigit():
+        offset = (int(tz[1:3]) * 3600 + int(tz[4:]) * 60) * (1 if tz[0] == "+" else -1)
+    else:
+        return None
+    return (secs - offset) * 1_000_000_000 + nanos
+
+
+def _parse_head(head: str) -> int | None:
+    if head[4] != "-" or head[7] != "-" or head[10] != "T" or head[13] != ":" or head[16] != ":":
+        return None
+    parts = (head[0:4], head[5:7], head[8:10], head[11:13], head[14:16], head[17:19])
+    if not all(p.isdigit() and p.isascii() for p in parts):
+        return None
+    y, mo, d, h, mi, s = (int(p) for p in parts)
+    if not (1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1] and h < 24 and mi < 60 and s < 61):
+        return None
+    return calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
+
+
+def event_time_ns(obj: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The event time (``stageTimestamp``) and, when a fallback was used, which one."""
+    t = parse_time_ns(obj.get("stageTimestamp"))
+    if t is not None:
+        return t, None
+    for key in ("requestReceivedTimestamp", "timestamp"):
+        t = parse_time_ns(obj.get(key))
+        if t is not None:
+            return t, key
+    return None, None
+
+
+# ------------------------------------------------------------------ lines
+
+
+def _classify_error(line: bytes, exc: Exception) -> tuple[str, str]:
+    """Name the reason a line failed to decode, most specific first."""
+    stripped = line.strip()
+    nul = line.find(b"\x00")
+    if nul >= 0:
+        return "nul_byte", f"at byte {nul}"
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return "invalid_utf8", f"at byte {err.start}"
+    msg = str(exc)
+    if "ecursion" in msg:
+        return "too_deep", msg
+    if b" AUDIT: " in stripped[:200] and not stripped.startswith((b"{", b"[")):
+        return "legacy_format", "use --audit-log-format=json on the API server"
+    return "invalid_json", msg
+
+
+class Decoder:
+    """Decode lines of one input into events; skipped items go to ``problems``."""
+
+    def __init__(self, options: DecodeOptions, problems: Problems) -> None:
+        self.max_size = options.max_event_size
+        self.problems = problems
+
+    def decode_line(self, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            if not line.strip():
+                return []
+            if line.startswith(b"\xef\xbb\xbf"):
+                return self.decode_line(line[3:], file, lineno)
+            reason, detail = _classify_error(line, exc)
+            self.problems.add(reason, f"{file}:{lineno}", detail)
+            return []
+        out: list[AuditEvent] = []
+        big = len(line) > self.max_size
+        if isinstance(value, dict) and value.get("kind") == "Event":
+            self._event(value, file, lineno, None, big, out)
+        else:
+            self._container(value, file, lineno, big, out, [0])
+        return out
+
+    def _container(
+        self, value: Any, file: str, lineno: int, big: bool, out: list[AuditEvent], counter: list[int]
+    ) -> None:
+        """Walk an EventList or an array (arrays may nest), numbering items in order."""
+        if isinstance(value, list):
+            for item in value:
+                self._container(item, file, lineno, big, out, counter)
+            return
+        if isinstance(value, dict):
+            kind = value.get("kind")
+            if kind == "Event":
+                index = counter[0]
+                counter[0] += 1
+                self._event(value, file, lineno, index, big, out)
+                return
+            items = value.get("items")
+            if kind == "EventList" and isinstance(items, list):
+                for item in items:
+                    index = counter[0]
+                    counter[0] += 1
+                    if isinstance(item, dict):
+                        self._event(item, file, lineno, index, big, out)
+                    else:
+                        self.problems.add("not_audit_event", f"{file}:{lineno}[{index}]", "EventList item is not an object")
+                return
+        where = f"{file}:{lineno}" + (f"[{counter[0]}]" if counter[0] else "")
+        self.problems.add("not_audit_event", where)
+
+    def _event(
+        self, obj: dict[str, Any], file: str, lineno: int, index: int | None, big: bool, out: list[AuditEvent]
+    ) -> None:
+        where = f"{file}:{lineno}" + (f"[{index}]" if index is not None else "")
+        if big:
+            size = len(orjson.dumps(obj))
+            if size > self.max_size:
+                self.problems.add("too_large", where, f"{size} bytes > {self.max_size}")
+                return
+        t, fallback = event_time_ns(obj)
+        if t is None:
+            self.problems.add("no_timestamp", where, "no parsable stageTimestamp, requestReceivedTimestamp or timestamp")
+            return
+        if fallback is not None:
+            self.problems.add("time_fallback", where, f"used {fallback}")
+        out.append(AuditEvent(obj, t, 0, file, lineno, index))
+
+
+def read_events(
+    inputs: Sequence[str],
+    options: DecodeOptions | None = None,
+    problems: Problems | None = None,
+    on_open: Callable[[Input], None] | None = None,
+) -> Iterator[AuditEvent]:
+    """Stream every event of every input in order, with ``num`` set 1, 2, 3, ...
+
+    ``inputs`` are command-line style specs (files, directories, globs, ``-``);
+    :class:`~k8saudit_cli.errors.InputError` is raised before any event if one
+    cannot be found.
+    """
+    options = options or DecodeOptions()
+    problems = problems if problems is not None else Problems()
+    decoder = Decoder(options, problems)
+    num = 0
+    for inp in open_inputs(expand_inputs(inputs), on_open):
+        name = inp.name
+        for lineno, line in inp.lines():
+            for ev in decoder.decode_line(line, name, lineno):
+                num += 1
+                ev.num = num
+                yield ev
+        if inp.error is not None:
+            problems.add(inp.error.reason, f"{name}:{inp.error.line}", inp.error.detail)

@@ -1,0 +1,36 @@
+"""Field definitions, extractors and value rendering for k8s_audit events.
+
+The public face of the ``fields`` layer: the engine resolves field
+references with :func:`resolve`, outputs render values with
+:func:`to_text` / :func:`to_json`, and ``k8saudit fields`` lists :data:`FIELDS`.
+"""
+
+from k8saudit_cli.fields.args import FieldError
+from k8saudit_cli.fields.base import (
+    MISSING,
+    ArgKind,
+    ArgSpec,
+    Extractor,
+    FieldDef,
+    FieldType,
+    Value,
+)
+from k8saudit_cli.fields.render import to_json, to_text
+from k8saudit_cli.fields.table import FIELDS, FIELDS_BY_NAME, get_field, resolve
+
+__all__ = [
+    "MISSING",
+    "ArgKind",
+    "ArgSpec",
+    "Extractor",
+    "FIELDS",
+    "FIELDS_BY_NAME",
+    "FieldDef",
+    "FieldError",
+    "FieldType",
+    "Value",
+    "get_field",
+    "resolve",
+    "to_json",
+    "to_text",
+]

@@ -1,0 +1,97 @@
+"""The end-of-run report: Falco's three sections, then our own counters.
+
+Plain text is byte-compatible with Falco's summary (tools parse it); the
+rich form is for humans at a terminal; the JSON form is for CI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from k8saudit_cli import priority as prio
+from k8saudit_cli.decode import KEPT_REASONS, REASONS
+from k8saudit_cli.scan import ScanStats
+
+
+def _rules_in_order(stats: ScanStats) -> list[tuple[str, int]]:
+    names = sorted(stats.by_rule, key=lambda n: stats.rule_order.get(n, 0))
+    return [(n, stats.by_rule[n]) for n in names if stats.by_rule[n] > 0]
+
+
+def _rate(stats: ScanStats) -> float:
+    return stats.events_read / stats.elapsed if stats.elapsed > 0 else 0.0
+
+
+def falco_lines(stats: ScanStats) -> list[str]:
+    """Falco's own summary, exactly: totals, severities (most severe first), rules by id."""
+    lines = [f"Events detected: {stats.alerts}", "Rule counts by severity:"]
+    for level in sorted(stats.by_priority):
+        if stats.by_priority[level]:
+            lines.append(f"   {prio.summary_name(level)}: {stats.by_priority[level]}")
+    lines.append("Triggered rules by rule name:")
+    lines.extend(f"   {name}: {n}" for name, n in _rules_in_order(stats))
+    return lines
+
+
+def extra_lines(stats: ScanStats) -> list[str]:
+    """What Falco does not print: input accounting and speed."""
+    skipped = {r: n for r, n in sorted(stats.problems.counts.items()) if r not in KEPT_REASONS}
+    kept = {r: n for r, n in sorted(stats.problems.counts.items()) if r in KEPT_REASONS}
+    lines = [
+        f"Events read: {stats.events_read}",
+        f"Events in time window: {stats.events_in_window}",
+        f"Input skipped: {sum(skipped.values())}",
+    ]
+    lines.extend(f"   {REASONS.get(r, r)}: {n}" for r, n in skipped.items())
+    lines.extend(f"Warnings: {REASONS.get(r, r)}: {n}" for r, n in kept.items())
+    lines.append(f"Files read: {len(stats.files)}")
+    lines.append(f"Elapsed: {stats.elapsed:.3f} s ({_rate(stats):.0f} events/s)")
+    return lines
+
+
+def plain_text(stats: ScanStats) -> str:
+    return "\n".join(falco_lines(stats) + extra_lines(stats)) + "\n"
+
+
+def print_rich(stats: ScanStats, console: Console) -> None:
+    """The same numbers as tables, for a terminal."""
+    console.print(f"[bold]Events detected:[/bold] {stats.alerts}")
+    if stats.by_priority:
+        sev = Table(title="Rule counts by severity", title_justify="left")
+        sev.add_column("Severity")
+        sev.add_column("Alerts", justify="right")
+        for level in sorted(stats.by_priority):
+            sev.add_row(prio.summary_name(level), str(stats.by_priority[level]))
+        console.print(sev)
+    rules = _rules_in_order(stats)
+    if rules:
+        tab = Table(title="Triggered rules by rule name", title_justify="left")
+        tab.add_column("Rule")
+        tab.add_column("Alerts", justify="right")
+        for name, n in rules:
+            tab.add_row(name, str(n))
+        console.print(tab)
+    for line in extra_lines(stats):
+        console.print(line, highlight=False)
+
+
+def summary_json(stats: ScanStats) -> dict[str, Any]:
+    return {
+        "events_detected": stats.alerts,
+        "rule_counts_by_severity": {
+            prio.summary_name(lv): n for lv, n in sorted(stats.by_priority.items()) if n
+        },
+        "triggered_rules": dict(_rules_in_order(stats)),
+        "events_read": stats.events_read,
+        "events_in_window": stats.events_in_window,
+        "input_skipped": {
+            r: n for r, n in sorted(stats.problems.counts.items()) if r not in KEPT_REASONS
+        },
+        "input_warnings": {r: n for r, n in sorted(stats.problems.counts.items()) if r in KEPT_REASONS},
+        "files_read": list(stats.files),
+        "elapsed_seconds": round(stats.elapsed, 6),
+        "events_per_second": round(_rate(stats), 1),
+    }
