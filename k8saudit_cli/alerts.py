@@ -67,3 +67,11 @@ class AlertRenderer:
 
     def json(self, alert: Alert) -> bytes:
         return orjson.dumps(self.record(alert), option=orjson.OPT_SORT_KEYS)
+
+    def line(self, alert: Alert) -> str:
+        """The text alert with its newline, as written to the output."""
+        return self.text(alert) + "\n"
+
+    def json_text(self, alert: Alert) -> str:
+        """The JSON alert with its newline, as written to the output."""
+        return orjson.dumps(self.record(alert), option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE).decode()

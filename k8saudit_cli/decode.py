@@ -56,14 +56,19 @@ class Problems:
     emit: Callable[[str], None] | None = None
     limit: int = WARNINGS_PER_REASON
     counts: Counter[str] = field(default_factory=Counter)
+    #: The first ``limit`` problems per reason as ``(reason, file, line, index, detail)``,
+    #: kept so a parallel scan can replay them in input order.
+    shown: list[tuple[str, str, int, int | None, str]] = field(default_factory=list)
 
-    def add(self, reason: str, where: str, detail: str = "") -> None:
+    def add(self, reason: str, file: str, line: int, index: int | None = None, detail: str = "") -> None:
         self.counts[reason] += 1
-        if self.emit is None:
-            return
         n = self.counts[reason]
-        if n <= self.limit:
+        if n > self.limit:
+            return
+        self.shown.append((reason, file, line, index, detail))
+        if self.emit is not None:
             text = REASONS.get(reason, reason)
+            where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
             self.emit(f"warning: {where}: {text}" + (f": {detail}" if detail else ""))
             if n == self.limit:
                 self.emit(f"warning: further '{text}' warnings are not shown (counted in the summary)")
@@ -185,7 +190,7 @@ class Decoder:
             if line.startswith(b"\xef\xbb\xbf"):
                 return self.decode_line(line[3:], file, lineno)
             reason, detail = _classify_error(line, exc)
-            self.problems.add(reason, f"{file}:{lineno}", detail)
+            self.problems.add(reason, file, lineno, None, detail)
             return []
         out: list[AuditEvent] = []
         big = len(line) > self.max_size
@@ -218,26 +223,24 @@ class Decoder:
                     if isinstance(item, dict):
                         self._event(item, file, lineno, index, big, out)
                     else:
-                        self.problems.add("not_audit_event", f"{file}:{lineno}[{index}]", "EventList item is not an object")
+                        self.problems.add("not_audit_event", file, lineno, index, "EventList item is not an object")
                 return
-        where = f"{file}:{lineno}" + (f"[{counter[0]}]" if counter[0] else "")
-        self.problems.add("not_audit_event", where)
+        self.problems.add("not_audit_event", file, lineno, counter[0] if counter[0] else None)
 
     def _event(
         self, obj: dict[str, Any], file: str, lineno: int, index: int | None, big: bool, out: list[AuditEvent]
     ) -> None:
-        where = f"{file}:{lineno}" + (f"[{index}]" if index is not None else "")
         if big:
             size = len(orjson.dumps(obj))
             if size > self.max_size:
-                self.problems.add("too_large", where, f"{size} bytes > {self.max_size}")
+                self.problems.add("too_large", file, lineno, index, f"{size} bytes > {self.max_size}")
                 return
         t, fallback = event_time_ns(obj)
         if t is None:
-            self.problems.add("no_timestamp", where, "no parsable stageTimestamp, requestReceivedTimestamp or timestamp")
+            self.problems.add("no_timestamp", file, lineno, index, "no parsable stageTimestamp, requestReceivedTimestamp or timestamp")
             return
         if fallback is not None:
-            self.problems.add("time_fallback", where, f"used {fallback}")
+            self.problems.add("time_fallback", file, lineno, index, f"used {fallback}")
         out.append(AuditEvent(obj, t, 0, file, lineno, index))
 
 
@@ -265,4 +268,4 @@ def read_events(
                 ev.num = num
                 yield ev
         if inp.error is not None:
-            problems.add(inp.error.reason, f"{name}:{inp.error.line}", inp.error.detail)
+            problems.add(inp.error.reason, name, inp.error.line, None, inp.error.detail)

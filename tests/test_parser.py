@@ -27,7 +27,7 @@ from k8saudit_cli.engine.nodes import (
     Val,
     ValueList,
 )
-from k8saudit_cli.engine.parser import parse_condition, parse_value_items
+from k8saudit_cli.engine.parser import MAX_LEVELS, parse_condition, parse_value_items
 from k8saudit_cli.engine.render import quote, render
 from k8saudit_cli.errors import ConditionSyntaxError
 
@@ -88,7 +88,7 @@ def test_chains_and_groups() -> None:
 
 
 def test_spans_point_at_what_was_written() -> None:
-    text = "not (ka.verb = \"a b\")\r\n  and ka.uri in (x, y)"
+    text = 'not (ka.verb = "a b")\r\n  and ka.uri in (x, y)'
     expr = parse_condition(text)
     assert isinstance(expr, And)
     negation, check = expr.items
@@ -124,9 +124,23 @@ def test_deep_nesting_is_a_syntax_error(text: str) -> None:
         parse_condition(text)
 
 
-def test_nesting_below_the_limit_parses() -> None:
-    expr = parse_condition("(" * 150 + "not " * 40 + "tolower(" * 5 + "ka.v" + ")" * 5 + " exists" + ")" * 150)
-    assert parse_condition(render(expr)) == expr
+@pytest.mark.parametrize(
+    ("opener", "middle", "closer", "suffix"),
+    [
+        ("not ", "b", "", ""),
+        ("(", "b", ")", ""),
+        ("(a and ", "b", ")", ""),
+        ("tolower(", "ka.v", ")", " exists"),
+    ],
+)
+def test_nesting_limit(opener: str, middle: str, closer: str, suffix: str) -> None:
+    def nested(levels: int) -> str:
+        return opener * levels + middle + closer * levels + suffix
+
+    deepest = parse_condition(nested(MAX_LEVELS - 1))
+    assert parse_condition(render(deepest)) == deepest
+    with pytest.raises(ConditionSyntaxError, match="exceeded max depth limit of 1000"):
+        parse_condition(nested(MAX_LEVELS))
 
 
 def test_deep_transformers_are_a_syntax_error() -> None:
@@ -210,7 +224,7 @@ _RulesLoader.add_constructor(
 
 def _shipped_conditions() -> list[str]:
     path = Path(__file__).parents[1] / "rules" / "k8s_audit_rules.yaml"
-    items = yaml.load(path.read_text(encoding="utf-8"), Loader=_RulesLoader)  # noqa: S506
+    items = yaml.load(path.read_text(encoding="utf-8"), Loader=_RulesLoader)
     return [item["condition"] for item in items if isinstance(item, dict) and "condition" in item]
 
 

@@ -38,7 +38,7 @@ def _register() -> None:
     """Import command modules so they attach themselves to :data:`main`."""
     import importlib
 
-    for name in ("scan", "validate_cmd", "fields"):
+    for name in ("scan", "validate_cmd", "test_cmd", "fields"):
         importlib.import_module(f"k8saudit_cli.cli.{name}")
 
 

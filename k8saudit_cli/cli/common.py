@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import sys
 import time
-from contextlib import ExitStack
-from importlib import resources
 from typing import Any, NoReturn, Sequence
 
 import click
@@ -15,17 +13,8 @@ from k8saudit_cli import priority as prio
 from k8saudit_cli.decode import parse_time_ns
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
+from k8saudit_cli.ruleset.defaults import default_rules_path
 from k8saudit_cli.select import Step
-
-DEFAULT_RULES = "k8s_audit_rules.yaml"
-_keep_open = ExitStack()
-
-
-def default_rules_path() -> str:
-    """The packaged default ruleset, as a real file path (wheels may be zipped)."""
-    ref = resources.files("k8saudit_cli.default_rules") / DEFAULT_RULES
-    return str(_keep_open.enter_context(resources.as_file(ref)))
-
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``k8saudit: error: ...`` on stderr and exit; never a traceback."""

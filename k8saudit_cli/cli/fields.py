@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
-from typing import Any, NoReturn, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import click
 from rich.console import Console
@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from k8saudit_cli.cli import main
+from k8saudit_cli.cli.common import fail
 from k8saudit_cli.decode import DecodeOptions, Problems, read_events
 from k8saudit_cli.errors import K8sAuditError
 from k8saudit_cli.event import AuditEvent
@@ -122,11 +123,6 @@ def fields_command(
     print_values(ev, bound or default_bindings(), fmt)
 
 
-def fail(message: str) -> NoReturn:
-    click.echo(f"k8saudit: error: {message}", err=True)
-    sys.exit(2)
-
-
 def bind_spec(spec: str) -> Bound:
     name, arg = split_spec(spec)
     try:
@@ -169,7 +165,8 @@ def print_table(fields: Sequence[FieldDef], fmt: str) -> None:
         table.add_column(header, no_wrap=True)
     table.add_column("Description", overflow="fold")
     for f in fields:
-        table.add_row(Text(f.name), f.type.value, "yes" if f.is_list else "", arg_text(f), Text(f.desc))
+        listed = "yes" if f.is_list else ""
+        table.add_row(Text(f.name), f.type.value, listed, arg_text(f), Text(f.desc))
     Console().print(table)
 
 
@@ -178,9 +175,11 @@ def print_values(ev: AuditEvent, bound: Sequence[Bound], fmt: str) -> None:
         out = {spec: to_json(ex(ev), fdef) for spec, fdef, ex in bound}
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
-    table = Table(title=Text(f"event {ev.num} ({ev.where})"))
+    table = Table()
     table.add_column("Field", overflow="fold")
     table.add_column("Value", overflow="fold")
     for spec, fdef, ex in bound:
         table.add_row(Text(spec), Text(to_text(ex(ev), fdef)))
-    Console().print(table)
+    console = Console()
+    console.print(Text(f"event {ev.num} ({ev.where})"))
+    console.print(table)

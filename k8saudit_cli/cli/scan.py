@@ -28,6 +28,7 @@ from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions, Problems,
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.parallel import Chunk, parallel_possible, run_parallel_scan
 from k8saudit_cli.report import plain_text, print_rich, summary_json
 from k8saudit_cli.scan import ScanOptions, ScanStats, run_scan
 from k8saudit_cli.select import select_rules, unmatched_steps
@@ -80,6 +81,10 @@ decompressed by content. Each line holds an Event, an EventList or an array.
 @click.option("--strict", is_flag=True, help="Exit 2 if any input line or event had to be skipped.")
 @click.option("--max-event-size", type=click.IntRange(min=1), default=DEFAULT_MAX_EVENT_SIZE, show_default=True,
               metavar="BYTES", help="Skip events whose JSON is larger (as Falco's maxEventSize).")
+@click.option("-j", "--jobs", default="1", show_default=True, metavar="N|auto",
+              help="Worker processes. Big plain files are split on line boundaries, many or compressed "
+                   "files are spread over the workers; alerts, evt.num and the report stay exactly as "
+                   "with one process. 'auto' uses every core.")
 @click.option("--no-fast-path", is_flag=True,
               help="Evaluate with the plain reference evaluator (for checking; slower).")
 @click.pass_context
@@ -111,12 +116,33 @@ def scan_command(ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, 
     renderer = AlertRenderer(opts["time_format"])
     out = _open_output(opts["output"])
     try:
-        sink = _sink(out, renderer, opts["fmt"])
-        tracker = _Tracker(stats)
-        events = read_events(paths, DecodeOptions(opts["max_event_size"]), problems, tracker.opened)
-        if not opts["no_progress"] and sys.stderr.isatty() and "-" not in paths:
-            events = _with_progress(events, paths, tracker, problems)
-        run_scan(events, detector, sink, ScanOptions(since, until), stats)
+        fmt = renderer.json_text if opts["fmt"] == "json" else renderer.line
+        write = out.write
+
+        def sink(alert: Alert) -> None:
+            write(fmt(alert))
+
+        decode = DecodeOptions(opts["max_event_size"])
+        window = ScanOptions(since, until)
+        jobs = _jobs(opts["jobs"])
+        show_progress = not opts["no_progress"] and sys.stderr.isatty() and "-" not in paths
+        if jobs > 1 and not parallel_possible(paths):
+            warn("--jobs needs regular files; reading stdin in one process")
+            jobs = 1
+        if jobs > 1:
+            bar = _ChunkProgress(paths, problems) if show_progress else None
+            try:
+                run_parallel_scan(paths, detector, decode, fmt, write, window, stats, jobs,
+                                  bar.done if bar else None)
+            finally:
+                if bar:
+                    bar.close()
+        else:
+            tracker = _Tracker(stats)
+            events = read_events(paths, decode, problems, tracker.opened)
+            if show_progress:
+                events = _with_progress(events, paths, tracker, problems)
+            run_scan(events, detector, sink, window, stats)
     except InputError as exc:
         fail(str(exc))
     except BrokenPipeError:
@@ -129,6 +155,32 @@ def scan_command(ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, 
     _finish(stats, opts)
 
 
+def _jobs(text: str) -> int:
+    if text == "auto":
+        return os.cpu_count() or 1
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    fail(f"--jobs takes a positive number or 'auto', not '{text}'")
+
+
+class _ChunkProgress:
+    """Progress for parallel scans: advances as chunks complete, in order."""
+
+    def __init__(self, paths: list[str], problems: Problems) -> None:
+        total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+        self.bar = tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True)
+        self.problems, self.prev_emit = problems, problems.emit
+        problems.emit = lambda line: self.bar.write(line, file=sys.stderr)
+
+    def done(self, chunk: Chunk) -> None:
+        end = chunk.end if chunk.end is not None else os.path.getsize(chunk.path)
+        self.bar.update(end - chunk.start)
+
+    def close(self) -> None:
+        self.problems.emit = self.prev_emit
+        self.bar.close()
+
+
 def _open_output(path: str | None) -> IO[str]:
     if not path:
         return sys.stdout
@@ -136,18 +188,6 @@ def _open_output(path: str | None) -> IO[str]:
         return open(path, "w", encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write '{path}': {exc.strerror}")
-
-
-def _sink(out: IO[str], renderer: AlertRenderer, fmt: str) -> Any:
-    write = out.write
-    if fmt == "json":
-        def json_sink(alert: Alert) -> None:
-            write(renderer.json(alert).decode() + "\n")
-        return json_sink
-
-    def text_sink(alert: Alert) -> None:
-        write(renderer.text(alert) + "\n")
-    return text_sink
 
 
 class _Tracker:

@@ -36,7 +36,9 @@ from k8saudit_cli.fields import MISSING, FieldDef, FieldError, FieldType, resolv
 
 Getter = Callable[[Any], Any]
 _NA_OPS = frozenset({"=", "==", "!=", "in", "intersects", "pmatch"})
-_TYPE_NAMES = {ops.STR: "CHARBUF", ops.LIST: "CHARBUF", ops.NUM: "UINT64", ops.BOOL: "BOOL"}
+#: libs' names of the field types (param_type_to_string), for messages.
+_TYPE_NAMES = {FieldType.STRING: "CHARBUF", FieldType.UINT64: "UINT64", FieldType.ABSTIME: "ABSTIME",
+               FieldType.RELTIME: "RELTIME", FieldType.BOOL: "BOOL"}
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ class Binder:
             get = _list_getter(extract) if kind == ops.LIST else extract
             return BField(text, fdef, node.arg, extract, (), kind, get)
         inner = self.field_expr(node.operand)
-        kind = _transformed_kind(node.name, inner.kind, node.span)
+        kind = _transformed_kind(node.name, inner, node.span)
         fn = TRANSFORMS[node.name]
         get = _transform_getter(inner.get, fn, inner.kind == ops.LIST and node.name != "len")
         return BField(f"{node.name}({inner.text})", inner.fdef, inner.arg, inner.extract,
@@ -147,8 +149,9 @@ class Binder:
         if lhs.kind == ops.LIST and op in ops.LEGACY_LIST_OPS and isinstance(node.value, (Str, Num)):
             return self._legacy_list_check(node, lhs)
         if op not in ops.ALLOWED[lhs.kind]:
+            # libs names bool fields "numeric filters" in this message too.
             kind = {ops.STR: "for string filters", ops.LIST: "list filters", ops.NUM: "for numeric filters",
-                    ops.BOOL: "for bool filters"}[lhs.kind]
+                    ops.BOOL: "for numeric filters"}[lhs.kind]
             raise ConditionError(f"filter error: '{op}' operator not supported {kind}", node.span)
         if op == "exists":
             return BCheck(lhs, op, node)
@@ -156,10 +159,14 @@ class Binder:
         if isinstance(value, (Val, Transform)):
             return self._field_rhs(node, lhs, value)
         if node.modifier is not None:
-            if lhs.kind != ops.STR or not isinstance(value, ValueList):
-                raise ConditionError(f"'{op} {node.modifier}' needs a single string field and a list", node.span)
+            if not isinstance(value, ValueList):
+                raise ConditionError(f"'{op} {node.modifier}' needs a list", node.span)
             values = [self._convert(lhs, i.text, i.span, op) for i in value.items]
-            return BCheck(lhs, op, node, values, ops.modifier_predicate(op, node.modifier, values))
+            try:
+                pred = ops.modifier_predicate(op, node.modifier, values, lhs.kind)
+            except re.error as exc:
+                raise ConditionError(f"invalid regex pattern: {exc}", value.span) from None
+            return BCheck(lhs, op, node, values, pred)
         if isinstance(value, ValueList):
             if op not in ("in", "intersects", "pmatch"):
                 raise ConditionError(f"'{op}' operator does not take a list", node.span)
@@ -207,9 +214,9 @@ class Binder:
 
     def _field_rhs(self, node: Check, lhs: BField, value: Val | Transform) -> BCheck:
         if node.op in ("pmatch", "regex"):
-            raise ConditionError(f"'{node.op}' does not support a field on the right-hand side", node.span)
+            raise ConditionError(f"operator '{node.op.upper()}' doesn't support right-hand side fields", node.span)
         rhs = self.field_expr(value.field if isinstance(value, Val) else value)
-        if rhs.kind != lhs.kind:
+        if _type_name(rhs) != _type_name(lhs):
             raise ConditionError(
                 f"field '{lhs.text}' has type '{_type_name(lhs)}' while the right-hand side field "
                 f"'{rhs.text}' has incompatible type '{_type_name(rhs)}'", value.span)
@@ -218,10 +225,10 @@ class Binder:
     def _convert(self, lhs: BField, text: str, span: Span, op: str) -> Any:
         self._warn_value(lhs, text, span, op)
         if lhs.kind == ops.NUM:
-            stripped = text.strip()
-            if not stripped.isdigit() or not stripped.isascii():
+            number = _parse_u64(text)
+            if number is None:
                 raise ConditionError(f"{text} is not a valid number", span)
-            return int(stripped)
+            return number
         if lhs.kind == ops.BOOL:
             if text not in ("true", "false"):
                 raise ConditionError(f"filter error: unrecognized boolean value {text}", span)
@@ -233,7 +240,16 @@ class Binder:
     def _warn_value(self, lhs: BField, text: str, span: Span, op: str) -> None:
         if text == "<NA>" and op in _NA_OPS and lhs.fdef.name.startswith(("ka.", "jevt.")):
             self.warnings.append(Warning_("LOAD_UNSAFE_NA_CHECK", "", span))
+        if op == "regex" and _regex_is_plain(text):
+            self.warnings.append(Warning_(
+                "LOAD_COMPILE_CONDITION",
+                f"regex check with '{text}' may be optimized with simpler operators such as "
+                "'=', 'contains', 'startswith', 'endswith'", span))
         squeezed = "".join(text.split())
+        if _TRANSFORMER_TEXT.fullmatch(squeezed):
+            self.warnings.append(Warning_(
+                "LOAD_COMPILE_CONDITION",
+                f"'{text}' may be a valid field transformer misused as a const string value", span))
         if "." in squeezed:
             name = squeezed.split("[", 1)[0]
             try:
@@ -244,6 +260,44 @@ class Binder:
             if looks_like_field:
                 self.warnings.append(Warning_(
                     "LOAD_COMPILE_CONDITION", f"'{text}' may be a valid field misused as a const string value", span))
+
+
+_U64 = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)\Z")
+_U64_MAX = 2**64 - 1
+
+
+def _parse_u64(text: str) -> int | None:
+    """libs' ``sscanf("%lu%c")``: leading blanks, an optional sign, digits and
+    nothing after; a minus wraps around as strtoull does, overflow saturates."""
+    m = _U64.match(text)
+    if m is None:
+        return None
+    value = int(m.group(2))
+    if value > _U64_MAX:
+        return _U64_MAX
+    return (-value) % 2**64 if m.group(1) == "-" else value
+
+
+_REGEX_SPECIALS = frozenset(".+*?^$()[]{}|\\")
+_TRANSFORMER_TEXT = re.compile(r"(?:val|tolower|toupper|b64|basename|len|join|concat|getopt)\(.*\)", re.DOTALL)
+
+
+def _regex_is_plain(pattern: str) -> bool:
+    """libs' heuristic: no regex specials apart from ``^``/``$`` anchors at the ends
+    and ``.*``, ``.+``, ``.?`` at the start or end, so a simpler operator would do."""
+    n, i = len(pattern), 0
+    while i < n:
+        c = pattern[i]
+        if (i == 0 and c == "^") or (i == n - 1 and c == "$"):
+            i += 1
+            continue
+        if ((i == 0 and n > 1) or i == n - 2) and c == "." and i + 1 < n and pattern[i + 1] in "+*?":
+            i += 2
+            continue
+        if c in _REGEX_SPECIALS:
+            return False
+        i += 1
+    return True
 
 
 # ---------------------------------------------------------------- kinds and transformers
@@ -259,22 +313,37 @@ def _kind(fdef: FieldDef) -> str:
     return ops.STR
 
 
+def _base_type_name(f: BField) -> str:
+    """The libs type of a field after its transformers (``len`` makes a UINT64)."""
+    return "UINT64" if "len" in f.transforms else _TYPE_NAMES[f.fdef.type]
+
+
 def _type_name(f: BField) -> str:
-    return _TYPE_NAMES[f.kind] + (" (list)" if f.kind == ops.LIST else "")
+    return _base_type_name(f) + (" (list)" if f.kind == ops.LIST else "")
 
 
-def _transformed_kind(name: str, kind: str, span: Span) -> str:
+def _transformed_kind(name: str, inner: BField, span: Span) -> str:
+    kind = inner.kind
     if kind not in (ops.STR, ops.LIST):
         raise ConditionError(
-            f"can't add field transformer: type '{_TYPE_NAMES[kind]}' is not supported by '{name}' transformer", span)
+            f"can't add field transformer: type '{_base_type_name(inner)}' is not supported by '{name}' transformer"
+            f" applied on {'list ' if kind == ops.LIST else ''}field '{inner.fdef.name}'", span)
     return ops.NUM if name == "len" else kind
 
 
 def _b64(v: str) -> Any:
+    """libs' decoder: padding optional (at most two ``=``), unused trailing bits must be zero."""
+    raw = v.encode("utf-8", "surrogateescape")
+    body = raw[:-2] if raw.endswith(b"==") else raw[:-1] if raw.endswith(b"=") else raw
+    if len(body) % 4 == 1 or (raw and not body):
+        return MISSING
     try:
-        return base64.b64decode(v.encode("utf-8", "surrogateescape"), validate=True).decode("utf-8", "surrogateescape")
+        decoded = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
     except (binascii.Error, ValueError):
         return MISSING
+    if base64.b64encode(decoded).rstrip(b"=") != body:  # non-zero trailing bits
+        return MISSING
+    return decoded.decode("utf-8", "surrogateescape")
 
 
 def _basename(v: str) -> str:
@@ -304,8 +373,9 @@ def _transform_getter(inner: Getter, fn: Callable[[Any], Any], elementwise: bool
             v = inner(e)
             if v is MISSING:
                 return MISSING
-            out = [x for x in (fn(i) for i in v) if x is not MISSING]
-            return out if out else MISSING
+            out = [fn(i) for i in v]
+            # libs fails the whole extraction when one element does not transform
+            return MISSING if any(x is MISSING for x in out) else out
 
         return get_list
 

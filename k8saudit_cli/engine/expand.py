@@ -80,7 +80,9 @@ class ListExpander:
     def _check(self, check: Check) -> Check:
         value = check.value
         if isinstance(value, ValueList):
-            new = ValueList(self.expand_list_items(value.items), value.ref, value.span)
+            items = self.expand_list_items(value.items)
+            # `in mylist` stops being a reference once the name is replaced by items
+            new = ValueList(items, value.ref and items == value.items, value.span)
             return dataclasses.replace(check, value=new)
         if isinstance(value, Str) and not value.quoted and value.text in self.lists:
             items = self.items_of(value.text, value.span)

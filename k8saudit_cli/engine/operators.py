@@ -176,9 +176,13 @@ def _num_ops(c: int) -> dict[str, Predicate]:
     }
 
 
-def modifier_predicate(op: str, modifier: str, values: list[Any]) -> Predicate:
-    """``op oneof|anyof|allof (a, b)``: exactly one / at least one / every value matches."""
-    preds = [string_predicate(op, v) for v in values]
+def modifier_predicate(op: str, modifier: str, values: list[Any], kind: str = STR) -> Predicate:
+    """``op oneof|anyof|allof (a, b)``: exactly one / at least one / every value matches.
+
+    Numeric and bool fields take modifiers too (with the operators they allow).
+    """
+    single = string_predicate if kind == STR else numeric_predicate
+    preds = [single(op, v) for v in values]
     if not preds:
         return lambda v: False
     if modifier == "anyof":

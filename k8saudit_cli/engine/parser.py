@@ -46,10 +46,12 @@ __all__ = [
 #: Falco's blanks; a condition made only of these is "empty".
 BLANKS = " \t\b\r\n"
 
-#: Nesting levels (parentheses, ``not``, transformers) allowed before we stop.
-#: libs' recursive descent spends about five recursion steps per level and stops
-#: at 1000, so we stop at 200 levels and keep its message. It also keeps every
-#: later recursive pass (expand, compile, render) far from Python's recursion limit.
+#: How deep a condition may nest, counted two ways, each stopping at this:
+#: parentheses, as libs does (its recursive descent spends about five steps per
+#: group and stops at 1000, hence its message), and nested and/or/not/transformer
+#: nodes, which is what every later recursive pass walks (so `not not ... a`
+#: cannot blow Python's stack either). Rendering puts parentheses only around
+#: such nodes, so canonical text of a parsed condition always parses again.
 MAX_LEVELS = 200
 DEPTH_MESSAGE = "exceeded max depth limit of 1000"
 
@@ -83,7 +85,6 @@ _EXPECTATIONS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"NUMBER"}), "expected a number value " + _WITH_TRANSFORMER),
     (frozenset({"MODIFIER"}), "expected a string value " + _WITH_TRANSFORMER),
     (frozenset({"LPAR", "IDENT", "VAL"}), "expected a list, an identifier, " + _WITH_TRANSFORMER),
-    (frozenset({"LPAR", "IDENT"}), "expected a list or an identifier"),
     # libs swallows a bad first list item and then wants the closing parenthesis.
     (frozenset({"BARE", "RPAR"}), "expected a ')' token"),
     (frozenset({"BARE"}), "expected a string value"),
@@ -96,9 +97,8 @@ _EXPECTATIONS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"RPAR"}), "expected a ')' token closing the transformer"),
 )
 
-# Tree nodes and (for unfinished parses) stacked tokens that open a nesting level.
-_NESTING_RULES = frozenset({"group", "negation", "transformer"})
-_NESTING_TOKENS = frozenset({"LPAR", "NOT", "TRANSFORMER", "VAL"})
+# Tree nodes that become nested AST nodes (parentheses are counted apart).
+_NODE_RULES = frozenset({"and_expr", "or_expr", "negation", "transformer"})
 
 
 # ---------------------------------------------------------------- the Lark parser
@@ -131,7 +131,12 @@ def lexical_pattern(terminal: str) -> re.Pattern[str]:
 
 
 def parse_condition(text: str) -> Expr:
-    """Parse a whole condition; raise only :class:`ConditionSyntaxError`."""
+    """Parse a whole condition into nodes with spans.
+
+    Any text whatsoever either parses or raises :class:`ConditionSyntaxError`
+    with libs' message and the offending position, so callers can report
+    every bad macro or rule and go on. Blank text counts as empty.
+    """
     if not text.strip(BLANKS):
         raise ConditionSyntaxError("filter input string is empty", text, 0, 1, 1)
     result: Expr = _build(text, "start")
@@ -179,7 +184,7 @@ def _build(text: str, start: str) -> Any:
         tree = _lark().parse(text, start=start)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
-    too_deep = _too_deep([tree], 0)
+    too_deep = _too_deep([tree])
     if too_deep is not None:
         raise _error(DEPTH_MESSAGE, text, too_deep)
     try:
@@ -383,40 +388,48 @@ def _first_offset(node: Any) -> int:
     return (node.start_pos or 0) if isinstance(node, Token) else 0
 
 
-def _too_deep(items: Iterable[Any], level: int) -> int | None:
-    """Offset where nesting under ``items`` (already ``level`` deep) reaches
-    :data:`MAX_LEVELS`, or None.
+def _too_deep(items: Iterable[Any], groups: int = 0, nodes: int = 0) -> int | None:
+    """Offset where nesting under ``items`` (already inside ``groups`` parentheses
+    and ``nodes`` nodes) reaches :data:`MAX_LEVELS`, or None.
 
     Iterative on purpose: it guards against trees too deep to recurse into.
     """
-    stack = [(item, level) for item in items]
+    stack = [(item, groups, nodes) for item in items]
     while stack:
-        node, depth = stack.pop()
+        node, inside_groups, inside_nodes = stack.pop()
         if not isinstance(node, Tree):
             continue
-        if node.data in _NESTING_RULES:
-            depth += 1
-            if depth >= MAX_LEVELS:
-                return _first_offset(node)
-        stack.extend((child, depth) for child in node.children)
+        inside_groups += node.data == "group"
+        inside_nodes += node.data in _NODE_RULES
+        if max(inside_groups, inside_nodes) >= MAX_LEVELS:
+            return _first_offset(node)
+        stack.extend((child, inside_groups, inside_nodes) for child in node.children)
     return None
 
 
 def _stack_too_deep(stack: list[Any]) -> int | None:
-    """Like :func:`_too_deep` for an unfinished parse: the parser's value stack
-    holds the still-open ``(``, ``not`` and transformer tokens and finished subtrees."""
-    level = 0
+    """Like :func:`_too_deep` for an unfinished parse, whose value stack holds the
+    still-open ``(``, ``not`` and transformer tokens between finished subtrees."""
+    openers: list[str] = []
+    groups = nodes = 0
     for item in stack:
         if isinstance(item, Tree):
-            where = _too_deep([item], level)
+            where = _too_deep([item], groups, nodes)
             if where is not None:
                 return where
-        elif isinstance(item, Token) and item.type in _NESTING_TOKENS:
-            level += 1
-            if level >= MAX_LEVELS:
-                return item.start_pos or 0
-        elif isinstance(item, Token) and item.type == "RPAR":
-            level -= 1
+            continue
+        kind = getattr(item, "type", "")
+        if kind == "RPAR" and openers:
+            closed = openers.pop()
+            groups -= closed == "LPAR"
+            nodes -= closed == "TRANSFORMER"
+            continue
+        if kind in ("LPAR", "TRANSFORMER", "VAL"):
+            openers.append(kind)
+        groups += kind == "LPAR"
+        nodes += kind in ("NOT", "TRANSFORMER")
+        if max(groups, nodes) >= MAX_LEVELS:
+            return int(item.start_pos or 0)
     return None
 
 

@@ -42,8 +42,12 @@ def quote(text: str) -> str:
 
 
 def _string(text: str, quoted: bool) -> str:
-    """A value or list item: kept bare only when it was bare and still lexes as one."""
-    if not quoted and lexical_pattern("BARE").fullmatch(text):
+    """A value or list item: kept bare only when it was bare and still lexes as one.
+
+    A bare string may contain a backspace but not start with one, since
+    blanks (backspace included) are skipped before each token.
+    """
+    if not quoted and lexical_pattern("BARE").fullmatch(text) and text[0] != "\b":
         return text
     return quote(text)
 

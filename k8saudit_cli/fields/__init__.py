@@ -19,12 +19,12 @@ from k8saudit_cli.fields.render import to_json, to_text
 from k8saudit_cli.fields.table import FIELDS, FIELDS_BY_NAME, get_field, resolve
 
 __all__ = [
+    "FIELDS",
+    "FIELDS_BY_NAME",
     "MISSING",
     "ArgKind",
     "ArgSpec",
     "Extractor",
-    "FIELDS",
-    "FIELDS_BY_NAME",
     "FieldDef",
     "FieldError",
     "FieldType",

@@ -6,7 +6,7 @@ spacing and all) follows ``plugin_filtercheck.cpp`` and ``filter.cpp``.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from k8saudit_cli.errors import K8sAuditError
 from k8saudit_cli.fields.base import Extractor

@@ -7,9 +7,9 @@ list-ness and its argument rules are stated once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Union
 
 from k8saudit_cli.event import AuditEvent
 
@@ -17,9 +17,9 @@ from k8saudit_cli.event import AuditEvent
 class _Missing:
     """The value of a field that cannot be extracted (Falco: not available)."""
 
-    _instance: "_Missing | None" = None
+    _instance: _Missing | None = None
 
-    def __new__(cls) -> "_Missing":
+    def __new__(cls) -> _Missing:  # noqa: PYI034 - a singleton, never subclassed
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -39,7 +39,7 @@ MISSING = _Missing()
 #: A field value: a string, a list of strings, an integer (uint64 / abstime
 #: fields) or MISSING. A list field that yields an empty list counts as
 #: MISSING for conditions and outputs (Falco: zero values = not extracted).
-Value = Union[str, list[str], int, _Missing]
+Value = str | list[str] | int | _Missing
 
 Extractor = Callable[[AuditEvent], Value]
 

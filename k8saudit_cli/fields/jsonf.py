@@ -10,7 +10,15 @@ from typing import Any
 
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.fields.args import fixed
-from k8saudit_cli.fields.base import MISSING, ArgKind, ArgSpec, Extractor, FieldDef, FieldType, Value
+from k8saudit_cli.fields.base import (
+    MISSING,
+    ArgKind,
+    ArgSpec,
+    Extractor,
+    FieldDef,
+    FieldType,
+    Value,
+)
 from k8saudit_cli.fields.jsonval import compact, indented, text
 
 _POINTER_ARG = ArgSpec(ArgKind.KEY, required=True)

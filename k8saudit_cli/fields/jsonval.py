@@ -13,6 +13,7 @@ which are all Kubernetes uses, are unaffected.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -60,7 +61,10 @@ def encode(value: Any, indent: int | None) -> str:
     return "".join(out)
 
 
-def _container_parts(item: dict[Any, Any] | list[Any], depth: int, indent: int | None) -> list[tuple[Any, int]]:
+def _container_parts(
+    item: dict[Any, Any] | list[Any], depth: int, indent: int | None
+) -> list[tuple[Any, int]]:
+    """Opening bracket, separators, keys and children of a non-empty container, in order."""
     inner = "" if indent is None else "\n" + " " * (indent * (depth + 1))
     outer = "" if indent is None else "\n" + " " * (indent * depth)
     colon = ":" if indent is None else ": "
@@ -88,7 +92,7 @@ def _scalar(value: Any) -> str:
 def text(value: Any) -> str:
     """A field's text for one JSON value: strings as they are, the rest as compact JSON."""
     if value.__class__ is str:
-        return value  # type: ignore[no-any-return]
+        return value
     if value is True:
         return "true"
     if value is False:
@@ -117,18 +121,58 @@ def dig(obj: Any, keys: tuple[str, ...]) -> Any:
     return obj
 
 
-def items_at(obj: Any, path: tuple[str, ...], idx: int | None) -> Any:
-    """The array at ``path`` (only its ``idx``-th element when indexed), or MISSING.
+def getter(path: tuple[str, ...]) -> Callable[[Any], Any]:
+    """``dig`` bound to ``path``, unrolled for the short paths extractors use per event."""
+    if len(path) == 1:
+        (a,) = path
+        return lambda obj: obj.get(a, MISSING) if isinstance(obj, dict) else MISSING
+    if len(path) == 2:
+        a, b = path
 
-    An absent path, a value that is not an array and an out-of-range index
-    all mean "not available".
+        def get2(obj: Any) -> Any:
+            if isinstance(obj, dict):
+                obj = obj.get(a)
+                if isinstance(obj, dict):
+                    return obj.get(b, MISSING)
+            return MISSING
+
+        return get2
+    if len(path) == 3:
+        a, b, c = path
+
+        def get3(obj: Any) -> Any:
+            if isinstance(obj, dict):
+                obj = obj.get(a)
+                if isinstance(obj, dict):
+                    obj = obj.get(b)
+                    if isinstance(obj, dict):
+                        return obj.get(c, MISSING)
+            return MISSING
+
+        return get3
+    return lambda obj: dig(obj, path)
+
+
+ListGetter = Callable[[Any, int | None], list[Any] | None]
+
+
+def list_getter(path: tuple[str, ...]) -> ListGetter:
+    """A reader of the array at ``path``: whole, or only its ``idx``-th element.
+
+    It returns ``None`` for "not available": an absent path, a value that is
+    not an array, or an index out of range.
     """
-    items = dig(obj, path)
-    if not isinstance(items, list):
-        return MISSING
-    if idx is None:
-        return items
-    return [items[idx]] if idx < len(items) else MISSING
+    get = getter(path)
+
+    def items(obj: Any, idx: int | None) -> list[Any] | None:
+        found = get(obj)
+        if not isinstance(found, list):
+            return None
+        if idx is None:
+            return found
+        return [found[idx]] if idx < len(found) else None
+
+    return items
 
 
 def texts(values: list[Any]) -> list[str]:

@@ -7,13 +7,22 @@ without a check per field. Pod containers and volumes live in :mod:`pod`.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote_plus
 
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.fields.args import fixed, index_binder
-from k8saudit_cli.fields.base import MISSING, ArgKind, ArgSpec, Extractor, FieldDef, FieldType, Value
-from k8saudit_cli.fields.jsonval import dig, items_at, text, texts
+from k8saudit_cli.fields.base import (
+    MISSING,
+    ArgKind,
+    ArgSpec,
+    Extractor,
+    FieldDef,
+    FieldType,
+    Value,
+)
+from k8saudit_cli.fields.jsonval import dig, getter, list_getter, text, texts
 from k8saudit_cli.fields.pod import (
     INDEX_ARG,
     container_family,
@@ -33,10 +42,12 @@ _KEY_REQUIRED = ArgSpec(ArgKind.KEY, required=True)
 def at_path(*path: str) -> Extractor:
     """The value at ``path`` as text (``null`` gives ``"null"``), or MISSING."""
 
+    get = getter(path)
+
     def extract(ev: AuditEvent) -> Value:
-        v = dig(ev.ka, path)
+        v = get(ev.ka)
         if v.__class__ is str:
-            return v  # type: ignore[no-any-return]
+            return v
         return v if v is MISSING else text(v)
 
     return extract
@@ -67,10 +78,12 @@ def indexed(name: str, desc: str, make: Callable[[int | None], Extractor]) -> Fi
 def elements(*path: str) -> Callable[[int | None], Extractor]:
     """Each element of the array at ``path`` as text; an index picks one element."""
 
+    items_of = list_getter(path)
+
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
-            items = items_at(ev.ka, path, idx)
-            return items if items is MISSING else texts(items)
+            items = items_of(ev.ka, idx)
+            return MISSING if items is None else texts(items)
 
         return extract
 
@@ -156,14 +169,17 @@ def bind_has_name(arg: str | None) -> Extractor:
 def rule_items(key: str) -> Callable[[int | None], Extractor]:
     """The ``key`` arrays of every role rule (or the indexed rule), flattened."""
 
+    rules_of = list_getter(("requestObject", "rules"))
+    get = getter((key,))
+
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
-            rules = items_at(ev.ka, ("requestObject", "rules"), idx)
-            if rules is MISSING:
+            rules = rules_of(ev.ka, idx)
+            if rules is None:
                 return MISSING
             out: list[str] = []
             for rule in rules:
-                v = dig(rule, (key,))
+                v = get(rule)
                 if isinstance(v, list):
                     out.extend(texts(v))
             return out
@@ -210,7 +226,8 @@ def ka_fields() -> list[FieldDef]:
         FieldDef("ka.uri.param", _S, False, _KEY_REQUIRED, "First value of the argument's "
                  "query parameter in the request URI: ka.uri.param[watch] is true for "
                  "/api/v1/pods?watch=true.", bind_uri_param),
-        scalar("ka.target.name", "Name of the target object (objectRef.name).", "objectRef", "name"),
+        scalar("ka.target.name", "Name of the target object (objectRef.name).",
+               "objectRef", "name"),
         scalar("ka.target.namespace", "Namespace of the target object.", "objectRef", "namespace"),
         scalar("ka.target.resource", "Resource of the target object (pods, secrets, ...).",
                "objectRef", "resource"),

@@ -9,7 +9,8 @@ list; an out-of-range index, or a list that is absent or not an array, means
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.fields.args import fixed, index_binder
@@ -22,7 +23,7 @@ from k8saudit_cli.fields.base import (
     FieldType,
     Value,
 )
-from k8saudit_cli.fields.jsonval import dig, items_at, text, texts
+from k8saudit_cli.fields.jsonval import ListGetter, dig, getter, list_getter, text, texts
 
 Make = Callable[[int | None], Extractor]
 
@@ -30,9 +31,13 @@ INDEX_ARG = ArgSpec(ArgKind.INDEX, required=False)
 CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 
 
-def pick(ev: AuditEvent, key: str, idx: int | None) -> Any:
-    """``requestObject.spec.<key>`` as a list (one element when indexed), or MISSING."""
-    return items_at(ev.ka, ("requestObject", "spec", key), idx)
+def spec_list(key: str) -> ListGetter:
+    """Reader of ``requestObject.spec.<key>`` (a container list or ``volumes``)."""
+    return list_getter(("requestObject", "spec", key))
+
+
+_containers = spec_list("containers")
+_volumes = spec_list("volumes")
 
 
 def repository(image: str) -> str:
@@ -48,16 +53,19 @@ def repository(image: str) -> str:
 def leaves(key: str, path: tuple[str, ...]) -> Make:
     """Each element's value at ``path``, as text; elements without it are skipped."""
 
+    get = getter(path)
+
+    items_of = spec_list(key)
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
-            items = pick(ev, key, idx)
-            if items is MISSING:
+            items = items_of(ev.ka, idx)
+            if items is None:
                 return MISSING
             out = []
             for item in items:
-                v = dig(item, path)
+                v = get(item)
                 if v is not MISSING:
-                    out.append(text(v))
+                    out.append(v if v.__class__ is str else text(v))
             return out
 
         return extract
@@ -73,7 +81,9 @@ def repositories(key: str) -> Make:
 
         def extract(ev: AuditEvent) -> Value:
             found = inner(ev)
-            return found if found is MISSING else [repository(i) for i in found]  # type: ignore[union-attr]
+            if found is MISSING:
+                return MISSING
+            return [repository(i) for i in found]  # type: ignore[union-attr]
 
         return extract
 
@@ -87,10 +97,11 @@ def joined(key: str, word_list: str) -> Make:
     (upstream fails the extraction); no value at all is not available either.
     """
 
+    items_of = spec_list(key)
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
-            items = pick(ev, key, idx)
-            if items is MISSING:
+            items = items_of(ev.ka, idx)
+            if items is None:
                 return MISSING
             out = []
             for item in items:
@@ -110,10 +121,11 @@ def joined(key: str, word_list: str) -> Make:
 def host_ports(key: str) -> Make:
     """Per port: ``hostPort``, else ``containerPort`` (equal to it under hostNetwork)."""
 
+    items_of = spec_list(key)
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
-            items = pick(ev, key, idx)
-            if items is MISSING:
+            items = items_of(ev.ka, idx)
+            if items is None:
                 return MISSING
             out: list[str] = []
             for item in items:
@@ -146,10 +158,11 @@ def effective(key: str, setting: str) -> Make:
     """The id a container starts with: its ``securityContext.<setting>``, else the pod's
     ``spec.securityContext.<setting>``, else ``0``; never skips a container."""
 
+    items_of = spec_list(key)
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
-            items = pick(ev, key, idx)
-            if items is MISSING:
+            items = items_of(ev.ka, idx)
+            if items is None:
                 return MISSING
             pod = dig(ev.ka, ("requestObject", "spec", "securityContext", setting))
             default = "0" if pod is MISSING else text(pod)
@@ -168,10 +181,11 @@ def capabilities(key: str) -> Make:
     """Every capability added, one element each (upstream gives one JSON array text
     per container, which ``intersects (SYS_ADMIN)`` can never match)."""
 
+    items_of = spec_list(key)
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
-            items = pick(ev, key, idx)
-            if items is MISSING:
+            items = items_of(ev.ka, idx)
+            if items is None:
                 return MISSING
             out: list[str] = []
             for item in items:
@@ -191,8 +205,8 @@ def volume_types(idx: int | None) -> Extractor:
     """For each volume, its keys other than ``name`` (the volume source kinds)."""
 
     def extract(ev: AuditEvent) -> Value:
-        items = pick(ev, "volumes", idx)
-        if items is MISSING:
+        items = _volumes(ev.ka, idx)
+        if items is None:
             return MISSING
         return [k for v in items if isinstance(v, dict) for k in v if k != "name"]
 
@@ -280,16 +294,16 @@ def container_field(key: str, sub: str) -> FieldDef:
 
 def container_family(key: str) -> list[FieldDef]:
     """Every sub-field for one list; ephemeral containers have no ports (as upstream)."""
-    subs = [s for s in CONTAINER_SUBFIELDS if not (key == "ephemeralContainers" and s == "host_port")]
-    return [container_field(key, s) for s in subs]
+    skip = "host_port" if key == "ephemeralContainers" else None
+    return [container_field(key, s) for s in CONTAINER_SUBFIELDS if s != skip]
 
 
 # ------------------------------------------------------- deprecated scalar forms
 
 
 def first_image(ev: AuditEvent) -> Value:
-    items = pick(ev, "containers", 0)
-    if items is MISSING:
+    items = _containers(ev.ka, 0)
+    if items is None:
         return MISSING
     v = dig(items[0], ("image",))
     return v if v is MISSING else text(v)
@@ -301,8 +315,8 @@ def first_repository(ev: AuditEvent) -> Value:
 
 
 def any_privileged(ev: AuditEvent) -> Value:
-    items = pick(ev, "containers", None)
-    if items is MISSING:
+    items = _containers(ev.ka, None)
+    if items is None:
         return MISSING
     hit = any(dig(c, (_SC, "privileged")) is True for c in items)
     return "true" if hit else "false"
@@ -314,8 +328,8 @@ def bind_volume_hostpath(arg: str | None) -> Extractor:
     stem = wanted[:-1] if wanted.endswith("*") else None
 
     def extract(ev: AuditEvent) -> Value:
-        items = pick(ev, "volumes", None)
-        if items is MISSING:
+        items = _volumes(ev.ka, None)
+        if items is None:
             return MISSING
         for vol in items:
             path = dig(vol, ("hostPath", "path"))

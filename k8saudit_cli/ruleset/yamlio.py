@@ -126,7 +126,9 @@ def scalar_offset_position(src: SourceFile, node: yaml.ScalarNode, offset: int) 
             continue
         else:
             return node_position(src, node)
-    while p < end and text[p] in " \t\r\n" and (offset >= len(value) or value[offset] not in " \t\r\n"):
+    # Land on the next written character, unless the offset is past the value's end
+    # (an error "at the end" points just after the last character).
+    while p < end and text[p] in " \t\r\n" and offset < len(value) and value[offset] not in " \t\r\n":
         p += 1
     return src.position_of(p)
 

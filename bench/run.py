@@ -1,0 +1,481 @@
+#!/usr/bin/env python3
+"""Benchmark k8saudit against the cost of just decoding its input.
+
+Measures, in one run and on one corpus:
+
+  floor     read the file line by line (binary) and orjson.loads each line in
+            a plain Python loop: the least any Python scanner must spend
+  default   k8saudit scan CORPUS --no-summary --no-progress --format json
+            -o /dev/null (built-in ruleset)
+  upstream  the same with -r ../shared/conformance/upstream-current/k8s_audit_rules.yaml
+  jobs2     the default ruleset with --jobs 2
+  nofast    the default ruleset with --no-fast-path (the reference evaluator)
+  jq        jq -c 'select(...)' with one equivalent rule (privileged pod creation)
+  startup   k8saudit scan of an empty file: the fixed cost of every run
+  load      load_rules() of the upstream ruleset, timed in-process (median of 5 runs)
+
+Every measurement runs in its own child process: wall time is the best of
+--repeat runs, peak RSS the child's ru_maxrss (from os.wait4; for --jobs it
+is the largest single process, not the sum). Ratios are to the floor
+measured in the same run. The page cache is warm: the floor runs first and
+reads the whole file before anything is timed.
+
+    python bench/run.py                      # 200k-event corpus in a temp dir
+    python bench/run.py /tmp/audit.jsonl --json /tmp/bench.json
+    python bench/run.py --smoke              # 2000 events, 1 repeat (CI)
+
+Standard library and orjson only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+UPSTREAM_RULES = "../shared/conformance/upstream-current/k8s_audit_rules.yaml"  # relative to REPO
+
+SCAN_FLAGS = ["--no-summary", "--no-progress", "--format", "json", "-o", "/dev/null"]
+
+# The decode floor, run with the same interpreter as k8saudit. Prints the
+# number of lines, their total size and the time spent in the loop alone.
+FLOOR_SRC = r"""
+import sys, time
+from orjson import loads
+path = sys.argv[1]
+with open(path, "rb") as fh:
+    gz = fh.read(2) == b"\x1f\x8b"
+if gz:
+    import gzip
+    fh = gzip.open(path, "rb")
+else:
+    fh = open(path, "rb")
+n = size = 0
+t0 = time.perf_counter()
+with fh:
+    for line in fh:
+        loads(line)
+        n += 1
+        size += len(line)
+print(n, size, time.perf_counter() - t0)
+"""
+
+# Loads the upstream ruleset once and times only the load_rules() call.
+LOAD_SRC = r"""
+import sys, time
+from k8saudit_cli.ruleset import load_rules
+t0 = time.perf_counter()
+rs = load_rules([sys.argv[1]])
+dt = time.perf_counter() - t0
+print(dt, len(rs.rules))
+"""
+
+# Falco's "Create Privileged Pod" core, without its image exceptions:
+# a completed create of a pod (not a subresource) where any container,
+# init container or ephemeral container asks for securityContext.privileged.
+JQ_FILTER = (
+    'select(.stage == "ResponseComplete" and .verb == "create"'
+    ' and .objectRef.resource == "pods" and .objectRef.subresource == null'
+    ' and any(.requestObject.spec? // {}'
+    ' | (.containers // [])[], (.initContainers // [])[], (.ephemeralContainers // [])[];'
+    ' .securityContext.privileged? == true))'
+)
+
+
+@dataclass
+class Result:
+    name: str
+    what: str
+    command: list[str] = field(default_factory=list)
+    status: str = "ok"  # ok | skipped | not available | failed
+    note: str = ""
+    runs: list[float] = field(default_factory=list)
+    seconds: float | None = None
+    peak_rss_mib: float | None = None
+    events_per_s: float | None = None
+    mb_per_s: float | None = None
+    ratio_to_floor: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Child:
+    rc: int
+    wall: float
+    maxrss_kib: int
+    stdout: str
+    stderr: str
+
+
+def run_child(argv: list[str], capture: bool = False, stdout_path: str | None = None) -> Child:
+    """Run argv from the repo root; wall time and ru_maxrss of that child only.
+
+    The child is started with a plain fork + exec, not subprocess's vfork:
+    Linux seeds a child's ru_maxrss with the resident size of the memory it
+    had before exec, which after vfork is the parent's peak. After fork it is
+    only this (small) parent's current anonymous memory, the baseline the
+    table reports; nothing in this process grows before the measurements.
+    """
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
+        if stdout_path is not None:
+            sink = os.open(stdout_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        elif capture:
+            sink = os.dup(out.fileno())
+        else:
+            sink = os.open(os.devnull, os.O_WRONLY)
+        null_in = os.open(os.devnull, os.O_RDONLY)
+        try:
+            t0 = time.perf_counter()
+            pid = os.fork()
+            if pid == 0:  # child: never returns into Python code
+                try:
+                    os.chdir(REPO)
+                    os.dup2(null_in, 0)
+                    os.dup2(sink, 1)
+                    os.dup2(err.fileno(), 2)
+                    os.execvp(argv[0], argv)
+                except BaseException:
+                    pass
+                os._exit(127)
+            _pid, status, usage = os.wait4(pid, 0)
+            wall = time.perf_counter() - t0
+        finally:
+            os.close(sink)
+            os.close(null_in)
+        out.seek(0)
+        err.seek(0)
+        return Child(os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss,
+                     out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+
+def best_of(res: Result, argv: list[str], repeat: int, ok_codes: tuple[int, ...] = (0,),
+            stdout_path: str | None = None, capture: bool = False) -> Child | None:
+    """Run ``repeat`` times; keep every wall time, the best one and the highest peak RSS."""
+    res.command = argv
+    last = None
+    rss = 0
+    for _ in range(repeat):
+        child = run_child(argv, capture=capture, stdout_path=stdout_path)
+        if child.rc not in ok_codes:
+            res.status = "failed"
+            res.note = f"exit {child.rc}: " + (child.stderr.strip().splitlines() or [""])[-1][:200]
+            return None
+        res.runs.append(round(child.wall, 4))
+        rss = max(rss, child.maxrss_kib)
+        last = child
+    res.seconds = min(res.runs)
+    res.peak_rss_mib = round(rss / 1024, 1)
+    return last
+
+
+def k8saudit_path(given: str | None) -> str:
+    if given:
+        return given
+    beside = Path(sys.executable).with_name("k8saudit")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("k8saudit")
+    if not found:
+        sys.exit("bench: k8saudit not found (install the project, or pass --k8saudit PATH)")
+    return found
+
+
+def machine_info(k8saudit: str) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "k8saudit": k8saudit,
+    }
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    info["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as fh:
+            info["mem_total_mib"] = int(fh.readline().split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import orjson
+
+        info["orjson"] = orjson.__version__
+    except ImportError:
+        pass
+    # Read-only look at which code was measured.
+    for key, cmd in (("git_head", ["git", "rev-parse", "--short", "HEAD"]),
+                     ("git_dirty_files", ["git", "status", "--porcelain", "--untracked-files=no"])):
+        try:
+            out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=10).stdout
+            info[key] = out.strip() if key == "git_head" else len(out.splitlines())
+        except (OSError, subprocess.SubprocessError):
+            pass
+    if shutil.which("jq"):
+        info["jq"] = subprocess.run(["jq", "--version"], capture_output=True, text=True).stdout.strip()
+    return info
+
+
+def fmt(v: float | None, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def rss_text(r: Result, baseline: float) -> str:
+    if r.peak_rss_mib is None:
+        return "-"
+    return f"<={r.peak_rss_mib:.1f}" if r.peak_rss_mib <= baseline + 1.0 else f"{r.peak_rss_mib:.1f}"
+
+
+def print_table(results: list[Result], corpus: dict[str, Any]) -> None:
+    print()
+    print(f"corpus: {corpus['path']}  {corpus['events']} events, {corpus['bytes'] / 1e6:.1f} MB"
+          f" ({corpus['bytes'] / max(corpus['events'], 1):.0f} B/event)"
+          + (f", {corpus['file_bytes'] / 1e6:.1f} MB on disk" if corpus["file_bytes"] != corpus["bytes"] else ""))
+    print(f"(peak RSS: ru_maxrss of each child; '<=' marks figures at the {corpus['rss_baseline_mib']} MiB"
+          " a forked child starts from, i.e. upper bounds)")
+    head = f"{'name':<10} {'seconds':>9} {'events/s':>10} {'MB/s':>8} {'peak RSS MiB':>13} {'x floor':>8}  notes"
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        if r.status in ("skipped", "not available", "failed"):
+            print(f"{r.name:<10} {r.status:>9}  {r.note}")
+            continue
+        print(f"{r.name:<10} {fmt(r.seconds, '.3f'):>9} {fmt(r.events_per_s, ',.0f'):>10} "
+              f"{fmt(r.mb_per_s, '.1f'):>8} {rss_text(r, corpus['rss_baseline_mib']):>13} "
+              f"{fmt(r.ratio_to_floor, '.2f'):>8}  {r.note}")
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=None)
+    ap.add_argument("corpus", nargs="?", help="audit log to scan (default: generate one in a temp dir)")
+    ap.add_argument("-n", "--events", type=int, default=200_000,
+                    help="events to generate when no corpus is given (default 200000)")
+    ap.add_argument("--seed", type=int, default=1, help="seed for the generated corpus (default 1)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement, best kept (default 3)")
+    ap.add_argument("--load-runs", type=int, default=5, help="rules-load runs, median kept (default 5)")
+    ap.add_argument("--json", metavar="OUT", help="also write the figures as JSON to OUT")
+    ap.add_argument("--smoke", action="store_true",
+                    help="CI check: 2000 generated events, 1 repeat, 1 rules-load run")
+    ap.add_argument("--only", metavar="NAMES",
+                    help="comma-separated subset of: floor,default,upstream,jobs2,nofast,jq,startup,load")
+    ap.add_argument("--k8saudit", metavar="PATH", help="k8saudit executable (default: beside this python)")
+    ap.add_argument("--rules-upstream", metavar="PATH", default=UPSTREAM_RULES,
+                    help=f"upstream ruleset, relative to the repo root (default {UPSTREAM_RULES})")
+    args = ap.parse_args(argv)
+
+    if args.smoke:
+        args.events, args.repeat, args.load_runs = 2000, 1, 1
+    all_names = ["floor", "default", "upstream", "jobs2", "nofast", "jq", "startup", "load"]
+    wanted = set(all_names)
+    if args.only:
+        wanted = {s.strip() for s in args.only.split(",") if s.strip()}
+        unknown = wanted - set(all_names)
+        if unknown:
+            ap.error(f"--only: unknown names {sorted(unknown)}")
+    if args.repeat < 1 or args.load_runs < 1:
+        ap.error("--repeat and --load-runs must be >= 1")
+
+    k8s = k8saudit_path(args.k8saudit)
+    py = sys.executable
+    tmp = tempfile.TemporaryDirectory(prefix="k8saudit-bench-")
+    try:
+        if args.corpus:
+            corpus_path = str(Path(args.corpus).resolve())
+            if not os.path.isfile(corpus_path):
+                sys.exit(f"bench: no such file: {args.corpus}")
+        else:
+            # In a child, so that this process stays small (see run_child).
+            corpus_path = os.path.join(tmp.name, "audit.jsonl")
+            gen = run_child([py, str(HERE / "gen_corpus.py"), "-n", str(args.events), "--seed",
+                             str(args.seed), "-o", corpus_path])
+            if gen.rc != 0:
+                sys.exit(f"bench: corpus generation failed:\n{gen.stderr}")
+            print(gen.stderr.strip(), file=sys.stderr)
+        results, corpus = run_all(args, wanted, k8s, py, corpus_path, tmp.name)
+    finally:
+        tmp.cleanup()
+
+    print_table(results, corpus)
+    failed = [r.name for r in results if r.status == "failed"]
+    if args.json:
+        doc = {
+            "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "command": [os.path.basename(py), *sys.argv],
+            "machine": machine_info(k8s),
+            "corpus": corpus,
+            "repeat": args.repeat,
+            "results": [asdict(r) for r in results],
+        }
+        with open(args.json, "w") as fh:
+            json.dump(doc, fh, indent=2)
+            fh.write("\n")
+        print(f"wrote {args.json}", file=sys.stderr)
+    if failed:
+        print(f"bench: failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_all(args: argparse.Namespace, wanted: set[str], k8s: str, py: str, corpus_path: str,
+            tmpdir: str) -> tuple[list[Result], dict[str, Any]]:
+    results: list[Result] = []
+    corpus: dict[str, Any] = {"path": corpus_path, "events": 0, "bytes": 0,
+                              "file_bytes": os.path.getsize(corpus_path)}
+    # What any child's ru_maxrss starts from (a fork of this process): a
+    # figure at this value is an upper bound, not a measurement.
+    true = shutil.which("true")
+    corpus["rss_baseline_mib"] = round(run_child([true] if true else [py, "-c", ""]).maxrss_kib / 1024, 1)
+
+    def progress(name: str) -> None:
+        print(f"... {name}", file=sys.stderr, flush=True)
+
+    # (a) The floor always runs first: it warms the page cache and counts the
+    # events, which every other row needs. With --only and no floor it is
+    # still run once, untimed, for the counts.
+    progress("floor")
+    floor = Result("floor", "read lines + orjson.loads, plain Python loop")
+    child = best_of(floor, [py, "-c", FLOOR_SRC, corpus_path], args.repeat if "floor" in wanted else 1,
+                    capture=True)
+    if child is None:
+        results.append(floor)
+        return results, corpus
+    n, size, loop_s = child.stdout.split()
+    corpus["events"], corpus["bytes"] = int(n), int(size)
+    floor.extra["loop_seconds_last_run"] = round(float(loop_s), 4)
+    if "floor" in wanted:
+        results.append(floor)
+    floor_s = floor.seconds if "floor" in wanted else None
+
+    def rates(r: Result) -> None:
+        if r.seconds:
+            r.events_per_s = round(corpus["events"] / r.seconds, 1)
+            r.mb_per_s = round(corpus["bytes"] / 1e6 / r.seconds, 2)
+            if floor_s:
+                r.ratio_to_floor = round(r.seconds / floor_s, 3)
+
+    rates(floor)
+    floor.ratio_to_floor = 1.0 if floor_s else None
+
+    scan = [k8s, "scan", corpus_path, *SCAN_FLAGS]
+
+    # (b) default ruleset, one process
+    if "default" in wanted:
+        progress("default")
+        r = Result("default", "scan, built-in ruleset, 1 process")
+        best_of(r, scan, args.repeat)
+        rates(r)
+        results.append(r)
+
+    # (c) upstream ruleset
+    if "upstream" in wanted:
+        r = Result("upstream", f"scan -r {args.rules_upstream}")
+        if (REPO / args.rules_upstream).is_file():
+            progress("upstream")
+            best_of(r, [*scan, "-r", args.rules_upstream], args.repeat)
+            rates(r)
+        else:
+            r.status, r.note = "skipped", f"{args.rules_upstream} not found"
+        results.append(r)
+
+    # (d) --jobs 2
+    if "jobs2" in wanted:
+        r = Result("jobs2", "scan, built-in ruleset, --jobs 2")
+        help_text = run_child([k8s, "scan", "--help"], capture=True).stdout
+        if "--jobs" not in help_text:
+            r.status, r.note = "not available", "k8saudit scan has no --jobs option"
+        else:
+            progress("jobs2")
+            best_of(r, [*scan, "--jobs", "2"], args.repeat)
+            if r.status == "failed" and "no such option" in r.note.lower():
+                r.status, r.note = "not available", "k8saudit scan rejected --jobs"
+            rates(r)
+            default = next((x for x in results if x.name == "default" and x.seconds), None)
+            if r.seconds and default:
+                r.extra["speedup_vs_default"] = round(default.seconds / r.seconds, 3)
+                r.note = f"{default.seconds / r.seconds:.2f}x faster than 1 process"
+        results.append(r)
+
+    # (e) the reference evaluator
+    if "nofast" in wanted:
+        progress("nofast")
+        r = Result("nofast", "scan, built-in ruleset, --no-fast-path")
+        best_of(r, [*scan, "--no-fast-path"], args.repeat)
+        rates(r)
+        results.append(r)
+
+    # (f) jq with one rule
+    if "jq" in wanted:
+        r = Result("jq", "jq -c 'select(privileged pod created)'")
+        jq = shutil.which("jq")
+        if jq is None:
+            r.status, r.note = "skipped", "jq not installed"
+        else:
+            progress("jq")
+            out = os.path.join(tmpdir, "jq.out")
+            best_of(r, [jq, "-c", JQ_FILTER, corpus_path], args.repeat, stdout_path=out)
+            rates(r)
+            if r.status == "ok":
+                with open(out, "rb") as fh:
+                    r.extra["matches"] = sum(1 for _ in fh)
+                r.note = f"1 rule, {r.extra['matches']} matches"
+        results.append(r)
+
+    # Fixed cost: scanning nothing.
+    if "startup" in wanted:
+        progress("startup")
+        empty = os.path.join(tmpdir, "empty.jsonl")
+        open(empty, "wb").close()
+        r = Result("startup", "scan of an empty file (imports + rules load + setup)")
+        best_of(r, [k8s, "scan", empty, *SCAN_FLAGS], args.repeat)
+        r.note = "fixed cost per run"
+        results.append(r)
+
+    # (g) rules load, timed in-process
+    if "load" in wanted:
+        r = Result("load", "load_rules(upstream), in-process, median")
+        path = REPO / args.rules_upstream
+        if not path.is_file():
+            r.status, r.note = "skipped", f"{args.rules_upstream} not found"
+        else:
+            progress("load")
+            times, rss = [], 0
+            r.command = [py, "-c", LOAD_SRC, str(path)]
+            for _ in range(args.load_runs):
+                child = run_child(r.command, capture=True)
+                if child.rc != 0:
+                    r.status = "failed"
+                    r.note = f"exit {child.rc}: " + (child.stderr.strip().splitlines() or [""])[-1][:200]
+                    break
+                dt, nrules = child.stdout.split()
+                times.append(float(dt))
+                rss = max(rss, child.maxrss_kib)
+                r.extra["rules"] = int(nrules)
+            if r.status == "ok":
+                r.runs = [round(t, 4) for t in times]
+                r.seconds = round(statistics.median(times), 4)
+                r.peak_rss_mib = round(rss / 1024, 1)
+                r.note = f"median of {len(times)}, {r.extra['rules']} rules"
+        results.append(r)
+
+    return results, corpus
+
+
+if __name__ == "__main__":
+    sys.exit(main())
