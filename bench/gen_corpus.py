@@ -38,7 +38,10 @@ import gzip
 import random
 import sys
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import IO, Any
+from urllib.parse import quote_plus
 
 import orjson
 
@@ -121,36 +124,66 @@ RESOURCES: dict[str, tuple[str, str, bool]] = {
 }
 
 KIND_OF = {
-    "pods": "Pod", "services": "Service", "endpoints": "Endpoints", "configmaps": "ConfigMap",
-    "secrets": "Secret", "leases": "Lease", "endpointslices": "EndpointSlice",
-    "clusterroles": "ClusterRole", "roles": "Role", "rolebindings": "RoleBinding",
-    "clusterrolebindings": "ClusterRoleBinding", "namespaces": "Namespace",
-    "deployments": "Deployment", "certificatesigningrequests": "CertificateSigningRequest",
+    "pods": "Pod",
+    "services": "Service",
+    "endpoints": "Endpoints",
+    "configmaps": "ConfigMap",
+    "secrets": "Secret",
+    "leases": "Lease",
+    "endpointslices": "EndpointSlice",
+    "clusterroles": "ClusterRole",
+    "roles": "Role",
+    "rolebindings": "RoleBinding",
+    "clusterrolebindings": "ClusterRoleBinding",
+    "namespaces": "Namespace",
+    "deployments": "Deployment",
+    "certificatesigningrequests": "CertificateSigningRequest",
 }
 
 # Workloads: namespace -> [(app, image, port)]
 WORKLOADS: dict[str, list[tuple[str, str, int]]] = {
-    "checkout": [("checkout", "registry.example.com/shop/checkout:2.14.1", 8080),
-                 ("cart", "registry.example.com/shop/cart:1.9.3", 8080),
-                 ("redis-cart", "docker.io/library/redis:7.2.4-alpine", 6379)],
-    "payments": [("payments-api", "registry.example.com/pay/payments-api:5.2.0", 8443),
-                 ("ledger", "registry.example.com/pay/ledger:3.1.7", 9000)],
-    "search": [("search-frontend", "registry.example.com/search/frontend:0.41.2", 8080),
-               ("indexer", "registry.example.com/search/indexer:0.41.2", 8081)],
-    "web": [("storefront", "registry.example.com/web/storefront:12.3.0", 3000),
-            ("nginx", "docker.io/library/nginx:1.25.4", 80)],
-    "data-pipeline": [("kafka-consumer", "registry.example.com/data/consumer:2024.05.1", 8080),
-                      ("spark-driver", "docker.io/apache/spark:3.5.1", 4040)],
-    "monitoring": [("prometheus", "quay.io/prometheus/prometheus:v2.51.2", 9090),
-                   ("grafana", "docker.io/grafana/grafana:10.4.2", 3000),
-                   ("kube-state-metrics", "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.12.0", 8080)],
-    "ingress-nginx": [("ingress-nginx-controller",
-                       "registry.k8s.io/ingress-nginx/controller:v1.10.1", 443)],
+    "checkout": [
+        ("checkout", "registry.example.com/shop/checkout:2.14.1", 8080),
+        ("cart", "registry.example.com/shop/cart:1.9.3", 8080),
+        ("redis-cart", "docker.io/library/redis:7.2.4-alpine", 6379),
+    ],
+    "payments": [
+        ("payments-api", "registry.example.com/pay/payments-api:5.2.0", 8443),
+        ("ledger", "registry.example.com/pay/ledger:3.1.7", 9000),
+    ],
+    "search": [
+        ("search-frontend", "registry.example.com/search/frontend:0.41.2", 8080),
+        ("indexer", "registry.example.com/search/indexer:0.41.2", 8081),
+    ],
+    "web": [
+        ("storefront", "registry.example.com/web/storefront:12.3.0", 3000),
+        ("nginx", "docker.io/library/nginx:1.25.4", 80),
+    ],
+    "data-pipeline": [
+        ("kafka-consumer", "registry.example.com/data/consumer:2024.05.1", 8080),
+        ("spark-driver", "docker.io/apache/spark:3.5.1", 4040),
+    ],
+    "monitoring": [
+        ("prometheus", "quay.io/prometheus/prometheus:v2.51.2", 9090),
+        ("grafana", "docker.io/grafana/grafana:10.4.2", 3000),
+        (
+            "kube-state-metrics",
+            "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.12.0",
+            8080,
+        ),
+    ],
+    "ingress-nginx": [
+        ("ingress-nginx-controller", "registry.k8s.io/ingress-nginx/controller:v1.10.1", 443)
+    ],
     "cert-manager": [("cert-manager", "quay.io/jetstack/cert-manager-controller:v1.14.5", 9402)],
-    "argocd": [("argocd-server", "quay.io/argoproj/argocd:v2.11.0", 8080),
-               ("argocd-repo-server", "quay.io/argoproj/argocd:v2.11.0", 8081)],
-    "kube-system": [("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", 53),
-                    ("metrics-server", "registry.k8s.io/metrics-server/metrics-server:v0.7.1", 10250)],
+    "argocd": [
+        ("argocd-server", "quay.io/argoproj/argocd:v2.11.0", 8080),
+        ("argocd-repo-server", "quay.io/argoproj/argocd:v2.11.0", 8081),
+    ],
+    "kube-system": [
+        ("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", 53),
+        ("metrics-server", "registry.k8s.io/metrics-server/metrics-server:v0.7.1", 10250),
+    ],
 }
 
 # Add-on service accounts that read the API a lot: (namespace, sa, [resources]).
@@ -158,7 +191,11 @@ ADDON_READERS = [
     ("kube-system", "coredns", ["endpointslices", "services", "namespaces"]),
     ("monitoring", "prometheus", ["pods", "services", "endpoints", "nodes"]),
     ("monitoring", "kube-state-metrics", ["pods", "deployments", "nodes", "jobs", "configmaps"]),
-    ("ingress-nginx", "ingress-nginx", ["ingresses", "services", "endpointslices", "secrets", "configmaps"]),
+    (
+        "ingress-nginx",
+        "ingress-nginx",
+        ["ingresses", "services", "endpointslices", "secrets", "configmaps"],
+    ),
     ("cert-manager", "cert-manager", ["secrets", "ingresses", "leases"]),
     ("argocd", "argocd-application-controller", ["deployments", "services", "configmaps", "pods"]),
     ("kube-system", "metrics-server", ["nodes", "pods"]),
@@ -173,8 +210,14 @@ HUMANS = [
 ]
 HUMAN_IPS = ["203.0.113.24", "203.0.113.77", "198.51.100.9", "10.8.0.14"]
 LB_IPS = ["10.0.0.5", "10.0.0.6", "172.16.4.20"]
-SCRIPTED_UAS = ["python-requests/2.31.0", "curl/8.5.0", "Go-http-client/1.1",
-                "kubernetes-python-client/29.0.0 (python 3.11.9)"]
+# Characters of generated pod-name suffixes (Kubernetes' rand.String alphabet).
+POD_SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
+SCRIPTED_UAS = [
+    "python-requests/2.31.0",
+    "curl/8.5.0",
+    "Go-http-client/1.1",
+    "kubernetes-python-client/29.0.0 (python 3.11.9)",
+]
 
 
 class Gen:
@@ -194,7 +237,9 @@ class Gen:
         self.workers = [f"prod-worker-{'abc'[i % 3]}{i:02d}" for i in range(24)]
         self.cps = ["prod-cp-1", "prod-cp-2", "prod-cp-3"]
         self.nodes = self.workers + self.cps
-        self.node_ip = {n: f"10.0.{1 + i // 10}.{20 + i * 7 % 200}" for i, n in enumerate(self.workers)}
+        self.node_ip = {
+            n: f"10.0.{1 + i // 10}.{20 + i * 7 % 200}" for i, n in enumerate(self.workers)
+        }
         self.node_ip.update({n: f"10.0.0.{11 + i}" for i, n in enumerate(self.cps)})
         self.node_uid = {n: self.uid() for n in self.nodes}
         self.kcm_holder = f"{self.cps[0]}_{self.uid()}"
@@ -205,10 +250,10 @@ class Gen:
         self.rs_hash: dict[tuple[str, str], str] = {}
         for ns, apps in WORKLOADS.items():
             for app, _image, _port in apps:
-                h = self.hexname(9, "bcdfghjklmnpqrstvwxz2456789")
+                h = self.hexname(9, POD_SUFFIX)
                 self.rs_hash[(ns, app)] = h
                 for _ in range(r.randint(2, 6)):
-                    pod = f"{app}-{h}-{self.hexname(5, 'bcdfghjklmnpqrstvwxz2456789')}"
+                    pod = f"{app}-{h}-{self.hexname(5, POD_SUFFIX)}"
                     ip = f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}"
                     self.pods.append((ns, app, pod, self.uid(), r.choice(self.workers), ip, h))
         self.namespaces = list(WORKLOADS) + ["default", "kube-public", "kube-node-lease"]
@@ -221,8 +266,8 @@ class Gen:
 
         # (weight, producer) of one request; producers return a list of events.
         table: list[tuple[float, Callable[[], list[dict[str, Any]]]]] = [
-            (40.0, self.kubelet_read),
-            (14.0, self.controller_read),
+            (43.0, self.kubelet_read),
+            (11.0, self.controller_read),
             (10.0, self.scheduler_read),
             (4.0, self.kcm_read),
             (4.0, self.addon_read),
@@ -255,7 +300,7 @@ class Gen:
     # -- small helpers ---------------------------------------------------
 
     def uid(self) -> str:
-        h = "%032x" % self.rng.getrandbits(128)
+        h = f"{self.rng.getrandbits(128):032x}"
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
     def hexname(self, n: int, alphabet: str = "0123456789abcdef") -> str:
@@ -281,8 +326,14 @@ class Gen:
         self.rv += self.rng.randint(1, 40)
         return str(self.rv)
 
-    def uri(self, resource: str, ns: str | None, name: str | None = None,
-            sub: str | None = None, query: str = "") -> str:
+    def uri(
+        self,
+        resource: str,
+        ns: str | None,
+        name: str | None = None,
+        sub: str | None = None,
+        query: str = "",
+    ) -> str:
         group, version, _namespaced = RESOURCES[resource]
         base = f"/apis/{group}/{version}" if group else "/api/v1"
         if ns is not None:
@@ -294,9 +345,15 @@ class Gen:
             base += f"/{sub}"
         return base + (f"?{query}" if query else "")
 
-    def objref(self, resource: str, ns: str | None, name: str | None = None,
-               sub: str | None = None, uid: str | None = None,
-               rv: str | None = None) -> dict[str, Any]:
+    def objref(
+        self,
+        resource: str,
+        ns: str | None,
+        name: str | None = None,
+        sub: str | None = None,
+        uid: str | None = None,
+        rv: str | None = None,
+    ) -> dict[str, Any]:
         group, version, _namespaced = RESOURCES[resource]
         ref: dict[str, Any] = {"resource": resource}
         if ns is not None:
@@ -314,13 +371,26 @@ class Gen:
             ref["subresource"] = sub
         return ref
 
-    def event(self, *, level: str, verb: str, uri: str, user: dict[str, Any],
-              ips: list[str], ua: str | None, ref: dict[str, Any] | None, code: int,
-              reason: str = "", latency_us: int | None = None,
-              request: dict[str, Any] | None = None, response: dict[str, Any] | None = None,
-              extra_annotations: dict[str, str] | None = None,
-              twin: float = 0.25, started: bool = False,
-              decision: str = ALLOW) -> list[dict[str, Any]]:
+    def event(
+        self,
+        *,
+        level: str,
+        verb: str,
+        uri: str,
+        user: dict[str, Any],
+        ips: list[str],
+        ua: str | None,
+        ref: dict[str, Any] | None,
+        code: int,
+        reason: str = "",
+        latency_us: int | None = None,
+        request: dict[str, Any] | None = None,
+        response: dict[str, Any] | None = None,
+        extra_annotations: dict[str, str] | None = None,
+        twin: float = 0.27,
+        started: bool = False,
+        decision: str = ALLOW,
+    ) -> list[dict[str, Any]]:
         """One request: its ResponseComplete event, maybe preceded by the
         RequestReceived and/or ResponseStarted stages of the same auditID."""
         r = self.rng
@@ -331,16 +401,24 @@ class Gen:
         stage_t = self.tick()
         received_t = stage_t - latency_us
         head: dict[str, Any] = {
-            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": level,
-            "auditID": audit_id, "stage": "ResponseComplete", "requestURI": uri, "verb": verb,
-            "user": user, "sourceIPs": ips,
+            "kind": "Event",
+            "apiVersion": "audit.k8s.io/v1",
+            "level": level,
+            "auditID": audit_id,
+            "stage": "ResponseComplete",
+            "requestURI": uri,
+            "verb": verb,
+            "user": user,
+            "sourceIPs": ips,
         }
         if ua is not None:
             head["userAgent"] = ua
         if ref is not None:
             head["objectRef"] = ref
-        annotations = {"authorization.k8s.io/decision": decision,
-                       "authorization.k8s.io/reason": reason}
+        annotations = {
+            "authorization.k8s.io/decision": decision,
+            "authorization.k8s.io/reason": reason,
+        }
         if extra_annotations:
             annotations.update(extra_annotations)
         if r.random() < twin:
@@ -384,52 +462,78 @@ class Gen:
         return {"username": f"system:node:{node}", "groups": ["system:nodes", AUTHENTICATED]}
 
     def controller_user(self, c: str) -> dict[str, Any]:
-        return {"username": f"system:serviceaccount:kube-system:{c}",
-                "uid": self.sa_uid[f"kube-system:{c}"],
-                "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system",
-                           AUTHENTICATED]}
+        return {
+            "username": f"system:serviceaccount:kube-system:{c}",
+            "uid": self.sa_uid[f"kube-system:{c}"],
+            "groups": [
+                "system:serviceaccounts",
+                "system:serviceaccounts:kube-system",
+                AUTHENTICATED,
+            ],
+        }
 
     def pod_sa_user(self, ns: str, sa: str) -> dict[str, Any]:
         """A service account token projected into a running pod (bound token)."""
         r = self.rng
         node = r.choice(self.workers)
-        return {"username": f"system:serviceaccount:{ns}:{sa}",
-                "uid": self.sa_uid.get(f"{ns}:{sa}") or self.uid(),
-                "groups": ["system:serviceaccounts", f"system:serviceaccounts:{ns}", AUTHENTICATED],
-                "extra": {
-                    "authentication.kubernetes.io/credential-id": [f"JTI={self.uid()}"],
-                    "authentication.kubernetes.io/node-name": [node],
-                    "authentication.kubernetes.io/node-uid": [self.node_uid[node]],
-                    "authentication.kubernetes.io/pod-name": [f"{sa}-{self.hexname(10, 'bcdfghjklmnpqrstvwxz2456789')}-{self.hexname(5, 'bcdfghjklmnpqrstvwxz2456789')}"],
-                    "authentication.kubernetes.io/pod-uid": [self.uid()],
-                }}
+        return {
+            "username": f"system:serviceaccount:{ns}:{sa}",
+            "uid": self.sa_uid.get(f"{ns}:{sa}") or self.uid(),
+            "groups": ["system:serviceaccounts", f"system:serviceaccounts:{ns}", AUTHENTICATED],
+            "extra": {
+                "authentication.kubernetes.io/credential-id": [f"JTI={self.uid()}"],
+                "authentication.kubernetes.io/node-name": [node],
+                "authentication.kubernetes.io/node-uid": [self.node_uid[node]],
+                "authentication.kubernetes.io/pod-name": [
+                    f"{sa}-{self.hexname(10, POD_SUFFIX)}-{self.hexname(5, POD_SUFFIX)}"
+                ],
+                "authentication.kubernetes.io/pod-uid": [self.uid()],
+            },
+        }
 
-    def rbac_reason(self, binding: str, role: str, subject_kind: str, subject: str,
-                    cluster: bool = True) -> str:
+    def rbac_reason(
+        self, binding: str, role: str, subject_kind: str, subject: str, cluster: bool = True
+    ) -> str:
         kind = "ClusterRoleBinding" if cluster else "RoleBinding"
-        return (f'RBAC: allowed by {kind} "{binding}" of ClusterRole "{role}" '
-                f'to {subject_kind} "{subject}"')
+        return (
+            f'RBAC: allowed by {kind} "{binding}" of ClusterRole "{role}" '
+            f'to {subject_kind} "{subject}"'
+        )
 
     # -- control-plane reads (Metadata) ---------------------------------
 
-    def read_shape(self, resource: str, ns: str | None, name: str | None
-                   ) -> tuple[str, str, str | None, bool, int | None]:
+    def read_shape(
+        self, resource: str, ns: str | None, name: str | None
+    ) -> tuple[str, str, str | None, bool, int | None]:
         """Pick get/list/watch with a realistic URI; returns (verb, uri, name, started, latency)."""
         r = self.rng
         x = r.random()
         if x < 0.45 and name is not None:
             return "get", self.uri(resource, ns, name), name, False, None
         if x < 0.72:
-            q = r.choice(["limit=500&resourceVersion=0", "resourceVersion=0",
-                          f"fieldSelector=spec.nodeName%3D{r.choice(self.workers)}&limit=500&resourceVersion=0",
-                          "labelSelector=app.kubernetes.io%2Fmanaged-by%3DHelm&limit=500"])
+            q = r.choice(
+                [
+                    "limit=500&resourceVersion=0",
+                    "resourceVersion=0",
+                    f"fieldSelector=spec.nodeName%3D{r.choice(self.workers)}&limit=500&resourceVersion=0",
+                    "labelSelector=app.kubernetes.io%2Fmanaged-by%3DHelm&limit=500",
+                ]
+            )
             return "list", self.uri(resource, ns, None, query=q), None, False, None
         rv = str(self.rv - r.randint(0, 5000))
         t = r.randint(300, 599)
-        q = (f"allowWatchBookmarks=true&resourceVersion={rv}&timeout={t // 60}m{t % 60}s"
-             f"&timeoutSeconds={t}&watch=true")
+        q = (
+            f"allowWatchBookmarks=true&resourceVersion={rv}&timeout={t // 60}m{t % 60}s"
+            f"&timeoutSeconds={t}&watch=true"
+        )
         # A watch completes when its timeout runs out, minutes after it started.
-        return "watch", self.uri(resource, ns, None, query=q), None, True, t * 1_000_000 + r.randint(0, 999_999)
+        return (
+            "watch",
+            self.uri(resource, ns, None, query=q),
+            None,
+            True,
+            t * 1_000_000 + r.randint(0, 999_999),
+        )
 
     def kubelet_read(self) -> list[dict[str, Any]]:
         r = self.rng
@@ -451,9 +555,18 @@ class Gen:
         verb, uri, name, started, lat = self.read_shape(res, ns, name)
         code = 200 if r.random() > 0.01 else 404
         ref = self.objref(res, ns, name)
-        return self.event(level="Metadata", verb=verb, uri=uri, user=self.kubelet_user(node),
-                          ips=[self.node_ip[node]], ua=KUBELET_UA, ref=ref, code=code,
-                          latency_us=lat, started=started and r.random() < 0.35)
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=uri,
+            user=self.kubelet_user(node),
+            ips=[self.node_ip[node]],
+            ua=KUBELET_UA,
+            ref=ref,
+            code=code,
+            latency_us=lat,
+            started=started and r.random() < 0.35,
+        )
 
     def controller_read(self) -> list[dict[str, Any]]:
         r = self.rng
@@ -464,23 +577,52 @@ class Gen:
         ns = pod[0] if namespaced and r.random() < 0.6 else None
         name = None
         if ns is not None:
-            name = pod[2] if res == "pods" else f"{pod[1]}-{pod[6]}" if res == "replicasets" else pod[1]
+            name = (
+                pod[2]
+                if res == "pods"
+                else f"{pod[1]}-{pod[6]}"
+                if res == "replicasets"
+                else pod[1]
+            )
         elif not namespaced:
             name = r.choice(self.nodes) if res in ("nodes", "csinodes") else None
         verb, uri, name, started, lat = self.read_shape(res, ns, name)
         cp = r.choice(self.cps)
-        reason = self.rbac_reason(f"system:controller:{c}", f"system:controller:{c}",
-                                  "ServiceAccount", f"{c}/kube-system")
-        return self.event(level="Metadata", verb=verb, uri=uri, user=self.controller_user(c),
-                          ips=[self.node_ip[cp]], ua=f"{KCM_UA}/system:serviceaccount:kube-system:{c}",
-                          ref=self.objref(res, ns, name), code=200, reason=reason,
-                          latency_us=lat, started=started and r.random() < 0.35)
+        reason = self.rbac_reason(
+            f"system:controller:{c}", f"system:controller:{c}", "ServiceAccount", f"{c}/kube-system"
+        )
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=uri,
+            user=self.controller_user(c),
+            ips=[self.node_ip[cp]],
+            ua=f"{KCM_UA}/system:serviceaccount:kube-system:{c}",
+            ref=self.objref(res, ns, name),
+            code=200,
+            reason=reason,
+            latency_us=lat,
+            started=started and r.random() < 0.35,
+        )
 
     def scheduler_read(self) -> list[dict[str, Any]]:
         r = self.rng
-        res = r.choice(["pods", "pods", "nodes", "persistentvolumeclaims", "persistentvolumes",
-                        "csinodes", "storageclasses", "services", "replicasets", "statefulsets",
-                        "poddisruptionbudgets", "namespaces"])
+        res = r.choice(
+            [
+                "pods",
+                "pods",
+                "nodes",
+                "persistentvolumeclaims",
+                "persistentvolumes",
+                "csinodes",
+                "storageclasses",
+                "services",
+                "replicasets",
+                "statefulsets",
+                "poddisruptionbudgets",
+                "namespaces",
+            ]
+        )
         name = None
         ns = None
         if res == "pods" and r.random() < 0.5:
@@ -489,32 +631,64 @@ class Gen:
         elif res == "nodes" and r.random() < 0.5:
             name = r.choice(self.workers)
         verb, uri, name, started, lat = self.read_shape(res, ns, name)
-        reason = self.rbac_reason("system:kube-scheduler", "system:kube-scheduler", "User",
-                                  "system:kube-scheduler")
-        return self.event(level="Metadata", verb=verb, uri=uri,
-                          user={"username": "system:kube-scheduler", "groups": [AUTHENTICATED]},
-                          ips=[self.node_ip[self.cps[1]]], ua=f"{SCHED_UA}/scheduler",
-                          ref=self.objref(res, ns, name), code=200, reason=reason,
-                          latency_us=lat, started=started and r.random() < 0.35)
+        reason = self.rbac_reason(
+            "system:kube-scheduler", "system:kube-scheduler", "User", "system:kube-scheduler"
+        )
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=uri,
+            user={"username": "system:kube-scheduler", "groups": [AUTHENTICATED]},
+            ips=[self.node_ip[self.cps[1]]],
+            ua=f"{SCHED_UA}/scheduler",
+            ref=self.objref(res, ns, name),
+            code=200,
+            reason=reason,
+            latency_us=lat,
+            started=started and r.random() < 0.35,
+        )
 
     def kcm_read(self) -> list[dict[str, Any]]:
         r = self.rng
-        res = r.choice(["namespaces", "nodes", "configmaps", "secrets", "serviceaccounts",
-                        "persistentvolumes", "clusterroles"])
+        res = r.choice(
+            [
+                "namespaces",
+                "nodes",
+                "configmaps",
+                "secrets",
+                "serviceaccounts",
+                "persistentvolumes",
+                "clusterroles",
+            ]
+        )
         ns = "kube-system" if res in ("configmaps", "secrets", "serviceaccounts") else None
         name = None
         if res == "configmaps":
-            name = r.choice(["extension-apiserver-authentication", "kube-root-ca.crt", "kubeadm-config"])
+            name = r.choice(
+                ["extension-apiserver-authentication", "kube-root-ca.crt", "kubeadm-config"]
+            )
         elif res == "serviceaccounts":
             name = r.choice(list(CONTROLLERS))
         verb, uri, name, started, lat = self.read_shape(res, ns, name)
-        reason = self.rbac_reason("system:kube-controller-manager", "system:kube-controller-manager",
-                                  "User", "system:kube-controller-manager")
-        return self.event(level="Metadata", verb=verb, uri=uri,
-                          user={"username": "system:kube-controller-manager", "groups": [AUTHENTICATED]},
-                          ips=[self.node_ip[self.cps[0]]], ua=f"{KCM_UA}/shared-informers",
-                          ref=self.objref(res, ns, name), code=200, reason=reason,
-                          latency_us=lat, started=started and r.random() < 0.3)
+        reason = self.rbac_reason(
+            "system:kube-controller-manager",
+            "system:kube-controller-manager",
+            "User",
+            "system:kube-controller-manager",
+        )
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=uri,
+            user={"username": "system:kube-controller-manager", "groups": [AUTHENTICATED]},
+            ips=[self.node_ip[self.cps[0]]],
+            ua=f"{KCM_UA}/shared-informers",
+            ref=self.objref(res, ns, name),
+            code=200,
+            reason=reason,
+            latency_us=lat,
+            started=started and r.random() < 0.3,
+        )
 
     def addon_read(self) -> list[dict[str, Any]]:
         r = self.rng
@@ -526,23 +700,47 @@ class Gen:
         if target_ns is not None and res in ("configmaps", "secrets", "leases"):
             name = f"{sa}-{r.choice(['config', 'leader', 'tls', 'webhook-ca'])}"
         verb, uri, name, started, lat = self.read_shape(res, target_ns, name)
-        ua = {"coredns": "coredns/v1.11.1 (linux/amd64) kubernetes/ae2bbc2",
-              "prometheus": "Prometheus/2.51.2",
-              "ingress-nginx": "nginx-ingress-controller/v1.10.1 (linux/amd64) ingress-nginx/4fb5aac"}.get(
-                  sa, f"{sa}/v0.0.0 (linux/amd64) kubernetes/$Format")
+        ua = {
+            "coredns": "coredns/v1.11.1 (linux/amd64) kubernetes/ae2bbc2",
+            "prometheus": "Prometheus/2.51.2",
+            "ingress-nginx": "nginx-ingress-controller/v1.10.1 (linux/amd64) ingress-nginx/4fb5aac",
+        }.get(sa, f"{sa}/v0.0.0 (linux/amd64) kubernetes/$Format")
         reason = self.rbac_reason(sa, sa, "ServiceAccount", f"{sa}/{ns}")
-        return self.event(level="Metadata", verb=verb, uri=uri, user=self.pod_sa_user(ns, sa),
-                          ips=[f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}"], ua=ua,
-                          ref=self.objref(res, target_ns, name), code=200, reason=reason,
-                          latency_us=lat, started=started and r.random() < 0.3)
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=uri,
+            user=self.pod_sa_user(ns, sa),
+            ips=[f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}"],
+            ua=ua,
+            ref=self.objref(res, target_ns, name),
+            code=200,
+            reason=reason,
+            latency_us=lat,
+            started=started and r.random() < 0.3,
+        )
 
     # -- frequent writes with bodies (RequestResponse) -------------------
 
-    def lease_obj(self, ns: str, name: str, uid: str, rv: str, holder: str, duration: int,
-                  renew_us: int, manager: str, owner: tuple[str, str] | None,
-                  acquire_us: int | None = None, transitions: int | None = None) -> dict[str, Any]:
-        spec_fields: dict[str, Any] = {"f:holderIdentity": {}, "f:leaseDurationSeconds": {},
-                                       "f:renewTime": {}}
+    def lease_obj(
+        self,
+        ns: str,
+        name: str,
+        uid: str,
+        rv: str,
+        holder: str,
+        duration: int,
+        renew_us: int,
+        manager: str,
+        owner: tuple[str, str] | None,
+        acquire_us: int | None = None,
+        transitions: int | None = None,
+    ) -> dict[str, Any]:
+        spec_fields: dict[str, Any] = {
+            "f:holderIdentity": {},
+            "f:leaseDurationSeconds": {},
+            "f:renewTime": {},
+        }
         spec: dict[str, Any] = {"holderIdentity": holder, "leaseDurationSeconds": duration}
         if acquire_us is not None:
             spec["acquireTime"] = self.ts(acquire_us)
@@ -551,19 +749,38 @@ class Gen:
         if transitions is not None:
             spec["leaseTransitions"] = transitions
             spec_fields["f:leaseTransitions"] = {}
-        meta: dict[str, Any] = {"name": name, "namespace": ns, "uid": uid, "resourceVersion": rv,
-                                "creationTimestamp": self.ts_s(START_US - 3_456_000_000_000)}
+        meta: dict[str, Any] = {
+            "name": name,
+            "namespace": ns,
+            "uid": uid,
+            "resourceVersion": rv,
+            "creationTimestamp": self.ts_s(START_US - 3_456_000_000_000),
+        }
         fields: dict[str, Any] = {"f:spec": spec_fields}
         if owner is not None:
-            meta["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": owner[0],
-                                        "uid": owner[1]}]
-            fields = {"f:metadata": {"f:ownerReferences": {".": {}, f'k:{{"uid":"{owner[1]}"}}': {}}},
-                      "f:spec": spec_fields}
-        meta["managedFields"] = [{"manager": manager, "operation": "Update",
-                                  "apiVersion": "coordination.k8s.io/v1",
-                                  "time": self.ts_s(renew_us), "fieldsType": "FieldsV1",
-                                  "fieldsV1": fields}]
-        return {"kind": "Lease", "apiVersion": "coordination.k8s.io/v1", "metadata": meta, "spec": spec}
+            meta["ownerReferences"] = [
+                {"apiVersion": "v1", "kind": "Node", "name": owner[0], "uid": owner[1]}
+            ]
+            fields = {
+                "f:metadata": {"f:ownerReferences": {".": {}, f'k:{{"uid":"{owner[1]}"}}': {}}},
+                "f:spec": spec_fields,
+            }
+        meta["managedFields"] = [
+            {
+                "manager": manager,
+                "operation": "Update",
+                "apiVersion": "coordination.k8s.io/v1",
+                "time": self.ts_s(renew_us),
+                "fieldsType": "FieldsV1",
+                "fieldsV1": fields,
+            }
+        ]
+        return {
+            "kind": "Lease",
+            "apiVersion": "coordination.k8s.io/v1",
+            "metadata": meta,
+            "spec": spec,
+        }
 
     def node_lease(self) -> list[dict[str, Any]]:
         """The kubelet heartbeat: an update of kube-node-lease/<node> every 10 s."""
@@ -574,53 +791,130 @@ class Gen:
         new_rv = self.next_rv()
         renew = self.now
         owner = (node, self.node_uid[node])
-        req = self.lease_obj("kube-node-lease", node, uid, old_rv, node, 40, renew, "kubelet", owner)
-        resp = self.lease_obj("kube-node-lease", node, uid, new_rv, node, 40, renew, "kubelet", owner)
-        return self.event(level="RequestResponse", verb="update",
-                          uri=self.uri("leases", "kube-node-lease", node, query="timeout=10s"),
-                          user=self.kubelet_user(node), ips=[self.node_ip[node]], ua=KUBELET_UA,
-                          ref=self.objref("leases", "kube-node-lease", node, uid=uid, rv=old_rv),
-                          code=200, request=req, response=resp, twin=0.1)
+        req = self.lease_obj(
+            "kube-node-lease", node, uid, old_rv, node, 40, renew, "kubelet", owner
+        )
+        resp = self.lease_obj(
+            "kube-node-lease", node, uid, new_rv, node, 40, renew, "kubelet", owner
+        )
+        return self.event(
+            level="RequestResponse",
+            verb="update",
+            uri=self.uri("leases", "kube-node-lease", node, query="timeout=10s"),
+            user=self.kubelet_user(node),
+            ips=[self.node_ip[node]],
+            ua=KUBELET_UA,
+            ref=self.objref("leases", "kube-node-lease", node, uid=uid, rv=old_rv),
+            code=200,
+            request=req,
+            response=resp,
+            twin=0.1,
+        )
 
     def leader_lease(self) -> list[dict[str, Any]]:
         """Leader election renewals: control plane and add-on operators."""
         r = self.rng
         x = r.random()
         if x < 0.4:
-            name, user, ua, holder, ip = ("kube-controller-manager",
-                                          {"username": "system:kube-controller-manager", "groups": [AUTHENTICATED]},
-                                          f"{KCM_UA}/leader-election", self.kcm_holder, self.node_ip[self.cps[0]])
-            ns, dur, reason = "kube-system", 15, self.rbac_reason(
-                "system:kube-controller-manager", "system:kube-controller-manager", "User",
-                "system:kube-controller-manager")
+            name, user, ua, holder, ip = (
+                "kube-controller-manager",
+                {"username": "system:kube-controller-manager", "groups": [AUTHENTICATED]},
+                f"{KCM_UA}/leader-election",
+                self.kcm_holder,
+                self.node_ip[self.cps[0]],
+            )
+            ns, dur, reason = (
+                "kube-system",
+                15,
+                self.rbac_reason(
+                    "system:kube-controller-manager",
+                    "system:kube-controller-manager",
+                    "User",
+                    "system:kube-controller-manager",
+                ),
+            )
         elif x < 0.8:
-            name, user, ua, holder, ip = ("kube-scheduler",
-                                          {"username": "system:kube-scheduler", "groups": [AUTHENTICATED]},
-                                          f"{SCHED_UA}/leader-election", self.sched_holder, self.node_ip[self.cps[1]])
-            ns, dur, reason = "kube-system", 15, self.rbac_reason(
-                "system:kube-scheduler", "system:kube-scheduler", "User", "system:kube-scheduler")
+            name, user, ua, holder, ip = (
+                "kube-scheduler",
+                {"username": "system:kube-scheduler", "groups": [AUTHENTICATED]},
+                f"{SCHED_UA}/leader-election",
+                self.sched_holder,
+                self.node_ip[self.cps[1]],
+            )
+            ns, dur, reason = (
+                "kube-system",
+                15,
+                self.rbac_reason(
+                    "system:kube-scheduler",
+                    "system:kube-scheduler",
+                    "User",
+                    "system:kube-scheduler",
+                ),
+            )
         else:
-            ns, sa = r.choice([("cert-manager", "cert-manager"), ("ingress-nginx", "ingress-nginx"),
-                               ("argocd", "argocd-application-controller")])
+            ns, sa = r.choice(
+                [
+                    ("cert-manager", "cert-manager"),
+                    ("ingress-nginx", "ingress-nginx"),
+                    ("argocd", "argocd-application-controller"),
+                ]
+            )
             name = f"{sa}-leader-election"
             user = self.pod_sa_user(ns, sa)
             ua = f"{sa}/v1 (linux/amd64) leader-election"
             holder = f"{sa}-7f9c8d6b54-x2k9p_{self.uid()[:8]}"
             ip = f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}"
             dur = 60
-            reason = self.rbac_reason(f"{sa}:leaderelection", f"{sa}:leaderelection", "ServiceAccount",
-                                      f"{sa}/{ns}", cluster=False)
+            reason = self.rbac_reason(
+                f"{sa}:leaderelection",
+                f"{sa}:leaderelection",
+                "ServiceAccount",
+                f"{sa}/{ns}",
+                cluster=False,
+            )
         uid = self.lease_uid.setdefault(f"{ns}/{name}", self.uid())
         old_rv, new_rv = str(self.rv), self.next_rv()
         acquire = START_US - 7_200_000_000
-        req = self.lease_obj(ns, name, uid, old_rv, holder, dur, self.now, ua.split("/")[0], None,
-                             acquire_us=acquire, transitions=3)
-        resp = self.lease_obj(ns, name, uid, new_rv, holder, dur, self.now, ua.split("/")[0], None,
-                              acquire_us=acquire, transitions=3)
-        return self.event(level="RequestResponse", verb="update",
-                          uri=self.uri("leases", ns, name, query="timeout=5s"), user=user, ips=[ip],
-                          ua=ua, ref=self.objref("leases", ns, name, uid=uid, rv=old_rv), code=200,
-                          reason=reason, request=req, response=resp, twin=0.1)
+        req = self.lease_obj(
+            ns,
+            name,
+            uid,
+            old_rv,
+            holder,
+            dur,
+            self.now,
+            ua.split("/")[0],
+            None,
+            acquire_us=acquire,
+            transitions=3,
+        )
+        resp = self.lease_obj(
+            ns,
+            name,
+            uid,
+            new_rv,
+            holder,
+            dur,
+            self.now,
+            ua.split("/")[0],
+            None,
+            acquire_us=acquire,
+            transitions=3,
+        )
+        return self.event(
+            level="RequestResponse",
+            verb="update",
+            uri=self.uri("leases", ns, name, query="timeout=5s"),
+            user=user,
+            ips=[ip],
+            ua=ua,
+            ref=self.objref("leases", ns, name, uid=uid, rv=old_rv),
+            code=200,
+            reason=reason,
+            request=req,
+            response=resp,
+            twin=0.1,
+        )
 
     def endpoints_update(self) -> list[dict[str, Any]]:
         r = self.rng
@@ -628,26 +922,58 @@ class Gen:
         pods = [p for p in self.pods if p[0] == ns and p[1] == app][:3]
         port = next(p for a, _i, p in WORKLOADS[ns] if a == app)
         rv = str(self.rv)
-        obj = {"kind": "Endpoints", "apiVersion": "v1",
-               "metadata": {"name": app, "namespace": ns, "uid": self.svc_uid[(ns, app)],
-                            "resourceVersion": rv,
-                            "creationTimestamp": self.ts_s(START_US - 864_000_000_000),
-                            "labels": {"app.kubernetes.io/name": app},
-                            "annotations": {"endpoints.kubernetes.io/last-change-trigger-time": self.ts_s(self.now)}},
-               "subsets": [{"addresses": [{"ip": p[5], "nodeName": p[4],
-                                           "targetRef": {"kind": "Pod", "namespace": ns, "name": p[2],
-                                                         "uid": p[3]}} for p in pods],
-                            "ports": [{"name": "http", "port": port, "protocol": "TCP"}]}]}
+        obj: dict[str, Any] = {
+            "kind": "Endpoints",
+            "apiVersion": "v1",
+            "metadata": {
+                "name": app,
+                "namespace": ns,
+                "uid": self.svc_uid[(ns, app)],
+                "resourceVersion": rv,
+                "creationTimestamp": self.ts_s(START_US - 864_000_000_000),
+                "labels": {"app.kubernetes.io/name": app},
+                "annotations": {
+                    "endpoints.kubernetes.io/last-change-trigger-time": self.ts_s(self.now)
+                },
+            },
+            "subsets": [
+                {
+                    "addresses": [
+                        {
+                            "ip": p[5],
+                            "nodeName": p[4],
+                            "targetRef": {
+                                "kind": "Pod",
+                                "namespace": ns,
+                                "name": p[2],
+                                "uid": p[3],
+                            },
+                        }
+                        for p in pods
+                    ],
+                    "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+                }
+            ],
+        }
         c = "endpoint-controller"
-        reason = self.rbac_reason(f"system:controller:{c}", f"system:controller:{c}", "ServiceAccount",
-                                  f"{c}/kube-system")
+        reason = self.rbac_reason(
+            f"system:controller:{c}", f"system:controller:{c}", "ServiceAccount", f"{c}/kube-system"
+        )
         resp = dict(obj)
         resp["metadata"] = dict(obj["metadata"], resourceVersion=self.next_rv())
-        return self.event(level="RequestResponse", verb="update", uri=self.uri("endpoints", ns, app),
-                          user=self.controller_user(c), ips=[self.node_ip[self.cps[0]]],
-                          ua=f"{KCM_UA}/system:serviceaccount:kube-system:{c}",
-                          ref=self.objref("endpoints", ns, app, uid=self.svc_uid[(ns, app)], rv=rv),
-                          code=200, reason=reason, request=obj, response=resp)
+        return self.event(
+            level="RequestResponse",
+            verb="update",
+            uri=self.uri("endpoints", ns, app),
+            user=self.controller_user(c),
+            ips=[self.node_ip[self.cps[0]]],
+            ua=f"{KCM_UA}/system:serviceaccount:kube-system:{c}",
+            ref=self.objref("endpoints", ns, app, uid=self.svc_uid[(ns, app)], rv=rv),
+            code=200,
+            reason=reason,
+            request=obj,
+            response=resp,
+        )
 
     def endpointslice_update(self) -> list[dict[str, Any]]:
         r = self.rng
@@ -656,84 +982,171 @@ class Gen:
         port = next(p for a, _i, p in WORKLOADS[ns] if a == app)
         name = f"{app}-{self.rs_hash[(ns, app)][:5]}"
         rv = str(self.rv)
-        obj = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
-               "metadata": {"name": name, "generateName": f"{app}-", "namespace": ns,
-                            "uid": self.svc_uid[(ns, app)], "resourceVersion": rv, "generation": r.randint(2, 900),
-                            "labels": {"endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
-                                       "kubernetes.io/service-name": app},
-                            "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": app,
-                                                 "uid": self.svc_uid[(ns, app)], "controller": True,
-                                                 "blockOwnerDeletion": True}]},
-               "addressType": "IPv4",
-               "endpoints": [{"addresses": [p[5]],
-                              "conditions": {"ready": True, "serving": True, "terminating": False},
-                              "targetRef": {"kind": "Pod", "namespace": ns, "name": p[2], "uid": p[3]},
-                              "nodeName": p[4], "zone": "eu-west-1" + "abc"[len(p[4]) % 3]}
-                             for p in pods],
-               "ports": [{"name": "http", "protocol": "TCP", "port": port}]}
+        obj = {
+            "kind": "EndpointSlice",
+            "apiVersion": "discovery.k8s.io/v1",
+            "metadata": {
+                "name": name,
+                "generateName": f"{app}-",
+                "namespace": ns,
+                "uid": self.svc_uid[(ns, app)],
+                "resourceVersion": rv,
+                "generation": r.randint(2, 900),
+                "labels": {
+                    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                    "kubernetes.io/service-name": app,
+                },
+                "ownerReferences": [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Service",
+                        "name": app,
+                        "uid": self.svc_uid[(ns, app)],
+                        "controller": True,
+                        "blockOwnerDeletion": True,
+                    }
+                ],
+            },
+            "addressType": "IPv4",
+            "endpoints": [
+                {
+                    "addresses": [p[5]],
+                    "conditions": {"ready": True, "serving": True, "terminating": False},
+                    "targetRef": {"kind": "Pod", "namespace": ns, "name": p[2], "uid": p[3]},
+                    "nodeName": p[4],
+                    "zone": "eu-west-1" + "abc"[len(p[4]) % 3],
+                }
+                for p in pods
+            ],
+            "ports": [{"name": "http", "protocol": "TCP", "port": port}],
+        }
         c = "endpointslice-controller"
-        reason = self.rbac_reason(f"system:controller:{c}", f"system:controller:{c}", "ServiceAccount",
-                                  f"{c}/kube-system")
-        return self.event(level="RequestResponse", verb="update",
-                          uri=self.uri("endpointslices", ns, name), user=self.controller_user(c),
-                          ips=[self.node_ip[self.cps[0]]], ua=f"{KCM_UA}/system:serviceaccount:kube-system:{c}",
-                          ref=self.objref("endpointslices", ns, name, uid=self.svc_uid[(ns, app)], rv=rv),
-                          code=200, reason=reason, request=obj)
+        reason = self.rbac_reason(
+            f"system:controller:{c}", f"system:controller:{c}", "ServiceAccount", f"{c}/kube-system"
+        )
+        return self.event(
+            level="RequestResponse",
+            verb="update",
+            uri=self.uri("endpointslices", ns, name),
+            user=self.controller_user(c),
+            ips=[self.node_ip[self.cps[0]]],
+            ua=f"{KCM_UA}/system:serviceaccount:kube-system:{c}",
+            ref=self.objref("endpointslices", ns, name, uid=self.svc_uid[(ns, app)], rv=rv),
+            code=200,
+            reason=reason,
+            request=obj,
+        )
 
     # -- other control-plane writes --------------------------------------
 
     def event_create(self) -> list[dict[str, Any]]:
         r = self.rng
         pod = r.choice(self.pods)
-        name = f"{pod[2]}.{'%x' % r.getrandbits(60)}"
+        name = f"{pod[2]}.{r.getrandbits(60):x}"
         if r.random() < 0.6:
             user, ua, ip = self.kubelet_user(pod[4]), KUBELET_UA, self.node_ip[pod[4]]
             reason = ""
         else:
             c = r.choice(["replicaset-controller", "deployment-controller", "job-controller"])
-            user, ua, ip = self.controller_user(c), f"{KCM_UA}/system:serviceaccount:kube-system:{c}", self.node_ip[self.cps[0]]
-            reason = self.rbac_reason(f"system:controller:{c}", f"system:controller:{c}", "ServiceAccount",
-                                      f"{c}/kube-system")
+            user, ua, ip = (
+                self.controller_user(c),
+                f"{KCM_UA}/system:serviceaccount:kube-system:{c}",
+                self.node_ip[self.cps[0]],
+            )
+            reason = self.rbac_reason(
+                f"system:controller:{c}",
+                f"system:controller:{c}",
+                "ServiceAccount",
+                f"{c}/kube-system",
+            )
         verb = "create" if r.random() < 0.7 else "patch"
-        return self.event(level="Metadata", verb=verb,
-                          uri=self.uri("events", pod[0], None if verb == "create" else name),
-                          user=user, ips=[ip], ua=ua, ref=self.objref("events", pod[0], name),
-                          code=201 if verb == "create" else 200, reason=reason)
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=self.uri("events", pod[0], None if verb == "create" else name),
+            user=user,
+            ips=[ip],
+            ua=ua,
+            ref=self.objref("events", pod[0], name),
+            code=201 if verb == "create" else 200,
+            reason=reason,
+        )
 
     def pod_status_patch(self) -> list[dict[str, Any]]:
         r = self.rng
         pod = r.choice(self.pods)
         t = self.ts_s(self.now)
-        body = {"metadata": {"uid": pod[3]},
-                "status": {"$setElementOrder/conditions": [{"type": "PodReadyToStartContainers"},
-                                                           {"type": "Initialized"}, {"type": "Ready"},
-                                                           {"type": "ContainersReady"}, {"type": "PodScheduled"}],
-                           "conditions": [{"lastTransitionTime": t, "status": "True", "type": "Ready"},
-                                          {"lastTransitionTime": t, "status": "True", "type": "ContainersReady"}],
-                           "containerStatuses": [{"containerID": f"containerd://{'%064x' % r.getrandbits(256)}",
-                                                  "image": next(i for a, i, _p in WORKLOADS[pod[0]] if a == pod[1]),
-                                                  "name": pod[1], "ready": True,
-                                                  "restartCount": r.randint(0, 3), "started": True,
-                                                  "state": {"running": {"startedAt": t}}}]}}
-        return self.event(level="Request", verb="patch", uri=self.uri("pods", pod[0], pod[2], sub="status"),
-                          user=self.kubelet_user(pod[4]), ips=[self.node_ip[pod[4]]], ua=KUBELET_UA,
-                          ref=self.objref("pods", pod[0], pod[2], sub="status"), code=200, request=body)
+        body = {
+            "metadata": {"uid": pod[3]},
+            "status": {
+                "$setElementOrder/conditions": [
+                    {"type": "PodReadyToStartContainers"},
+                    {"type": "Initialized"},
+                    {"type": "Ready"},
+                    {"type": "ContainersReady"},
+                    {"type": "PodScheduled"},
+                ],
+                "conditions": [
+                    {"lastTransitionTime": t, "status": "True", "type": "Ready"},
+                    {"lastTransitionTime": t, "status": "True", "type": "ContainersReady"},
+                ],
+                "containerStatuses": [
+                    {
+                        "containerID": f"containerd://{r.getrandbits(256):064x}",
+                        "image": next(i for a, i, _p in WORKLOADS[pod[0]] if a == pod[1]),
+                        "name": pod[1],
+                        "ready": True,
+                        "restartCount": r.randint(0, 3),
+                        "started": True,
+                        "state": {"running": {"startedAt": t}},
+                    }
+                ],
+            },
+        }
+        return self.event(
+            level="Request",
+            verb="patch",
+            uri=self.uri("pods", pod[0], pod[2], sub="status"),
+            user=self.kubelet_user(pod[4]),
+            ips=[self.node_ip[pod[4]]],
+            ua=KUBELET_UA,
+            ref=self.objref("pods", pod[0], pod[2], sub="status"),
+            code=200,
+            request=body,
+        )
 
     def token_request(self) -> list[dict[str, Any]]:
         """Kubelets refresh projected service-account tokens (TokenRequest)."""
         r = self.rng
         pod = r.choice(self.pods)
         sa = pod[1]
-        body = {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
-                "metadata": {"name": sa, "namespace": pod[0], "creationTimestamp": None},
-                "spec": {"audiences": ["https://kubernetes.default.svc.cluster.local"],
-                         "expirationSeconds": 3607,
-                         "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": pod[2], "uid": pod[3]}},
-                "status": {"token": "", "expirationTimestamp": None}}
-        return self.event(level="Request", verb="create",
-                          uri=self.uri("serviceaccounts", pod[0], sa, sub="token"),
-                          user=self.kubelet_user(pod[4]), ips=[self.node_ip[pod[4]]], ua=KUBELET_UA,
-                          ref=self.objref("serviceaccounts", pod[0], sa, sub="token"), code=201, request=body)
+        body = {
+            "kind": "TokenRequest",
+            "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"name": sa, "namespace": pod[0], "creationTimestamp": None},
+            "spec": {
+                "audiences": ["https://kubernetes.default.svc.cluster.local"],
+                "expirationSeconds": 3607,
+                "boundObjectRef": {
+                    "kind": "Pod",
+                    "apiVersion": "v1",
+                    "name": pod[2],
+                    "uid": pod[3],
+                },
+            },
+            "status": {"token": "", "expirationTimestamp": None},
+        }
+        return self.event(
+            level="Request",
+            verb="create",
+            uri=self.uri("serviceaccounts", pod[0], sa, sub="token"),
+            user=self.kubelet_user(pod[4]),
+            ips=[self.node_ip[pod[4]]],
+            ua=KUBELET_UA,
+            ref=self.objref("serviceaccounts", pod[0], sa, sub="token"),
+            code=201,
+            request=body,
+        )
 
     # -- people, probes and the rare interesting events ------------------
 
@@ -746,71 +1159,166 @@ class Gen:
         r = self.rng
         user, ip = self.human()
         pod = r.choice(self.pods)
-        res = r.choice(["pods", "pods", "deployments", "services", "events", "configmaps", "nodes",
-                        "namespaces", "ingresses"])
+        res = r.choice(
+            [
+                "pods",
+                "pods",
+                "deployments",
+                "services",
+                "events",
+                "configmaps",
+                "nodes",
+                "namespaces",
+                "ingresses",
+            ]
+        )
         ns = None if res in ("nodes", "namespaces") else pod[0]
         name = pod[2] if res == "pods" and r.random() < 0.4 else None
         verb, uri, name, started, lat = self.read_shape(res, ns, name)
         ua = KUBECTL_UA if r.random() < 0.8 else r.choice(SCRIPTED_UAS)
         code = 200 if r.random() < 0.95 else 403
-        return self.event(level="Metadata", verb=verb, uri=uri, user=user, ips=[ip], ua=ua,
-                          ref=self.objref(res, ns, name), code=code, latency_us=lat, started=started,
-                          decision=ALLOW if code == 200 else "forbid",
-                          reason=self.rbac_reason("devs-view", "view", "Group", user["groups"][0])
-                          if code == 200 else "")
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=uri,
+            user=user,
+            ips=[ip],
+            ua=ua,
+            ref=self.objref(res, ns, name),
+            code=code,
+            latency_us=lat,
+            started=started,
+            decision=ALLOW if code == 200 else "forbid",
+            reason=self.rbac_reason("devs-view", "view", "Group", user["groups"][0])
+            if code == 200
+            else "",
+        )
 
     def anonymous_probe(self) -> list[dict[str, Any]]:
         r = self.rng
         x = r.random()
         if x < 0.8:
-            uri = r.choice(["/healthz", "/livez", "/readyz", "/readyz?verbose", "/healthz/etcd", "/version"])
+            uri = r.choice(
+                ["/healthz", "/livez", "/readyz", "/readyz?verbose", "/healthz/etcd", "/version"]
+            )
             code, decision = 200, ALLOW
-            reason = ('RBAC: allowed by ClusterRoleBinding "system:public-info-viewer" of ClusterRole '
-                      '"system:public-info-viewer" to Group "system:unauthenticated"')
-            ua, ip = r.choice(["kube-probe/1.29", "ELB-HealthChecker/2.0", "Go-http-client/1.1"]), r.choice(LB_IPS)
+            reason = (
+                'RBAC: allowed by ClusterRoleBinding "system:public-info-viewer" of ClusterRole '
+                '"system:public-info-viewer" to Group "system:unauthenticated"'
+            )
+            ua, ip = (
+                r.choice(["kube-probe/1.29", "ELB-HealthChecker/2.0", "Go-http-client/1.1"]),
+                r.choice(LB_IPS),
+            )
         else:
-            uri = r.choice(["/api", "/apis", "/api/v1/namespaces/kube-system/secrets", "/.env",
-                            "/api/v1/pods", "/apis/apps/v1/deployments", "/metrics"])
+            uri = r.choice(
+                [
+                    "/api",
+                    "/apis",
+                    "/api/v1/namespaces/kube-system/secrets",
+                    "/.env",
+                    "/api/v1/pods",
+                    "/apis/apps/v1/deployments",
+                    "/metrics",
+                ]
+            )
             code, decision, reason = 403, "forbid", ""
-            ua, ip = r.choice(SCRIPTED_UAS + ["Mozilla/5.0 zgrab/0.x"]), f"185.220.{r.randint(0, 255)}.{r.randint(1, 254)}"
-        return self.event(level="Metadata", verb="get", uri=uri,
-                          user={"username": "system:anonymous", "groups": ["system:unauthenticated"]},
-                          ips=[ip], ua=ua, ref=None, code=code, decision=decision, reason=reason,
-                          twin=0.0)
+            ua, ip = (
+                r.choice(SCRIPTED_UAS + ["Mozilla/5.0 zgrab/0.x"]),
+                f"185.220.{r.randint(0, 255)}.{r.randint(1, 254)}",
+            )
+        return self.event(
+            level="Metadata",
+            verb="get",
+            uri=uri,
+            user={"username": "system:anonymous", "groups": ["system:unauthenticated"]},
+            ips=[ip],
+            ua=ua,
+            ref=None,
+            code=code,
+            decision=decision,
+            reason=reason,
+            twin=0.0,
+        )
 
-    def container(self, name: str, image: str, port: int | None, sc: dict[str, Any],
-                  mounts: list[dict[str, Any]], env: bool = True) -> dict[str, Any]:
+    def container(
+        self,
+        name: str,
+        image: str,
+        port: int | None,
+        sc: dict[str, Any],
+        mounts: list[dict[str, Any]],
+        env: bool = True,
+    ) -> dict[str, Any]:
         r = self.rng
         c: dict[str, Any] = {"name": name, "image": image}
         if port:
-            c["ports"] = [{"name": "http" if port != 53 else "dns", "containerPort": port, "protocol": "TCP"}]
+            c["ports"] = [
+                {"name": "http" if port != 53 else "dns", "containerPort": port, "protocol": "TCP"}
+            ]
         if env:
-            c["env"] = [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}},
-                        {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}},
-                        {"name": "LOG_LEVEL", "value": r.choice(["info", "warn", "debug"])}]
-        c["resources"] = {"limits": {"cpu": r.choice(["500m", "1", "2"]), "memory": r.choice(["256Mi", "512Mi", "1Gi"])},
-                          "requests": {"cpu": r.choice(["50m", "100m", "250m"]), "memory": r.choice(["64Mi", "128Mi", "256Mi"])}}
+            c["env"] = [
+                {
+                    "name": "POD_NAME",
+                    "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}},
+                },
+                {
+                    "name": "POD_NAMESPACE",
+                    "valueFrom": {
+                        "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}
+                    },
+                },
+                {"name": "LOG_LEVEL", "value": r.choice(["info", "warn", "debug"])},
+            ]
+        c["resources"] = {
+            "limits": {
+                "cpu": r.choice(["500m", "1", "2"]),
+                "memory": r.choice(["256Mi", "512Mi", "1Gi"]),
+            },
+            "requests": {
+                "cpu": r.choice(["50m", "100m", "250m"]),
+                "memory": r.choice(["64Mi", "128Mi", "256Mi"]),
+            },
+        }
         c["volumeMounts"] = mounts
         if port:
-            c["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": port, "scheme": "HTTP"},
-                                  "initialDelaySeconds": 10, "timeoutSeconds": 1, "periodSeconds": 10,
-                                  "successThreshold": 1, "failureThreshold": 3}
+            c["livenessProbe"] = {
+                "httpGet": {"path": "/healthz", "port": port, "scheme": "HTTP"},
+                "initialDelaySeconds": 10,
+                "timeoutSeconds": 1,
+                "periodSeconds": 10,
+                "successThreshold": 1,
+                "failureThreshold": 3,
+            }
         c["terminationMessagePath"] = "/dev/termination-log"
         c["terminationMessagePolicy"] = "File"
         c["imagePullPolicy"] = "IfNotPresent"
         c["securityContext"] = sc
         return c
 
-    def pod_spec(self, ns: str, app: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]],
-                 sa: str, node: str | None = None, init: list[dict[str, Any]] | None = None,
-                 host: tuple[bool, bool, bool] = (False, False, False),
-                 pod_sc: dict[str, Any] | None = None) -> dict[str, Any]:
+    def pod_spec(
+        self,
+        containers: list[dict[str, Any]],
+        volumes: list[dict[str, Any]],
+        sa: str,
+        node: str | None = None,
+        init: list[dict[str, Any]] | None = None,
+        host: tuple[bool, bool, bool] = (False, False, False),
+        pod_sc: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         spec: dict[str, Any] = {"volumes": volumes + [self.api_access_volume()]}
         if init:
             spec["initContainers"] = init
         spec["containers"] = containers
-        spec.update({"restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
-                     "dnsPolicy": "ClusterFirst", "serviceAccountName": sa, "serviceAccount": sa})
+        spec.update(
+            {
+                "restartPolicy": "Always",
+                "terminationGracePeriodSeconds": 30,
+                "dnsPolicy": "ClusterFirst",
+                "serviceAccountName": sa,
+                "serviceAccount": sa,
+            }
+        )
         if node:
             spec["nodeName"] = node
         if host[0]:
@@ -820,177 +1328,418 @@ class Gen:
         if host[2]:
             spec["hostIPC"] = True
         spec["securityContext"] = pod_sc or {}
-        spec.update({"schedulerName": "default-scheduler",
-                     "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
-                                      "effect": "NoExecute", "tolerationSeconds": 300},
-                                     {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
-                                      "effect": "NoExecute", "tolerationSeconds": 300}],
-                     "priority": 0, "enableServiceLinks": True, "preemptionPolicy": "PreemptLowerPriority"})
+        spec.update(
+            {
+                "schedulerName": "default-scheduler",
+                "tolerations": [
+                    {
+                        "key": "node.kubernetes.io/not-ready",
+                        "operator": "Exists",
+                        "effect": "NoExecute",
+                        "tolerationSeconds": 300,
+                    },
+                    {
+                        "key": "node.kubernetes.io/unreachable",
+                        "operator": "Exists",
+                        "effect": "NoExecute",
+                        "tolerationSeconds": 300,
+                    },
+                ],
+                "priority": 0,
+                "enableServiceLinks": True,
+                "preemptionPolicy": "PreemptLowerPriority",
+            }
+        )
         return spec
 
     def api_access_volume(self) -> dict[str, Any]:
-        return {"name": f"kube-api-access-{self.hexname(5, 'bcdfghjklmnpqrstvwxz2456789')}",
-                "projected": {"sources": [
+        return {
+            "name": f"kube-api-access-{self.hexname(5, POD_SUFFIX)}",
+            "projected": {
+                "sources": [
                     {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                    {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                    {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1",
-                                                                                  "fieldPath": "metadata.namespace"}}]}}],
-                    "defaultMode": 420}}
+                    {
+                        "configMap": {
+                            "name": "kube-root-ca.crt",
+                            "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                        }
+                    },
+                    {
+                        "downwardAPI": {
+                            "items": [
+                                {
+                                    "path": "namespace",
+                                    "fieldRef": {
+                                        "apiVersion": "v1",
+                                        "fieldPath": "metadata.namespace",
+                                    },
+                                }
+                            ]
+                        }
+                    },
+                ],
+                "defaultMode": 420,
+            },
+        }
 
     def pod_create(self) -> list[dict[str, Any]]:
-        """Pod creations: ReplicaSet pods (most), privileged DaemonSet pods with
+        """A pod creation: ReplicaSet pods (most), privileged DaemonSet pods with
         hostPath volumes, static mirror pods, and people's debugging pods."""
         r = self.rng
         x = r.random()
-        restricted = {"runAsNonRoot": True, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                      "capabilities": {"drop": ["ALL"]}}
-        labels: dict[str, str]
-        owner: list[dict[str, Any]] = []
-        annotations: dict[str, str] = {}
         if x < 0.70:
-            ns = r.choice([n for n in WORKLOADS if n != "kube-system"] + ["kube-system"])
-            app, image, port = r.choice(WORKLOADS[ns])
-            h = self.rs_hash[(ns, app)]
-            name = f"{app}-{h}-{self.hexname(5, 'bcdfghjklmnpqrstvwxz2456789')}"
-            labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": ns, "pod-template-hash": h}
-            annotations = {"kubectl.kubernetes.io/restartedAt": self.ts_s(START_US - 86_400_000_000)}
-            owner = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{app}-{h}", "uid": self.uid(),
-                      "controller": True, "blockOwnerDeletion": True}]
-            vols = [{"name": "config", "configMap": {"name": f"{app}-config", "defaultMode": 420}},
-                    {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
-            mounts = [{"name": "config", "readOnly": True, "mountPath": "/etc/app"},
-                      {"name": "tmp", "mountPath": "/tmp"}]
-            spec = self.pod_spec(ns, app, [self.container(app, image, port, restricted, mounts)], vols, app,
-                                 pod_sc={"runAsUser": 10001, "fsGroup": 10001,
-                                         "seccompProfile": {"type": "RuntimeDefault"}})
-            c = "replicaset-controller"
-            user, ua, ip = self.controller_user(c), f"{KCM_UA}/system:serviceaccount:kube-system:{c}", self.node_ip[self.cps[0]]
-            reason = self.rbac_reason(f"system:controller:{c}", f"system:controller:{c}", "ServiceAccount",
-                                      f"{c}/kube-system")
+            pod, user, ua, ip, reason = self.replicaset_pod()
         elif x < 0.90:
-            node = r.choice(self.workers)
-            kind = r.choice(["cilium", "node-exporter", "fluent-bit", "kube-proxy"])
-            ns = "monitoring" if kind == "node-exporter" else "logging" if kind == "fluent-bit" else "kube-system"
-            name = f"{kind}-{self.hexname(5, 'bcdfghjklmnpqrstvwxz2456789')}"
-            labels = {"k8s-app": kind, "controller-revision-hash": self.hexname(10)}
-            owner = [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": kind, "uid": self.uid(),
-                      "controller": True, "blockOwnerDeletion": True}]
-            init: list[dict[str, Any]] | None = None
-            host = (True, False, False)
-            if kind == "cilium":
-                vols = [{"name": p.strip("/").replace("/", "-") or "root",
-                         "hostPath": {"path": p, "type": t}} for p, t in
-                        [("/sys/fs/bpf", "DirectoryOrCreate"), ("/proc", "Directory"),
-                         ("/run/cilium/cgroupv2", "DirectoryOrCreate"), ("/etc/cni/net.d", "DirectoryOrCreate"),
-                         ("/lib/modules", ""), ("/run/xtables.lock", "FileOrCreate")]]
-                mounts = [{"name": v["name"], "mountPath": v["hostPath"]["path"]} for v in vols]
-                image = "quay.io/cilium/cilium:v1.15.4@sha256:b760a4831f5aab71c711f7537a107b751d0d0ce90dd32d8b358df3c5da385426"
-                sc = {"privileged": True, "capabilities": {"add": ["NET_ADMIN", "SYS_MODULE", "SYS_ADMIN"]},
-                      "seLinuxOptions": {"type": "spc_t", "level": "s0"}}
-                containers = [self.container("cilium-agent", image, 9879, sc, mounts)]
-                init = [self.container("mount-cgroup", image, None, {"privileged": True},
-                                       mounts[2:3], env=False),
-                        self.container("clean-cilium-state", image, None,
-                                       {"privileged": True, "capabilities": {"add": ["NET_ADMIN"]}}, mounts[:1], env=False)]
-            elif kind == "node-exporter":
-                vols = [{"name": "proc", "hostPath": {"path": "/proc", "type": ""}},
-                        {"name": "sys", "hostPath": {"path": "/sys", "type": ""}},
-                        {"name": "root", "hostPath": {"path": "/", "type": ""}}]
-                mounts = [{"name": "proc", "readOnly": True, "mountPath": "/host/proc"},
-                          {"name": "sys", "readOnly": True, "mountPath": "/host/sys"},
-                          {"name": "root", "readOnly": True, "mountPath": "/host/root",
-                           "mountPropagation": "HostToContainer"}]
-                containers = [self.container("node-exporter", "quay.io/prometheus/node-exporter:v1.8.0", 9100,
-                                             {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False},
-                                             mounts)]
-                host = (True, True, False)
-            elif kind == "fluent-bit":
-                vols = [{"name": "varlog", "hostPath": {"path": "/var/log", "type": ""}},
-                        {"name": "containers", "hostPath": {"path": "/var/lib/docker/containers", "type": ""}}]
-                mounts = [{"name": "varlog", "mountPath": "/var/log"},
-                          {"name": "containers", "readOnly": True, "mountPath": "/var/lib/docker/containers"}]
-                containers = [self.container("fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.0.3", 2020, {}, mounts)]
-                host = (False, False, False)
-            else:
-                vols = [{"name": "lib-modules", "hostPath": {"path": "/lib/modules", "type": ""}},
-                        {"name": "xtables-lock", "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"}}]
-                mounts = [{"name": "lib-modules", "readOnly": True, "mountPath": "/lib/modules"},
-                          {"name": "xtables-lock", "mountPath": "/run/xtables.lock"}]
-                containers = [self.container("kube-proxy", f"registry.k8s.io/kube-proxy:{K8S_VERSION}", None,
-                                             {"privileged": True}, mounts)]
-            spec = self.pod_spec(ns, kind, containers, vols, kind, node=node, init=init, host=host)
-            spec["priorityClassName"] = "system-node-critical"
-            c = "daemon-set-controller"
-            user, ua, ip = self.controller_user(c), f"{KCM_UA}/system:serviceaccount:kube-system:{c}", self.node_ip[self.cps[0]]
-            reason = self.rbac_reason(f"system:controller:{c}", f"system:controller:{c}", "ServiceAccount",
-                                      f"{c}/kube-system")
+            pod, user, ua, ip, reason = self.daemonset_pod()
         elif x < 0.96:
-            # Static pods re-registered by the kubelet of a control-plane node.
-            node = r.choice(self.cps)
-            comp = r.choice(["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"])
-            ns, name = "kube-system", f"{comp}-{node}"
-            labels = {"component": comp, "tier": "control-plane"}
-            annotations = {"kubernetes.io/config.mirror": self.hexname(32), "kubernetes.io/config.seen": self.ts(self.now),
-                           "kubernetes.io/config.source": "file"}
-            owner = [{"apiVersion": "v1", "kind": "Node", "name": node, "uid": self.node_uid[node], "controller": True}]
-            vols = [{"name": "k8s-certs", "hostPath": {"path": "/etc/kubernetes/pki", "type": "DirectoryOrCreate"}},
-                    {"name": "ca-certs", "hostPath": {"path": "/etc/ssl/certs", "type": "DirectoryOrCreate"}}]
-            mounts = [{"name": "k8s-certs", "readOnly": True, "mountPath": "/etc/kubernetes/pki"},
-                      {"name": "ca-certs", "readOnly": True, "mountPath": "/etc/ssl/certs"}]
-            image = f"registry.k8s.io/{comp}:{K8S_VERSION}" if comp != "etcd" else "registry.k8s.io/etcd:3.5.12-0"
-            spec = self.pod_spec(ns, comp, [self.container(comp, image, None, {}, mounts, env=False)], vols,
-                                 "default", node=node, host=(True, False, False),
-                                 pod_sc={"seccompProfile": {"type": "RuntimeDefault"}})
-            spec["priorityClassName"] = "system-node-critical"
-            user, ua, ip, reason = self.kubelet_user(node), KUBELET_UA, self.node_ip[node], ""
+            pod, user, ua, ip, reason = self.mirror_pod()
         else:
-            # Somebody's debugging pod: privileged, host namespaces, the host's root mounted.
-            user, ip = self.human()
-            ns = r.choice(["default", "kube-system", "payments"])
-            name = f"debug-{self.hexname(5, 'bcdfghjklmnpqrstvwxz2456789')}"
-            labels = {"run": name}
-            image = r.choice(["docker.io/nicolaka/netshoot:latest", "busybox:1.36", "ubuntu:22.04"])
-            bad = r.random() < 0.5
-            vols = [{"name": "host", "hostPath": {"path": "/", "type": ""}}] if bad else []
-            mounts = [{"name": "host", "mountPath": "/host"}] if bad else []
-            sc = {"privileged": True} if bad else {"allowPrivilegeEscalation": True}
-            c0 = self.container("debug", image, None, sc, mounts, env=False)
-            c0["command"] = ["sleep", "infinity"]
-            c0["stdin"] = True
-            c0["tty"] = True
-            spec = self.pod_spec(ns, name, [c0], vols, "default", host=(bad, bad, False))
-            ua, reason = KUBECTL_UA, ""
-        meta: dict[str, Any] = {"name": name, "namespace": ns, "creationTimestamp": None, "labels": labels}
+            pod, user, ua, ip, reason = self.debug_pod()
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        extra = {"pod-security.kubernetes.io/enforce-policy": "privileged:latest"}
+        return self.event(
+            level="Request",
+            verb="create",
+            uri=self.uri("pods", ns),
+            user=user,
+            ips=[ip],
+            ua=ua,
+            ref=self.objref("pods", ns, name),
+            code=201,
+            reason=reason,
+            request=pod,
+            extra_annotations=extra,
+            latency_us=int(r.lognormvariate(9.5, 0.5)),
+        )
+
+    def pod_object(
+        self,
+        ns: str,
+        name: str,
+        labels: dict[str, str],
+        spec: dict[str, Any],
+        annotations: dict[str, str] | None = None,
+        owner: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "name": name,
+            "namespace": ns,
+            "creationTimestamp": None,
+            "labels": labels,
+        }
         if annotations:
             meta["annotations"] = annotations
         if owner:
-            meta["ownerReferences"] = owner
-        body = {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": {}}
-        extra = {"pod-security.kubernetes.io/enforce-policy": "privileged:latest"}
-        return self.event(level="Request", verb="create", uri=self.uri("pods", ns),
-                          user=user, ips=[ip], ua=ua, ref=self.objref("pods", ns, name), code=201,
-                          reason=reason, request=body, extra_annotations=extra,
-                          latency_us=int(r.lognormvariate(9.5, 0.5)))
+            meta["ownerReferences"] = [owner]
+        return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": {}}
+
+    def controller_identity(self, c: str) -> tuple[dict[str, Any], str, str, str]:
+        """(user, userAgent, source IP, RBAC reason) of a kube-controller-manager controller."""
+        reason = self.rbac_reason(
+            f"system:controller:{c}", f"system:controller:{c}", "ServiceAccount", f"{c}/kube-system"
+        )
+        return (
+            self.controller_user(c),
+            f"{KCM_UA}/system:serviceaccount:kube-system:{c}",
+            self.node_ip[self.cps[0]],
+            reason,
+        )
+
+    def replicaset_pod(self) -> tuple[dict[str, Any], dict[str, Any], str, str, str]:
+        """An application pod: restricted securityContext, configMap and emptyDir volumes."""
+        r = self.rng
+        ns = r.choice(list(WORKLOADS))
+        app, image, port = r.choice(WORKLOADS[ns])
+        h = self.rs_hash[(ns, app)]
+        name = f"{app}-{h}-{self.hexname(5, POD_SUFFIX)}"
+        restricted = {
+            "runAsNonRoot": True,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
+        vols = [
+            {"name": "config", "configMap": {"name": f"{app}-config", "defaultMode": 420}},
+            {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+        ]
+        mounts: list[dict[str, Any]] = [
+            {"name": "config", "readOnly": True, "mountPath": "/etc/app"},
+            {"name": "tmp", "mountPath": "/tmp"},
+        ]
+        spec = self.pod_spec(
+            [self.container(app, image, port, restricted, mounts)],
+            vols,
+            app,
+            pod_sc={
+                "runAsUser": 10001,
+                "fsGroup": 10001,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+        )
+        owner = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "name": f"{app}-{h}",
+            "uid": self.uid(),
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+        pod = self.pod_object(
+            ns,
+            name,
+            {
+                "app.kubernetes.io/name": app,
+                "app.kubernetes.io/part-of": ns,
+                "pod-template-hash": h,
+            },
+            spec,
+            {"kubectl.kubernetes.io/restartedAt": self.ts_s(START_US - 86_400_000_000)},
+            owner,
+        )
+        return (pod, *self.controller_identity("replicaset-controller"))
+
+    def daemonset_pod(self) -> tuple[dict[str, Any], dict[str, Any], str, str, str]:
+        """Node agents: privileged CNI and kube-proxy, host namespaces, hostPath mounts."""
+        r = self.rng
+        kind = r.choice(["cilium", "node-exporter", "fluent-bit", "kube-proxy"])
+        ns = {"node-exporter": "monitoring", "fluent-bit": "logging"}.get(kind, "kube-system")
+        vols: list[dict[str, Any]]
+        mounts: list[dict[str, Any]]
+        init: list[dict[str, Any]] | None = None
+        host = (True, False, False)  # hostNetwork, hostPID, hostIPC
+        if kind == "cilium":
+            paths = [
+                ("/sys/fs/bpf", "DirectoryOrCreate"),
+                ("/proc", "Directory"),
+                ("/run/cilium/cgroupv2", "DirectoryOrCreate"),
+                ("/etc/cni/net.d", "DirectoryOrCreate"),
+                ("/lib/modules", ""),
+                ("/run/xtables.lock", "FileOrCreate"),
+            ]
+            vols = [
+                {"name": p.strip("/").replace("/", "-"), "hostPath": {"path": p, "type": t}}
+                for p, t in paths
+            ]
+            mounts = [{"name": v["name"], "mountPath": v["hostPath"]["path"]} for v in vols]
+            image = (
+                "quay.io/cilium/cilium:v1.15.4"
+                "@sha256:b760a4831f5aab71c711f7537a107b751d0d0ce90dd32d8b358df3c5da385426"
+            )
+            sc = {
+                "privileged": True,
+                "capabilities": {"add": ["NET_ADMIN", "SYS_MODULE", "SYS_ADMIN"]},
+                "seLinuxOptions": {"type": "spc_t", "level": "s0"},
+            }
+            containers = [self.container("cilium-agent", image, 9879, sc, mounts)]
+            init = [
+                self.container(
+                    "mount-cgroup", image, None, {"privileged": True}, mounts[2:3], env=False
+                ),
+                self.container(
+                    "clean-cilium-state",
+                    image,
+                    None,
+                    {"privileged": True, "capabilities": {"add": ["NET_ADMIN"]}},
+                    mounts[:1],
+                    env=False,
+                ),
+            ]
+        elif kind == "node-exporter":
+            vols = [
+                {"name": n, "hostPath": {"path": p, "type": ""}}
+                for n, p in (("proc", "/proc"), ("sys", "/sys"), ("root", "/"))
+            ]
+            mounts = [
+                {"name": "proc", "readOnly": True, "mountPath": "/host/proc"},
+                {"name": "sys", "readOnly": True, "mountPath": "/host/sys"},
+                {
+                    "name": "root",
+                    "readOnly": True,
+                    "mountPath": "/host/root",
+                    "mountPropagation": "HostToContainer",
+                },
+            ]
+            containers = [
+                self.container(
+                    "node-exporter",
+                    "quay.io/prometheus/node-exporter:v1.8.0",
+                    9100,
+                    {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False},
+                    mounts,
+                )
+            ]
+            host = (True, True, False)
+        elif kind == "fluent-bit":
+            vols = [
+                {"name": "varlog", "hostPath": {"path": "/var/log", "type": ""}},
+                {
+                    "name": "containers",
+                    "hostPath": {"path": "/var/lib/docker/containers", "type": ""},
+                },
+            ]
+            mounts = [
+                {"name": "varlog", "mountPath": "/var/log"},
+                {"name": "containers", "readOnly": True, "mountPath": "/var/lib/docker/containers"},
+            ]
+            containers = [
+                self.container(
+                    "fluent-bit", "cr.fluentbit.io/fluent/fluent-bit:3.0.3", 2020, {}, mounts
+                )
+            ]
+            host = (False, False, False)
+        else:
+            vols = [
+                {"name": "lib-modules", "hostPath": {"path": "/lib/modules", "type": ""}},
+                {
+                    "name": "xtables-lock",
+                    "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"},
+                },
+            ]
+            mounts = [
+                {"name": "lib-modules", "readOnly": True, "mountPath": "/lib/modules"},
+                {"name": "xtables-lock", "mountPath": "/run/xtables.lock"},
+            ]
+            containers = [
+                self.container(
+                    "kube-proxy",
+                    f"registry.k8s.io/kube-proxy:{K8S_VERSION}",
+                    None,
+                    {"privileged": True},
+                    mounts,
+                )
+            ]
+        spec = self.pod_spec(
+            containers, vols, kind, node=r.choice(self.workers), init=init, host=host
+        )
+        spec["priorityClassName"] = "system-node-critical"
+        owner = {
+            "apiVersion": "apps/v1",
+            "kind": "DaemonSet",
+            "name": kind,
+            "uid": self.uid(),
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+        pod = self.pod_object(
+            ns,
+            f"{kind}-{self.hexname(5, POD_SUFFIX)}",
+            {"k8s-app": kind, "controller-revision-hash": self.hexname(10)},
+            spec,
+            None,
+            owner,
+        )
+        return (pod, *self.controller_identity("daemon-set-controller"))
+
+    def mirror_pod(self) -> tuple[dict[str, Any], dict[str, Any], str, str, str]:
+        """A control-plane static pod registered by its node's kubelet (config.mirror)."""
+        r = self.rng
+        node = r.choice(self.cps)
+        comp = r.choice(["kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"])
+        vols = [
+            {
+                "name": "k8s-certs",
+                "hostPath": {"path": "/etc/kubernetes/pki", "type": "DirectoryOrCreate"},
+            },
+            {
+                "name": "ca-certs",
+                "hostPath": {"path": "/etc/ssl/certs", "type": "DirectoryOrCreate"},
+            },
+        ]
+        mounts = [
+            {"name": "k8s-certs", "readOnly": True, "mountPath": "/etc/kubernetes/pki"},
+            {"name": "ca-certs", "readOnly": True, "mountPath": "/etc/ssl/certs"},
+        ]
+        image = (
+            f"registry.k8s.io/{comp}:{K8S_VERSION}"
+            if comp != "etcd"
+            else "registry.k8s.io/etcd:3.5.12-0"
+        )
+        spec = self.pod_spec(
+            [self.container(comp, image, None, {}, mounts, env=False)],
+            vols,
+            "default",
+            node=node,
+            host=(True, False, False),
+            pod_sc={"seccompProfile": {"type": "RuntimeDefault"}},
+        )
+        spec["priorityClassName"] = "system-node-critical"
+        annotations = {
+            "kubernetes.io/config.mirror": self.hexname(32),
+            "kubernetes.io/config.seen": self.ts(self.now),
+            "kubernetes.io/config.source": "file",
+        }
+        owner = {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "name": node,
+            "uid": self.node_uid[node],
+            "controller": True,
+        }
+        pod = self.pod_object(
+            "kube-system",
+            f"{comp}-{node}",
+            {"component": comp, "tier": "control-plane"},
+            spec,
+            annotations,
+            owner,
+        )
+        return pod, self.kubelet_user(node), KUBELET_UA, self.node_ip[node], ""
+
+    def debug_pod(self) -> tuple[dict[str, Any], dict[str, Any], str, str, str]:
+        """Somebody's debugging pod; half of them privileged with the host's root mounted."""
+        r = self.rng
+        user, ip = self.human()
+        name = f"debug-{self.hexname(5, POD_SUFFIX)}"
+        image = r.choice(["docker.io/nicolaka/netshoot:latest", "busybox:1.36", "ubuntu:22.04"])
+        bad = r.random() < 0.5
+        vols = [{"name": "host", "hostPath": {"path": "/", "type": ""}}] if bad else []
+        mounts = [{"name": "host", "mountPath": "/host"}] if bad else []
+        sc = {"privileged": True} if bad else {"allowPrivilegeEscalation": True}
+        c0 = self.container("debug", image, None, sc, mounts, env=False)
+        c0.update({"command": ["sleep", "infinity"], "stdin": True, "tty": True})
+        spec = self.pod_spec([c0], vols, "default", host=(bad, bad, False))
+        pod = self.pod_object(
+            r.choice(["default", "kube-system", "payments"]), name, {"run": name}, spec
+        )
+        return pod, user, KUBECTL_UA, ip, ""
 
     def pod_exec(self) -> list[dict[str, Any]]:
+        """kubectl exec/attach/port-forward: a ResponseStarted (101) and a ResponseComplete."""
         r = self.rng
         pod = r.choice(self.pods)
         user, ip = self.human()
         sub = "exec" if r.random() < 0.85 else r.choice(["attach", "portforward"])
         if sub == "exec":
-            cmd = r.choice([["sh"], ["/bin/bash"], ["sh", "-c", "cat /etc/resolv.conf"],
-                            ["env"], ["ps", "aux"], ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"]])
-            q = "&".join(f"command={c.replace(' ', '+').replace('/', '%2F')}" for c in cmd)
+            cmd = r.choice(
+                [
+                    ["sh"],
+                    ["/bin/bash"],
+                    ["sh", "-c", "cat /etc/resolv.conf"],
+                    ["env"],
+                    ["ps", "aux"],
+                    ["cat", "/var/run/secrets/kubernetes.io/serviceaccount/token"],
+                ]
+            )
+            q = "&".join(f"command={quote_plus(c)}" for c in cmd)
             q += f"&container={pod[1]}&stdin=true&stdout=true&tty=true"
         elif sub == "attach":
             q = f"container={pod[1]}&stdin=true&stdout=true&tty=true"
         else:
             q = "ports=8080"
         verb = "create" if r.random() < 0.8 else "get"
-        return self.event(level="Metadata", verb=verb, uri=self.uri("pods", pod[0], pod[2], sub=sub, query=q),
-                          user=user, ips=[ip], ua=KUBECTL_UA, ref=self.objref("pods", pod[0], pod[2], sub=sub),
-                          code=101, started=True, latency_us=r.randint(2_000_000, 900_000_000),
-                          reason=self.rbac_reason("oncall-exec", "edit", "Group", user["groups"][0]))
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=self.uri("pods", pod[0], pod[2], sub=sub, query=q),
+            user=user,
+            ips=[ip],
+            ua=KUBECTL_UA,
+            ref=self.objref("pods", pod[0], pod[2], sub=sub),
+            code=101,
+            started=True,
+            latency_us=r.randint(2_000_000, 900_000_000),
+            reason=self.rbac_reason("oncall-exec", "edit", "Group", user["groups"][0]),
+        )
 
     def secret_access(self) -> list[dict[str, Any]]:
         """Secrets are logged at Metadata level (bodies never): reads, cluster-wide
@@ -1000,9 +1749,18 @@ class Gen:
         pod = r.choice(self.pods)
         name = f"{pod[1]}-{r.choice(['tls', 'credentials', 'db-password', 'api-key'])}"
         if x < 0.5:
-            ns, sa = r.choice([("argocd", "argocd-application-controller"), ("cert-manager", "cert-manager"),
-                               ("ingress-nginx", "ingress-nginx")])
-            user, ip, ua = self.pod_sa_user(ns, sa), f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}", f"{sa}/v1"
+            ns, sa = r.choice(
+                [
+                    ("argocd", "argocd-application-controller"),
+                    ("cert-manager", "cert-manager"),
+                    ("ingress-nginx", "ingress-nginx"),
+                ]
+            )
+            user, ip, ua = (
+                self.pod_sa_user(ns, sa),
+                f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}",
+                f"{sa}/v1",
+            )
             verb, code, uri = "get", 200, self.uri("secrets", pod[0], name)
             ref = self.objref("secrets", pod[0], name)
         elif x < 0.65:
@@ -1010,117 +1768,251 @@ class Gen:
             ua, verb, code = KUBECTL_UA, "list", 200
             uri, ref = self.uri("secrets", None, query="limit=500"), self.objref("secrets", None)
         elif x < 0.85:
-            user, ip, ua = self.pod_sa_user("cert-manager", "cert-manager"), "10.42.7.19", "cert-manager/v1"
+            user, ip, ua = (
+                self.pod_sa_user("cert-manager", "cert-manager"),
+                "10.42.7.19",
+                "cert-manager/v1",
+            )
             verb, code = r.choice([("create", 201), ("update", 200), ("delete", 200)])
             uri = self.uri("secrets", pod[0], None if verb == "create" else name)
             ref = self.objref("secrets", pod[0], name)
         else:
             ns = r.choice(["web", "search", "data-pipeline"])
-            user, ip, ua = self.pod_sa_user(ns, "default"), f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}", r.choice(SCRIPTED_UAS)
+            user, ip, ua = (
+                self.pod_sa_user(ns, "default"),
+                f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}",
+                r.choice(SCRIPTED_UAS),
+            )
             verb, code, uri = "get", 403, self.uri("secrets", "kube-system", "cluster-admin-token")
             ref = self.objref("secrets", "kube-system", "cluster-admin-token")
-        return self.event(level="Metadata", verb=verb, uri=uri, user=user, ips=[ip], ua=ua, ref=ref, code=code,
-                          decision=ALLOW if code < 400 else "forbid",
-                          reason=self.rbac_reason("secret-access", "secret-reader", "ServiceAccount", "x")
-                          if code < 400 else "")
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=uri,
+            user=user,
+            ips=[ip],
+            ua=ua,
+            ref=ref,
+            code=code,
+            decision=ALLOW if code < 400 else "forbid",
+            reason=self.rbac_reason("secret-access", "secret-reader", "ServiceAccount", "x")
+            if code < 400
+            else "",
+        )
 
     def configmap_write(self) -> list[dict[str, Any]]:
         r = self.rng
         ns, apps = r.choice([(n, a) for n, a in WORKLOADS.items()])
         app = r.choice(apps)[0]
         name = f"{app}-config"
-        data = {"app.yaml": f"server:\n  port: 8080\n  workers: {r.randint(2, 16)}\nlog:\n  level: info\n"
-                            f"features:\n  new_checkout: {r.choice(['true', 'false'])}\n",
-                "LOG_FORMAT": "json", "UPSTREAM_URL": f"http://{app}.{ns}.svc.cluster.local:8080"}
+        data = {
+            "app.yaml": f"server:\n  port: 8080\n  workers: {r.randint(2, 16)}\nlog:\n  level: info\n"
+            f"features:\n  new_checkout: {r.choice(['true', 'false'])}\n",
+            "LOG_FORMAT": "json",
+            "UPSTREAM_URL": f"http://{app}.{ns}.svc.cluster.local:8080",
+        }
         if r.random() < 0.05:
-            data["aws_access_key_id"] = "AKIA" + self.hexname(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-            data["aws_secret_access_key"] = self.hexname(40, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789+/")
+            data["aws_access_key_id"] = "AKIA" + self.hexname(
+                16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+            )
+            data["aws_secret_access_key"] = self.hexname(
+                40, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ0123456789+/"
+            )
         verb, code = r.choice([("create", 201), ("update", 200), ("patch", 200)])
-        body = {"kind": "ConfigMap", "apiVersion": "v1",
-                "metadata": {"name": name, "namespace": ns, "creationTimestamp": None,
-                             "labels": {"app.kubernetes.io/name": app,
-                                        "app.kubernetes.io/instance": app,
-                                        "argocd.argoproj.io/instance": f"{ns}-{app}"}},
-                "data": data}
+        body = {
+            "kind": "ConfigMap",
+            "apiVersion": "v1",
+            "metadata": {
+                "name": name,
+                "namespace": ns,
+                "creationTimestamp": None,
+                "labels": {
+                    "app.kubernetes.io/name": app,
+                    "app.kubernetes.io/instance": app,
+                    "argocd.argoproj.io/instance": f"{ns}-{app}",
+                },
+            },
+            "data": data,
+        }
         user = self.pod_sa_user("argocd", "argocd-application-controller")
-        return self.event(level="Request", verb=verb, uri=self.uri("configmaps", ns, None if verb == "create" else name),
-                          user=user, ips=["10.42.3.41"], ua="argocd-application-controller/v2.11.0",
-                          ref=self.objref("configmaps", ns, name), code=code, request=body,
-                          reason=self.rbac_reason("argocd-application-controller", "argocd-application-controller",
-                                                  "ServiceAccount", "argocd-application-controller/argocd"))
+        return self.event(
+            level="Request",
+            verb=verb,
+            uri=self.uri("configmaps", ns, None if verb == "create" else name),
+            user=user,
+            ips=["10.42.3.41"],
+            ua="argocd-application-controller/v2.11.0",
+            ref=self.objref("configmaps", ns, name),
+            code=code,
+            request=body,
+            reason=self.rbac_reason(
+                "argocd-application-controller",
+                "argocd-application-controller",
+                "ServiceAccount",
+                "argocd-application-controller/argocd",
+            ),
+        )
 
     def rbac_write(self) -> list[dict[str, Any]]:
         r = self.rng
         x = r.random()
         rule_sets = [
-            [{"verbs": ["get", "list", "watch"], "apiGroups": [""], "resources": ["pods", "services", "endpoints"]}],
-            [{"verbs": ["get", "list", "watch", "create", "update", "patch", "delete"], "apiGroups": ["apps"],
-              "resources": ["deployments", "replicasets"]},
-             {"verbs": ["get"], "apiGroups": [""], "resources": ["configmaps"]}],
+            [
+                {
+                    "verbs": ["get", "list", "watch"],
+                    "apiGroups": [""],
+                    "resources": ["pods", "services", "endpoints"],
+                }
+            ],
+            [
+                {
+                    "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+                    "apiGroups": ["apps"],
+                    "resources": ["deployments", "replicasets"],
+                },
+                {"verbs": ["get"], "apiGroups": [""], "resources": ["configmaps"]},
+            ],
             [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}],
-            [{"verbs": ["create"], "apiGroups": [""], "resources": ["pods/exec"]},
-             {"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]}],
-            [{"verbs": ["bind", "escalate"], "apiGroups": ["rbac.authorization.k8s.io"],
-              "resources": ["clusterroles"]}],
+            [
+                {"verbs": ["create"], "apiGroups": [""], "resources": ["pods/exec"]},
+                {"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]},
+            ],
+            [
+                {
+                    "verbs": ["bind", "escalate"],
+                    "apiGroups": ["rbac.authorization.k8s.io"],
+                    "resources": ["clusterroles"],
+                }
+            ],
         ]
         if r.random() < 0.6:
-            user, ip, ua = self.pod_sa_user("argocd", "argocd-application-controller"), "10.42.3.41", \
-                "argocd-application-controller/v2.11.0"
+            user, ip, ua = (
+                self.pod_sa_user("argocd", "argocd-application-controller"),
+                "10.42.3.41",
+                "argocd-application-controller/v2.11.0",
+            )
         else:
             user, ip = self.human()
             ua = KUBECTL_UA
         app = r.choice(self.services)[1]
-        verb, code = r.choice([("create", 201), ("create", 201), ("update", 200), ("delete", 200), ("patch", 200)])
+        verb, code = r.choice(
+            [("create", 201), ("create", 201), ("update", 200), ("delete", 200), ("patch", 200)]
+        )
         if x < 0.4:
-            res, ns, name = "clusterroles", None, f"{app}-{r.choice(['reader', 'operator', 'admin'])}"
-            body: dict[str, Any] = {"kind": "ClusterRole", "apiVersion": "rbac.authorization.k8s.io/v1",
-                                    "metadata": {"name": name, "creationTimestamp": None,
-                                                 "labels": {"app.kubernetes.io/managed-by": "Helm"}},
-                                    "rules": r.choice(rule_sets)}
+            res, ns, name = (
+                "clusterroles",
+                None,
+                f"{app}-{r.choice(['reader', 'operator', 'admin'])}",
+            )
+            body: dict[str, Any] = {
+                "kind": "ClusterRole",
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "metadata": {
+                    "name": name,
+                    "creationTimestamp": None,
+                    "labels": {"app.kubernetes.io/managed-by": "Helm"},
+                },
+                "rules": r.choice(rule_sets),
+            }
         elif x < 0.6:
             res, ns, name = "roles", r.choice(list(WORKLOADS)), f"{app}-role"
-            body = {"kind": "Role", "apiVersion": "rbac.authorization.k8s.io/v1",
-                    "metadata": {"name": name, "namespace": ns, "creationTimestamp": None},
-                    "rules": r.choice(rule_sets[:2])}
+            body = {
+                "kind": "Role",
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "metadata": {"name": name, "namespace": ns, "creationTimestamp": None},
+                "rules": r.choice(rule_sets[:2]),
+            }
         else:
             cluster = x > 0.85
             res = "clusterrolebindings" if cluster else "rolebindings"
             ns = None if cluster else r.choice(list(WORKLOADS))
             name = f"{app}-binding"
-            subj = r.choice([{"kind": "ServiceAccount", "name": app, "namespace": ns or "default"},
-                             {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "developers"},
-                             {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "bob@example.com"}]
-                            + ([{"kind": "User", "apiGroup": "rbac.authorization.k8s.io",
-                                 "name": "system:anonymous"}] if r.random() < 0.05 else []))
-            role = r.choice(["view", "edit", f"{app}-reader"] + (["cluster-admin"] if r.random() < 0.1 else []))
+            subj = r.choice(
+                [
+                    {"kind": "ServiceAccount", "name": app, "namespace": ns or "default"},
+                    {
+                        "kind": "Group",
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "name": "developers",
+                    },
+                    {
+                        "kind": "User",
+                        "apiGroup": "rbac.authorization.k8s.io",
+                        "name": "bob@example.com",
+                    },
+                ]
+                + (
+                    [
+                        {
+                            "kind": "User",
+                            "apiGroup": "rbac.authorization.k8s.io",
+                            "name": "system:anonymous",
+                        }
+                    ]
+                    if r.random() < 0.05
+                    else []
+                )
+            )
+            role = r.choice(
+                ["view", "edit", f"{app}-reader"] + (["cluster-admin"] if r.random() < 0.1 else [])
+            )
             meta: dict[str, Any] = {"name": name, "creationTimestamp": None}
             if ns:
                 meta["namespace"] = ns
-            body = {"kind": "ClusterRoleBinding" if cluster else "RoleBinding",
-                    "apiVersion": "rbac.authorization.k8s.io/v1", "metadata": meta,
-                    "subjects": [subj], "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
-                                                    "kind": "ClusterRole", "name": role}}
-        return self.event(level="RequestResponse" if verb != "delete" else "Metadata", verb=verb,
-                          uri=self.uri(res, ns, None if verb == "create" else name),
-                          user=user, ips=[ip], ua=ua, ref=self.objref(res, ns, name), code=code,
-                          request=body if verb != "delete" else None,
-                          response=body if verb != "delete" else None,
-                          reason=self.rbac_reason("cluster-admins", "cluster-admin", "Group", "x"))
+            body = {
+                "kind": "ClusterRoleBinding" if cluster else "RoleBinding",
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "metadata": meta,
+                "subjects": [subj],
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": role,
+                },
+            }
+        return self.event(
+            level="RequestResponse" if verb != "delete" else "Metadata",
+            verb=verb,
+            uri=self.uri(res, ns, None if verb == "create" else name),
+            user=user,
+            ips=[ip],
+            ua=ua,
+            ref=self.objref(res, ns, name),
+            code=code,
+            request=body if verb != "delete" else None,
+            response=body if verb != "delete" else None,
+            reason=self.rbac_reason("cluster-admins", "cluster-admin", "Group", "x"),
+        )
 
     def access_review(self) -> list[dict[str, Any]]:
         r = self.rng
         ns, sa, _ = r.choice(ADDON_READERS)
         kind = r.choice(["selfsubjectaccessreviews", "selfsubjectrulesreviews"])
-        body = {"kind": "SelfSubjectAccessReview" if kind == "selfsubjectaccessreviews" else "SelfSubjectRulesReview",
-                "apiVersion": "authorization.k8s.io/v1", "metadata": {"creationTimestamp": None},
-                "spec": {"resourceAttributes": {"namespace": ns, "verb": "list", "resource": "secrets"}}
-                if kind == "selfsubjectaccessreviews" else {"namespace": ns}, "status": {"allowed": False}}
-        return self.event(level="Request", verb="create", uri=f"/apis/authorization.k8s.io/v1/{kind}",
-                          user=self.pod_sa_user(ns, sa), ips=[f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}"],
-                          ua=r.choice(SCRIPTED_UAS), ref={"resource": kind, "apiGroup": "authorization.k8s.io",
-                                                          "apiVersion": "v1"},
-                          code=201, request=body,
-                          reason=self.rbac_reason("system:basic-user", "system:basic-user", "Group", AUTHENTICATED))
+        body = {
+            "kind": "SelfSubjectAccessReview"
+            if kind == "selfsubjectaccessreviews"
+            else "SelfSubjectRulesReview",
+            "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": None},
+            "spec": {"resourceAttributes": {"namespace": ns, "verb": "list", "resource": "secrets"}}
+            if kind == "selfsubjectaccessreviews"
+            else {"namespace": ns},
+            "status": {"allowed": False},
+        }
+        return self.event(
+            level="Request",
+            verb="create",
+            uri=f"/apis/authorization.k8s.io/v1/{kind}",
+            user=self.pod_sa_user(ns, sa),
+            ips=[f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}"],
+            ua=r.choice(SCRIPTED_UAS),
+            ref={"resource": kind, "apiGroup": "authorization.k8s.io", "apiVersion": "v1"},
+            code=201,
+            request=body,
+            reason=self.rbac_reason(
+                "system:basic-user", "system:basic-user", "Group", AUTHENTICATED
+            ),
+        )
 
     def misc_rare(self) -> list[dict[str, Any]]:
         """Namespaces, NodePort services, CSRs: a handful per run."""
@@ -1129,30 +2021,78 @@ class Gen:
         x = r.random()
         if x < 0.3:
             name = r.choice(["team-sandbox", "load-test", "tmp-" + self.hexname(4)])
-            body = {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": name, "creationTimestamp": None},
-                    "spec": {}, "status": {}}
-            return self.event(level="Request", verb="create", uri="/api/v1/namespaces", user=user, ips=[ip],
-                              ua=KUBECTL_UA, ref=self.objref("namespaces", None, name), code=201, request=body)
+            body = {
+                "kind": "Namespace",
+                "apiVersion": "v1",
+                "metadata": {"name": name, "creationTimestamp": None},
+                "spec": {},
+                "status": {},
+            }
+            return self.event(
+                level="Request",
+                verb="create",
+                uri="/api/v1/namespaces",
+                user=user,
+                ips=[ip],
+                ua=KUBECTL_UA,
+                ref=self.objref("namespaces", None, name),
+                code=201,
+                request=body,
+            )
         if x < 0.6:
             ns, app = r.choice(self.services)
-            body = {"kind": "Service", "apiVersion": "v1",
-                    "metadata": {"name": f"{app}-np", "namespace": ns, "creationTimestamp": None},
-                    "spec": {"type": "NodePort", "selector": {"app.kubernetes.io/name": app},
-                             "ports": [{"port": 80, "targetPort": 8080, "nodePort": r.randint(30000, 32767),
-                                        "protocol": "TCP"}]}}
-            return self.event(level="Request", verb="create", uri=self.uri("services", ns), user=user, ips=[ip],
-                              ua=KUBECTL_UA, ref=self.objref("services", ns, f"{app}-np"), code=201, request=body)
+            body = {
+                "kind": "Service",
+                "apiVersion": "v1",
+                "metadata": {"name": f"{app}-np", "namespace": ns, "creationTimestamp": None},
+                "spec": {
+                    "type": "NodePort",
+                    "selector": {"app.kubernetes.io/name": app},
+                    "ports": [
+                        {
+                            "port": 80,
+                            "targetPort": 8080,
+                            "nodePort": r.randint(30000, 32767),
+                            "protocol": "TCP",
+                        }
+                    ],
+                },
+            }
+            return self.event(
+                level="Request",
+                verb="create",
+                uri=self.uri("services", ns),
+                user=user,
+                ips=[ip],
+                ua=KUBECTL_UA,
+                ref=self.objref("services", ns, f"{app}-np"),
+                code=201,
+                request=body,
+            )
         name = f"csr-{self.hexname(5)}"
         node = r.choice(self.workers)
-        body = {"kind": "CertificateSigningRequest", "apiVersion": "certificates.k8s.io/v1",
-                "metadata": {"generateName": "csr-", "creationTimestamp": None},
-                "spec": {"request": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K" + self.hexname(200),
-                         "signerName": "kubernetes.io/kubelet-serving",
-                         "usages": ["digital signature", "server auth"]}, "status": {}}
-        return self.event(level="Request", verb="create",
-                          uri="/apis/certificates.k8s.io/v1/certificatesigningrequests",
-                          user=self.kubelet_user(node), ips=[self.node_ip[node]], ua=KUBELET_UA,
-                          ref=self.objref("certificatesigningrequests", None, name), code=201, request=body)
+        body = {
+            "kind": "CertificateSigningRequest",
+            "apiVersion": "certificates.k8s.io/v1",
+            "metadata": {"generateName": "csr-", "creationTimestamp": None},
+            "spec": {
+                "request": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K" + self.hexname(200),
+                "signerName": "kubernetes.io/kubelet-serving",
+                "usages": ["digital signature", "server auth"],
+            },
+            "status": {},
+        }
+        return self.event(
+            level="Request",
+            verb="create",
+            uri="/apis/certificates.k8s.io/v1/certificatesigningrequests",
+            user=self.kubelet_user(node),
+            ips=[self.node_ip[node]],
+            ua=KUBELET_UA,
+            ref=self.objref("certificatesigningrequests", None, name),
+            code=201,
+            request=body,
+        )
 
     # -- driver -----------------------------------------------------------
 
@@ -1173,22 +2113,34 @@ class Gen:
 
 def _failure(code: int) -> dict[str, Any]:
     reason = {403: "Forbidden", 404: "NotFound", 409: "Conflict"}.get(code, "InternalError")
-    return {"status": "Failure", "message": f"the request failed: {reason.lower()}", "reason": reason}
+    return {
+        "status": "Failure",
+        "message": f"the request failed: {reason.lower()}",
+        "reason": reason,
+    }
 
 
-def generate(n_events: int, seed: int, out: str, use_gzip: bool = False,
-             progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+def generate(
+    n_events: int,
+    seed: int,
+    out: str,
+    use_gzip: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
     """Write ``n_events`` events to ``out`` ('-' = stdout); return (events, bytes)."""
     gen = Gen(n_events, seed)
-    if out == "-":
-        raw = sys.stdout.buffer
-        fh = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) if use_gzip else raw
-    else:
-        fh = gzip.GzipFile(out, "wb", compresslevel=6, mtime=0) if use_gzip else open(out, "wb")
     dumps = orjson.dumps
     written = count = 0
     batch: list[bytes] = []
-    try:
+    with ExitStack() as stack:
+        fh: IO[bytes]
+        if out == "-":
+            fh = sys.stdout.buffer
+        else:
+            fh = stack.enter_context(open(out, "wb"))
+        if use_gzip:
+            gz = stack.enter_context(gzip.GzipFile(fileobj=fh, mode="wb", compresslevel=6, mtime=0))
+            fh = gz  # type: ignore[assignment]  # GzipFile is a binary file object
         for ev in gen.events():
             batch.append(dumps(ev))
             count += 1
@@ -1203,16 +2155,17 @@ def generate(n_events: int, seed: int, out: str, use_gzip: bool = False,
             data = b"\n".join(batch) + b"\n"
             fh.write(data)
             written += len(data)
-    finally:
-        if fh is not sys.stdout.buffer:
-            fh.close()
+        fh.flush()
     return count, written
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-n", "--events", type=int, default=200_000, help="number of events (default 200000)")
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "-n", "--events", type=int, default=200_000, help="number of events (default 200000)"
+    )
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("-o", "--out", default="-", help="output file, '-' for stdout (default)")
     ap.add_argument("--gzip", action="store_true", help="gzip the output")
@@ -1227,8 +2180,11 @@ def main(argv: list[str] | None = None) -> int:
     dt = time.perf_counter() - t0
     if not args.quiet:
         kind = " (gzip)" if args.gzip else ""
-        print(f"{count} events, {size} bytes before compression ({size / max(count, 1):.0f}/event)"
-              f" -> {args.out}{kind} in {dt:.1f}s", file=sys.stderr)
+        print(
+            f"{count} events, {size} bytes before compression ({size / max(count, 1):.0f}/event)"
+            f" -> {args.out}{kind} in {dt:.1f}s",
+            file=sys.stderr,
+        )
     return 0
 
 

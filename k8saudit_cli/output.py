@@ -12,18 +12,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from k8saudit_cli.engine.bind import TRANSFORMS, Binder, BField
+from k8saudit_cli.engine.bind import TRANSFORMS, BField, Binder
 from k8saudit_cli.engine.nodes import FieldRef, Span, Transform
 from k8saudit_cli.errors import ConditionError
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.fields import FIELDS, MISSING, get_field, to_json, to_text
+from k8saudit_cli.fields import FIELDS, get_field, to_json, to_text
 
 _NAME_RE = re.compile(r"[a-zA-Z][a-zA-Z0-9_.]*")
 _TRANSFORM_RE = re.compile(r"(" + "|".join(sorted(TRANSFORMS)) + r")\(")
 _FIELD_NAMES = frozenset(f.name for f in FIELDS)
-#: Time fields whose JSON value is the event time in ns, as Falco's output_fields.
-TIME_FIELDS = frozenset({"evt.time", "evt.time.s", "evt.time.iso8601", "evt.datetime", "evt.datetime.s"})
-_LIST_TEXT_LIMIT = 1023
 
 
 class OutputError(ConditionError):
@@ -52,7 +49,7 @@ class OutputFormat:
             if tok.field is None:
                 parts.append(tok.literal)
                 continue
-            value = render_value(tok.field.get(event))
+            value = to_text(tok.field.get(event), tok.field.fdef)
             if tok.width is not None:
                 value = value[: tok.width].ljust(tok.width)
             parts.append(value)
@@ -63,25 +60,8 @@ class OutputFormat:
         for tok in self.fields:
             if tok.key is None or tok.field is None:
                 continue
-            if tok.field.fdef.name in TIME_FIELDS:
-                out[tok.key] = event.time_ns
-            else:
-                out[tok.key] = to_json(tok.field.get(event), tok.field.fdef)
+            out[tok.key] = to_json(tok.field.get(event), tok.field.fdef, event)
         return out
-
-
-def render_value(value: Any) -> str:
-    """Falco's text form of a value: ``<NA>``, ``(a,b)`` for lists, decimal numbers."""
-    if value is MISSING:
-        return "<NA>"
-    if isinstance(value, list):
-        if not value:
-            return "<NA>"
-        text = "(" + ",".join(value) + ")"
-        return text if len(text) <= _LIST_TEXT_LIMIT else text[:_LIST_TEXT_LIMIT]
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def compile_output(text: str, binder: Binder | None = None) -> OutputFormat:
@@ -163,4 +143,4 @@ def _json_key(node: FieldRef) -> str:
     return f"{node.name}[{node.arg}]"
 
 
-__all__ = ["OutputFormat", "OutputError", "compile_output", "render_value", "TIME_FIELDS", "to_text"]
+__all__ = ["OutputError", "OutputFormat", "compile_output"]

@@ -155,9 +155,8 @@ class Sim:
             code: int | None = None, level: str = "Metadata", reason: str | None = None,
             **kw: Any) -> list[Event]:
         if code is None:
-            code = 201 if verb == "create" and not (ref or {}).get("subresource") == "approval" else 200
-        decision = "forbid" if code == 403 and "status" not in kw or kw.get("decision") == "forbid" else "allow"
-        kw.pop("decision", None)
+            code = 201 if verb == "create" else 200
+        decision = "forbid" if code == 403 and "status" not in kw else "allow"
         if code == 403 and "status" not in kw:
             res = (ref or {}).get("resource", "")
             if ref and ref.get("subresource"):
@@ -219,8 +218,8 @@ class Sim:
         self.every(start, end, 1800 * s, lambda t: self.leader_lease(t, INGRESS, "ingress-nginx", "ingress-nginx-leader"))
         self.every(start, end, 1200 * s, lambda t: self.probe(t, PROBE, "/livez"))
         self.every(start, end, 1200 * s, lambda t: self.probe(t, PROBE, "/readyz"))
-        for lb in LB_PROBE:
-            self.every(start, end, 1500 * s, lambda t, a=lb: self.probe(t, a, "/readyz"))
+        for lb, path in zip(LB_PROBE, ("/healthz", "/readyz")):
+            self.every(start, end, 1500 * s, lambda t, a=lb, p=path: self.probe(t, a, p))
         self.every(start, end, 1800 * s, lambda t: self.req(
             t, PROMETHEUS, "get", "/metrics", None, latency=(8.0, 40.0)))
         for dns in COREDNS:
@@ -518,8 +517,8 @@ def human_day(sim: Sim, apps: dict[str, App]) -> None:
          {"stream_seconds": 0.4}),
     ])
     sim.kubectl(at(DAY, "09:41:03"), BOB, [
-        ("list", "/api/v1/nodes?limit=500", objref("nodes"), {"reason": ALLOW[ALICE.username].replace(
-            "platform-admins", "developers-view").replace("cluster-admin", "view").replace("platform-team", "developers")}),
+        ("list", "/api/v1/nodes?limit=500", objref("nodes"), {"reason": rbac_reason(
+            "ClusterRoleBinding", "developers-node-reader", "ClusterRole", "node-reader", "Group", "developers")}),
         ("list", "/api/v1/pods?limit=500", objref("pods"), {}),
         ("get", f"{shop}/pods/{checkout}/log?container=checkout&follow=true", objref("pods", "shop", checkout,
                                                                                   subresource="log"),
@@ -591,7 +590,7 @@ def attack_story() -> tuple[list[Event], list[Step]]:
     g = Gen(20260316)
     sim = Sim(g)
     start, end = at(ATTACK_DAY, "01:00:00"), at(ATTACK_DAY, "02:00:00")
-    sim.background(start, end, scale=0.12)
+    sim.background(start, end, scale=0.3)
     steps: list[Step] = []
 
     # 1. anonymous probing from the Internet
@@ -695,7 +694,6 @@ def attack_story() -> tuple[list[Event], list[Step]]:
     # 7. clean-up
     t = at(ATTACK_DAY, "01:35:40")
     sim.req(t, thief, "delete", f"/api/v1/namespaces/kube-system/pods/{pod}", objref("pods", "kube-system", pod))
-    sim.pod_stopped(t + g.ms(200, 600), "kube-system", pod, "cp-1", kubelet("cp-1")) if False else None
     t += dt.timedelta(seconds=6) + g.ms(0, 900)
     sim.req(t, kubelet("cp-1"), "delete", f"/api/v1/namespaces/kube-system/pods/{pod}",
             objref("pods", "kube-system", pod))
@@ -711,8 +709,8 @@ def attack_story() -> tuple[list[Event], list[Step]]:
 
 
 def webhook_batches(day: list[Event]) -> list[dict[str, Any]]:
-    """10:10-10:25 of the benign day as the webhook backend posts it (no RequestReceived, 30 s batches)."""
-    lo, hi = "2026-03-14T10:10:00", "2026-03-14T10:25:00"
+    """10:00-11:00 of the benign day as the webhook backend posts it (no RequestReceived, 30 s batches)."""
+    lo, hi = "2026-03-14T10:00:00", "2026-03-14T11:00:00"
     window = [e for e in day if lo <= e["stageTimestamp"] < hi and e["stage"] != "RequestReceived"]
     batches: list[dict[str, Any]] = []
     current: list[Event] = []

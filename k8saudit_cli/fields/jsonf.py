@@ -6,6 +6,7 @@ The pointer argument is split and unescaped once, when the rule is loaded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from k8saudit_cli.event import AuditEvent
@@ -93,22 +94,25 @@ _VALUE_DESC = (
 )
 
 
+Binder = Callable[[str | None], Extractor]
+
+#: (name suffix, argument, description, bind), in the plugin's order.
+_JSON_FIELDS: tuple[tuple[str, ArgSpec | None, str, Binder], ...] = (
+    ("value", _POINTER_ARG, _VALUE_DESC, bind_value),
+    ("obj", None, "The whole event as JSON text, indented by two spaces.",
+     fixed(whole_indented)),
+    ("rawtime", None, "Event time in nanoseconds since the epoch, as a decimal string.",
+     fixed(rawtime)),
+)
+
+
 def json_fields() -> list[FieldDef]:
+    """The ``json.*`` fields, then their ``jevt.*`` aliases, as the plugin lists them."""
     s = FieldType.STRING
-
-    def pair(suffix: str, arg: ArgSpec | None, desc: str, bind: Any) -> list[FieldDef]:
-        return [
-            FieldDef(f"json.{suffix}", s, False, arg, desc, bind, source="json"),
-            FieldDef(f"jevt.{suffix}", s, False, arg, f"Alias of json.{suffix}.", bind,
-                     source="json"),
-        ]
-
-    value, obj, time = (
-        pair("value", _POINTER_ARG, _VALUE_DESC, bind_value),
-        pair("obj", None, "The whole event as JSON text, indented by two spaces.",
-             fixed(whole_indented)),
-        pair("rawtime", None, "Event time in nanoseconds since the epoch, as a decimal string.",
-             fixed(rawtime)),
-    )
-    # The plugin lists the json.* names first, then the jevt.* aliases.
-    return [value[0], obj[0], time[0], value[1], obj[1], time[1]]
+    return [
+        FieldDef(f"json.{n}", s, False, arg, desc, bind, source="json")
+        for n, arg, desc, bind in _JSON_FIELDS
+    ] + [
+        FieldDef(f"jevt.{n}", s, False, arg, f"Alias of json.{n}.", bind, source="json")
+        for n, arg, _, bind in _JSON_FIELDS
+    ]

@@ -7,7 +7,6 @@ without a check per field. Pod containers and volumes live in :mod:`pod`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -22,9 +21,10 @@ from k8saudit_cli.fields.base import (
     FieldType,
     Value,
 )
-from k8saudit_cli.fields.jsonval import dig, getter, list_getter, text, texts
+from k8saudit_cli.fields.jsonval import getter, list_getter, text, texts
 from k8saudit_cli.fields.pod import (
     INDEX_ARG,
+    Make,
     container_family,
     container_field,
     deprecated_fields,
@@ -41,7 +41,6 @@ _KEY_REQUIRED = ArgSpec(ArgKind.KEY, required=True)
 
 def at_path(*path: str) -> Extractor:
     """The value at ``path`` as text (``null`` gives ``"null"``), or MISSING."""
-
     get = getter(path)
 
     def extract(ev: AuditEvent) -> Value:
@@ -55,9 +54,10 @@ def at_path(*path: str) -> Extractor:
 
 def array_at(*path: str) -> Extractor:
     """The array at ``path``, each element as text; MISSING if absent or not an array."""
+    get = getter(path)
 
     def extract(ev: AuditEvent) -> Value:
-        v = dig(ev.ka, path)
+        v = get(ev.ka)
         return texts(v) if isinstance(v, list) else MISSING
 
     return extract
@@ -71,19 +71,36 @@ def array(name: str, desc: str, *path: str) -> FieldDef:
     return FieldDef(name, _S, True, None, desc, fixed(array_at(*path)))
 
 
-def indexed(name: str, desc: str, make: Callable[[int | None], Extractor]) -> FieldDef:
+def indexed(name: str, desc: str, make: Make) -> FieldDef:
     return FieldDef(name, _S, True, INDEX_ARG, desc, index_binder(name, make))
 
 
-def elements(*path: str) -> Callable[[int | None], Extractor]:
+def elements(*path: str) -> Make:
     """Each element of the array at ``path`` as text; an index picks one element."""
-
     items_of = list_getter(path)
 
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
             items = items_of(ev.ka, idx)
             return MISSING if items is None else texts(items)
+
+        return extract
+
+    return make
+
+
+def whole_as_one(*path: str) -> Make:
+    """The value at ``path`` as ONE element of JSON text; the index is accepted and ignored.
+
+    This is how the plugin renders ``ka.req.service.ports`` (``([{...},{...}])``),
+    and Falco users' outputs and golden files depend on that exact text.
+    """
+    extract_text = at_path(*path)
+
+    def make(idx: int | None) -> Extractor:
+        def extract(ev: AuditEvent) -> Value:
+            v = extract_text(ev)
+            return MISSING if v is MISSING else [v]  # type: ignore[list-item]
 
         return extract
 
@@ -128,6 +145,9 @@ def target_pod_name(ev: AuditEvent) -> Value:
     return _response_name(ev)
 
 
+_subjects = getter(("requestObject", "subjects"))
+
+
 def subject_names(kind: str, with_namespace: bool = False) -> Extractor:
     """Names of the binding's subjects of ``kind``; ``namespace:name`` when asked.
 
@@ -135,12 +155,12 @@ def subject_names(kind: str, with_namespace: bool = False) -> Extractor:
     """
 
     def extract(ev: AuditEvent) -> Value:
-        subjects = dig(ev.ka, ("requestObject", "subjects"))
+        subjects = _subjects(ev.ka)
         if subjects is MISSING:
             return [] if ev.ka else MISSING
         if not isinstance(subjects, list):
             return MISSING
-        return [n for s in subjects if (n := _subject_name(s, kind, with_namespace))]
+        return [n for s in subjects if (n := _subject_name(s, kind, with_namespace)) is not None]
 
     return extract
 
@@ -166,9 +186,8 @@ def bind_has_name(arg: str | None) -> Extractor:
     return extract
 
 
-def rule_items(key: str) -> Callable[[int | None], Extractor]:
+def rule_items(key: str) -> Make:
     """The ``key`` arrays of every role rule (or the indexed rule), flattened."""
-
     rules_of = list_getter(("requestObject", "rules"))
     get = getter((key,))
 
@@ -299,8 +318,9 @@ def ka_fields() -> list[FieldDef]:
         container_field(c, "add_capabilities"),
         scalar("ka.req.service.type", "Type of the service in the request (ClusterIP, "
                "NodePort, ...).", _RO, "spec", "type"),
-        indexed("ka.req.service.ports", "Ports of the service in the request, each as JSON "
-                "text.", elements(_RO, "spec", "ports")),
+        indexed("ka.req.service.ports", "Ports of the service in the request: one element, the "
+                "whole ports array as JSON text (as the plugin gives it).",
+                whole_as_one(_RO, "spec", "ports")),
         indexed("ka.req.pod.volumes.hostpath", "hostPath paths of the pod's volumes.",
                 leaves("volumes", ("hostPath", "path"))),
         old["ka.req.volume.hostpath"],

@@ -23,12 +23,11 @@ from k8saudit_cli.fields.base import (
     FieldType,
     Value,
 )
-from k8saudit_cli.fields.jsonval import ListGetter, dig, getter, list_getter, text, texts
+from k8saudit_cli.fields.jsonval import ListGetter, getter, list_getter, text, texts
 
 Make = Callable[[int | None], Extractor]
 
 INDEX_ARG = ArgSpec(ArgKind.INDEX, required=False)
-CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 
 
 def spec_list(key: str) -> ListGetter:
@@ -36,8 +35,14 @@ def spec_list(key: str) -> ListGetter:
     return list_getter(("requestObject", "spec", key))
 
 
+_SC = "securityContext"
 _containers = spec_list("containers")
 _volumes = spec_list("volumes")
+_ports = getter(("ports",))
+_image = getter(("image",))
+_privileged = getter((_SC, "privileged"))
+_capabilities_added = getter((_SC, "capabilities", "add"))
+_host_path = getter(("hostPath", "path"))
 
 
 def repository(image: str) -> str:
@@ -52,10 +57,9 @@ def repository(image: str) -> str:
 
 def leaves(key: str, path: tuple[str, ...]) -> Make:
     """Each element's value at ``path``, as text; elements without it are skipped."""
-
     get = getter(path)
-
     items_of = spec_list(key)
+
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
             items = items_of(ev.ka, idx)
@@ -81,9 +85,7 @@ def repositories(key: str) -> Make:
 
         def extract(ev: AuditEvent) -> Value:
             found = inner(ev)
-            if found is MISSING:
-                return MISSING
-            return [repository(i) for i in found]  # type: ignore[union-attr]
+            return [repository(i) for i in found] if isinstance(found, list) else found
 
         return extract
 
@@ -96,8 +98,9 @@ def joined(key: str, word_list: str) -> Make:
     A value that is not an array of strings makes the field unavailable
     (upstream fails the extraction); no value at all is not available either.
     """
-
     items_of = spec_list(key)
+    get_words = getter((word_list,))
+
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
             items = items_of(ev.ka, idx)
@@ -105,7 +108,7 @@ def joined(key: str, word_list: str) -> Make:
                 return MISSING
             out = []
             for item in items:
-                words = dig(item, (word_list,))
+                words = get_words(item)
                 if words is MISSING:
                     continue
                 if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
@@ -120,8 +123,8 @@ def joined(key: str, word_list: str) -> Make:
 
 def host_ports(key: str) -> Make:
     """Per port: ``hostPort``, else ``containerPort`` (equal to it under hostNetwork)."""
-
     items_of = spec_list(key)
+
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
             items = items_of(ev.ka, idx)
@@ -129,7 +132,7 @@ def host_ports(key: str) -> Make:
                 return MISSING
             out: list[str] = []
             for item in items:
-                ports = dig(item, ("ports",))
+                ports = _ports(item)
                 if ports is MISSING:
                     continue
                 if not isinstance(ports, list):
@@ -157,18 +160,20 @@ def _port(port: Any) -> Any:
 def effective(key: str, setting: str) -> Make:
     """The id a container starts with: its ``securityContext.<setting>``, else the pod's
     ``spec.securityContext.<setting>``, else ``0``; never skips a container."""
-
     items_of = spec_list(key)
+    get_pod = getter(("requestObject", "spec", _SC, setting))
+    get_own = getter((_SC, setting))
+
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
             items = items_of(ev.ka, idx)
             if items is None:
                 return MISSING
-            pod = dig(ev.ka, ("requestObject", "spec", "securityContext", setting))
+            pod = get_pod(ev.ka)
             default = "0" if pod is MISSING else text(pod)
             out = []
             for item in items:
-                v = dig(item, ("securityContext", setting))
+                v = get_own(item)
                 out.append(default if v is MISSING else text(v))
             return out
 
@@ -180,8 +185,8 @@ def effective(key: str, setting: str) -> Make:
 def capabilities(key: str) -> Make:
     """Every capability added, one element each (upstream gives one JSON array text
     per container, which ``intersects (SYS_ADMIN)`` can never match)."""
-
     items_of = spec_list(key)
+
     def make(idx: int | None) -> Extractor:
         def extract(ev: AuditEvent) -> Value:
             items = items_of(ev.ka, idx)
@@ -189,7 +194,7 @@ def capabilities(key: str) -> Make:
                 return MISSING
             out: list[str] = []
             for item in items:
-                v = dig(item, ("securityContext", "capabilities", "add"))
+                v = _capabilities_added(item)
                 if isinstance(v, list):
                     out.extend(texts(v))
                 elif v is not MISSING:
@@ -214,8 +219,6 @@ def volume_types(idx: int | None) -> Extractor:
 
 
 # ------------------------------------------------------------ container fields
-
-_SC = "securityContext"
 
 #: sub-field -> (builder, description template); ``{what}`` names the list.
 CONTAINER_SUBFIELDS: dict[str, tuple[Callable[[str], Make], str]] = {
@@ -305,20 +308,20 @@ def first_image(ev: AuditEvent) -> Value:
     items = _containers(ev.ka, 0)
     if items is None:
         return MISSING
-    v = dig(items[0], ("image",))
+    v = _image(items[0])
     return v if v is MISSING else text(v)
 
 
 def first_repository(ev: AuditEvent) -> Value:
     image = first_image(ev)
-    return image if image is MISSING else repository(image)  # type: ignore[arg-type]
+    return repository(image) if isinstance(image, str) else image
 
 
 def any_privileged(ev: AuditEvent) -> Value:
     items = _containers(ev.ka, None)
     if items is None:
         return MISSING
-    hit = any(dig(c, (_SC, "privileged")) is True for c in items)
+    hit = any(_privileged(c) is True for c in items)
     return "true" if hit else "false"
 
 
@@ -332,7 +335,7 @@ def bind_volume_hostpath(arg: str | None) -> Extractor:
         if items is None:
             return MISSING
         for vol in items:
-            path = dig(vol, ("hostPath", "path"))
+            path = _host_path(vol)
             if path is MISSING:
                 continue
             path = text(path)

@@ -82,6 +82,7 @@ class Compiler:
     _expanding: set[str] = field(default_factory=set)
     _seen: set[tuple[str, str, str]] = field(default_factory=set)
     used_macros: set[str] = field(default_factory=set)
+    _failed_macros: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         lists = {name: [s.text for s in st.items] for name, st in self.coll.lists.items()}
@@ -92,6 +93,8 @@ class Compiler:
     def run(self) -> "Compiler":
         for name in self.coll.macros:
             self._parse_macro(name)
+        for name in self.coll.macros:
+            self._check_macro(name)
         for rule in sorted(self.coll.rules.values(), key=lambda r: r.index):
             if rule.source == K8S_SOURCE:
                 compiled = self._compile(rule)
@@ -141,7 +144,25 @@ class Compiler:
         self._parsed_macros[name] = ast  # type: ignore[assignment]
         return ast  # type: ignore[return-value]
 
+    def _check_macro(self, name: str) -> None:
+        """Resolve every macro once, used or not: Falco fails the load on an
+        undefined macro or a reference loop even in a macro no rule uses."""
+        try:
+            self._macro_body(name, Span(0, 0), None)
+        except ConditionError as exc:
+            self._failed_macros.add(name)
+            self._error(exc, "macro", name)
+        except _AlreadyReported:
+            self._failed_macros.add(name)
+
+    def _use_macro(self, name: str, span: Span, user: str | None) -> Expr:
+        """A reference to macro ``name`` from macro ``user`` (None: from a rule)."""
+        self.used_macros.add(name)
+        return self._macro_body(name, span, user)
+
     def _macro_body(self, name: str, span: Span, user: str | None) -> Expr:
+        if name in self._failed_macros:
+            raise _AlreadyReported(name)
         state = self.coll.macros.get(name)
         if state is None or (user is not None and not state.index < self.coll.macros[user].seq):
             raise ConditionError(f"Undefined macro '{name}' used in filter.", span, "LOAD_ERR_VALIDATE")
@@ -154,11 +175,10 @@ class Compiler:
             raise _AlreadyReported(name)
         self._expanding.add(name)
         try:
-            body = expand_macros(ast, lambda n, sp: self._macro_body(n, sp, name))
+            body = expand_macros(ast, lambda n, sp: self._use_macro(n, sp, name))
         finally:
             self._expanding.discard(name)
         self._macro_cache[name] = body
-        self.used_macros.add(name)
         return body
 
     # ---------------------------------------------------------------- rules
@@ -168,7 +188,7 @@ class Compiler:
         try:
             ast = self._rule_ast(rule)
             ast = self.lists.expand(ast)
-            ast = expand_macros(ast, lambda n, sp: self._macro_body(n, sp, None))
+            ast = expand_macros(ast, lambda n, sp: self._use_macro(n, sp, None))
             bound = binder.bind(ast)
         except ConditionSyntaxError as exc:
             self._syntax_error(exc, rule.condition, "rule condition", rule.name)
@@ -232,8 +252,8 @@ class Compiler:
             if not isinstance(tup, list) or len(tup) != len(fields):
                 raise ConditionError("Fields and values lists must have equal length", span, "LOAD_ERR_VALIDATE")
             terms = [self._exc_term(f, c, v, span) for f, c, v in zip(fields, comps, tup)]
-            groups.append(And(tuple(terms), span))
-        return Or(tuple(groups), span) if groups else None
+            groups.append(_joined(And, terms, span))
+        return _joined(Or, groups, span) if groups else None
 
     def _exc_term(self, fname: str, comp: str, value: Any, span: Span) -> Expr:
         lhs = self._exc_field(fname, span)
@@ -242,8 +262,10 @@ class Compiler:
             items = tuple(i for v in value for i in _value_items(str(v), span))
             return _exc_check(lhs, comp, ValueList(items, False, span), span)
         if listy:
-            inner = value.startswith("(") and value.endswith(")")
-            items = _value_items(value[1:-1] if inner else value, span, split=inner)
+            if value.startswith("(") and value.endswith(")"):
+                items = _parenthesised_items(value, span)
+            else:
+                items = _value_items(value, span)
             return _exc_check(lhs, comp, ValueList(items, False, span), span)
         return _exc_check(lhs, comp, Str(_unquote(value), True, span), span)
 
@@ -329,13 +351,30 @@ def _exc_check(lhs: FieldExpr, comp: str, value: Any, span: Span) -> Check:
     return Check(lhs, comp, value, None, span)
 
 
-def _value_items(text: str, span: Span, split: bool = False) -> tuple[ListItem, ...]:
+def _joined(kind: type[And] | type[Or], items: list[Expr], span: Span) -> Expr:
+    """``And``/``Or`` of ``items``, or the item itself when there is one
+    (a one-item group would not survive rendering and parsing back)."""
+    return items[0] if len(items) == 1 else kind(tuple(items), span)
+
+
+def _parenthesised_items(text: str, span: Span) -> tuple[ListItem, ...]:
+    """A value written as ``(a, "b c")``: Falco pastes it as a list, so read it
+    with the condition grammar's own list syntax."""
+    try:
+        check = parse_condition(f"x.x in {text}")
+    except ConditionSyntaxError:
+        return (ListItem(text, True, span),)
+    if not isinstance(check, Check) or not isinstance(check.value, ValueList):
+        return (ListItem(text, True, span),)
+    return tuple(ListItem(i.text, i.quoted, span) for i in check.value.items)
+
+
+def _value_items(text: str, span: Span) -> tuple[ListItem, ...]:
     """One exception value as list items: a list name stays a bare item (expanded later).
 
-    Falco quotes a value holding a space; ``split`` is for text that was
-    written as a parenthesised list, where commas separate items.
+    Falco quotes a value holding a space (and pastes the rest as written).
     """
-    if not split and " " in text and not text.startswith(("'", '"')):
+    if " " in text and not text.startswith(("'", '"')):
         return (ListItem(text, True, span),)
     try:
         return tuple(ListItem(i.text, i.quoted, span) for i in parse_value_items(text))

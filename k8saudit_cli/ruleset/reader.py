@@ -49,6 +49,14 @@ EXPECTED_KEYS = {
     "required_engine_version": {"required_engine_version"},
     "required_plugin_versions": {"required_plugin_versions"},
 }
+#: Keys a rule's ``override`` may append to / replace, in the order Falco checks them.
+_APPEND_ORDER = ("condition", "exceptions", "output", "desc", "tags")
+_REPLACE_ORDER = (
+    "condition", "exceptions", "output", "desc", "tags", "priority", "capture", "capture_duration",
+    "enabled", "warn_evttypes", "skip-if-unknown-filter",
+)
+RULE_APPENDABLE = frozenset(_APPEND_ORDER)
+RULE_REPLACEABLE = frozenset(_REPLACE_ORDER)
 _LIST_NAME = re.compile(r"[^()\"'\s=,]+\Z")
 _MACRO_NAME = re.compile(r"[a-zA-Z]+[a-zA-Z0-9_]*\Z")
 _SEMVER = re.compile(r"\s*(\d+)\.(\d+)\.(\d+)")
@@ -59,11 +67,15 @@ Item = ItemBase | EngineVersionReq | PluginVersionsReq
 class ItemError(Exception):
     """A decoding error inside one item; ``node`` says where."""
 
-    def __init__(self, message: str, node: yaml.Node | None, item_type: str | None = None) -> None:
+    def __init__(
+        self, message: str, node: yaml.Node | None, item_type: str | None = None,
+        code: str = "LOAD_ERR_YAML_VALIDATE",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.node = node
         self.item_type = item_type
+        self.code = code
 
 
 class Reader:
@@ -123,7 +135,7 @@ class Reader:
             item = getattr(self, "_read_" + kind)(node, entries)
         except ItemError as exc:
             where = self._pos(exc.node) if exc.node is not None else self._pos(node)
-            self._diag("LOAD_ERR_YAML_VALIDATE", exc.message, where, exc.item_type or kind, name)
+            self._diag(exc.code, exc.message, where, exc.item_type or kind, name)
             return
         if item is not None:
             self.items.append(item)
@@ -164,9 +176,9 @@ class Reader:
                         raise ItemError("Plugin version must be a mapping", alt, "required plugin versions alternative")
                     req = self._plugin_req(alt)
                     if any(r.name == req.name for r in group):
-                        raise ItemError(
-                            f"Defined multiple alternative version requirements for plugin '{req.name}'", alt, itype
-                        )
+                        raise ItemError(  # Falco checks this in its collector: a validation error
+                            f"Defined multiple alternative version requirements for plugin '{req.name}'", alt, itype,
+                            "LOAD_ERR_VALIDATE")
                     group.append(req)
             groups.append(group)
         return PluginVersionsReq(groups, self._pos(seq))
@@ -176,7 +188,8 @@ class Reader:
         name = self._req_scalar(e, "name", node)
         version = self._req_scalar(e, "version", node)
         if not _SEMVER.match(version):
-            raise ItemError(f"Invalid required version '{version}' for plugin '{name}'", e["version"][1])
+            raise ItemError(f"Invalid required version '{version}' for plugin '{name}'", e["version"][1],
+                            code="LOAD_ERR_VALIDATE")
         return PluginRequirement(name, version)
 
     def _read_list(self, node: yaml.MappingNode, e: dict) -> ListDef:
@@ -185,7 +198,7 @@ class Reader:
             self._diag("LOAD_INVALID_LIST_NAME", f"List has an invalid name. List names should match a regular expression: {_LIST_NAME.pattern[:-2]}",
                        self._pos(node), "list", name, warning=True)
         item = ListDef(name, self._pos(node), self.src, keys=frozenset(e))
-        self._append_override(item, e, node, {"items"})
+        self._append_override(item, e, {"items"}, {"items"})
         if "items" not in e:
             raise ItemError("Item has no mapping for key 'items'", node)
         items_node = e["items"][1]
@@ -203,7 +216,7 @@ class Reader:
             self._diag("LOAD_INVALID_MACRO_NAME", f"Macro has an invalid name. Macro names should match a regular expression: {_MACRO_NAME.pattern[:-2]}",
                        self._pos(node), "macro", name, warning=True)
         item = MacroDef(name, self._pos(node), self.src, keys=frozenset(e))
-        self._append_override(item, e, node, {"condition"})
+        self._append_override(item, e, {"condition"}, {"condition"})
         self._req_scalar(e, "condition", node, item_type="macro condition")
         item.condition = SourceText.from_node(self.src, e["condition"][1])
         return item
@@ -211,7 +224,9 @@ class Reader:
     def _read_rule(self, node: yaml.MappingNode, e: dict) -> RuleDef:
         name = self._req_scalar(e, "rule", node)
         item = RuleDef(name, self._pos(node), self.src, keys=frozenset(e))
-        self._append_override(item, e, node, set(EXPECTED_KEYS["rule"]) - {"rule", "source", "override", "append"})
+        self._append_override(item, e, RULE_APPENDABLE, RULE_REPLACEABLE)
+        if item.override:
+            _check_override_keys(item.override, e, node)
         for key in ("condition", "output"):
             if key in e:
                 self._req_scalar(e, key, node, item_type=f"rule {key}")
@@ -234,16 +249,17 @@ class Reader:
         if "tags" in e:
             item.tags = self._scalar_seq(e["tags"][1], "rule")
         if "exceptions" in e:
-            item.exceptions = self._exceptions(e["exceptions"][1])
+            appending = item.append or item.override.get("exceptions") == "append"
+            item.exceptions = self._exceptions(e["exceptions"][1], appending)
         full = not item.append and not item.override
         if full:
             present = {k for k in ("condition", "output", "desc", "priority") if k in e}
             if present:
                 for key in ("condition", "output", "desc", "priority"):
                     self._req_scalar(e, key, node)
-                if item.source is None:
-                    if "source" in e:
-                        raise ItemError("Value must be non-empty", e["source"][1])
+                if "source" in e:
+                    item.source = self._req_scalar(e, "source", node)
+                else:
                     item.source = "syscall"
             elif "enabled" not in e:
                 raise ItemError("Item has no mapping for key 'enabled'", node)
@@ -251,7 +267,9 @@ class Reader:
 
     # ---------------------------------------------------------------- pieces
 
-    def _append_override(self, item: ItemBase, e: dict, node: yaml.MappingNode, allowed: set[str]) -> None:
+    def _append_override(
+        self, item: ItemBase, e: dict, appendable: frozenset[str] | set[str], replaceable: frozenset[str] | set[str]
+    ) -> None:
         if "append" in e:
             item.append = bool(self._bool(e["append"][1]))
             if item.append:
@@ -263,25 +281,31 @@ class Reader:
         if "override" not in e:
             return
         onode = e["override"][1]
-        if item.append:
+        if not isinstance(onode, yaml.MappingNode):
+            raise ItemError("Value is not a map", onode, "overrides")
+        for key, knode, vnode in mapping_items(onode):
+            op = _scalar_text(vnode)
+            if op == "append" and key not in appendable:
+                raise ItemError(f"Key '{key}' cannot be appended to, use 'replace' instead", knode, "overrides")
+            if op == "replace" and key not in replaceable:
+                raise ItemError(f"Key '{key}' cannot be replaced", knode, "overrides")
+            if op not in ("append", "replace"):
+                allowed = ("append " if key in appendable else "") + ("replace " if key in replaceable else "")
+                raise ItemError(
+                    f"Invalid override operation for key '{key}': '{op}'. Allowed values are: {allowed}",
+                    vnode, "overrides")
+            item.override[key] = op
+        if item.append and item.override:
             raise ItemError(
                 "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry "
                 "(e.g. 'condition: append') under 'override' instead.", onode, "overrides")
-        if not isinstance(onode, yaml.MappingNode):
-            raise ItemError("Value is not a map", onode, "overrides")
-        for key, _, vnode in mapping_items(onode):
-            op = _scalar_text(vnode)
-            if op not in ("append", "replace"):
-                raise ItemError(
-                    f"Invalid override operation for key '{key}': '{op}'. Allowed values are: append replace ",
-                    vnode, "overrides")
-            item.override[key] = op
 
-    def _exceptions(self, node: yaml.Node) -> list[ExceptionDef]:
+    def _exceptions(self, node: yaml.Node, appending: bool) -> list[ExceptionDef]:
+        """A rule's ``exceptions``; ``fields`` may be left out only when appending."""
         if is_null(node):
             return []
         if not isinstance(node, yaml.SequenceNode):
-            raise ItemError("Value is not a sequence", node, "exceptions")
+            raise ItemError("Rule exceptions must be a sequence", node, "exceptions")
         out = []
         for ex in node.value:
             if not isinstance(ex, yaml.MappingNode):
@@ -289,6 +313,8 @@ class Reader:
             e = {k: (kn, v) for k, kn, v in mapping_items(ex)}
             name = self._req_scalar(e, "name", ex, item_type="exception")
             d = ExceptionDef(name, self._pos(ex))
+            if "fields" not in e and not appending:
+                raise ItemError("Item has no mapping for key 'fields'", ex, "exception")
             for key in ("fields", "comps"):
                 if key in e:
                     setattr(d, "has_" + key, True)
@@ -355,6 +381,21 @@ class Reader:
     ) -> None:
         sev = Severity.WARNING if warning else Severity.ERROR
         self.diagnostics.append(Diagnostic(code, sev, message, pos, item_type, item_name))
+
+
+def _check_override_keys(override: dict[str, str], e: dict, node: yaml.MappingNode) -> None:
+    """Every key under ``override`` must be in the item and every overridable key
+    in the item must be under ``override`` (Falco's reader, in its order)."""
+    present = {k for k in RULE_APPENDABLE | RULE_REPLACEABLE if k in e}
+    for op, keys in (("append", _APPEND_ORDER), ("replace", _REPLACE_ORDER)):
+        for key in keys:
+            if override.get(key) == op:
+                if key not in present:
+                    raise ItemError(f"An {op} override for '{key}' was specified but '{key}' is not defined", node)
+                present.discard(key)
+    for key in sorted(present):
+        raise ItemError(
+            f"Unexpected key '{key}': no corresponding entry under 'override' is defined.", e[key][1], "overrides")
 
 
 def _scalar_text(node: yaml.Node) -> str | None:

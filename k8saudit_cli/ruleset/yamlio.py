@@ -116,11 +116,17 @@ def scalar_offset_position(src: SourceFile, node: yaml.ScalarNode, offset: int) 
         p = nl + 1 if nl >= 0 else p
     elif node.style in ('"', "'"):
         p += 1
-    for i, c in enumerate(value[: max(0, offset)]):
+    double = node.style == '"'
+    for c in value[: max(0, offset)]:
         q = p
-        while q < end and text[q] != c and (text[q] in " \t\r\n\\'\"" ):
+        while q < end and text[q] != c and text[q] in " \t\r\n\\'\"":
+            if double and _escape_at(text, q, c):
+                break
             q += 1
-        if q < end and text[q] == c:
+        width = _escape_at(text, q, c) if double and q < end else 0
+        if width:
+            p = q + width
+        elif q < end and text[q] == c:
             p = q + 1
         elif c in " \n\t":
             continue
@@ -131,6 +137,28 @@ def scalar_offset_position(src: SourceFile, node: yaml.ScalarNode, offset: int) 
     while p < end and text[p] in " \t\r\n" and offset < len(value) and value[offset] not in " \t\r\n":
         p += 1
     return src.position_of(p)
+
+
+_YAML_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
+    "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028",
+    "P": "\u2029",
+}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _escape_at(text: str, q: int, char: str) -> int:
+    """Width of a double-quoted YAML escape at ``q`` that stands for ``char`` (0 if none)."""
+    if text[q] != "\\" or q + 1 >= len(text):
+        return 0
+    kind = text[q + 1]
+    if _YAML_ESCAPES.get(kind) == char:
+        return 2
+    digits = _HEX_ESCAPES.get(kind, 0)
+    code = text[q + 2 : q + 2 + digits]
+    if digits and len(code) == digits and all(h in "0123456789abcdefABCDEF" for h in code):
+        return 2 + digits if chr(int(code, 16)) == char else 0
+    return 0
 
 
 def _line_offset(text: str, line0: int) -> int:
