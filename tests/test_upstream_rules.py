@@ -48,7 +48,7 @@ def _expected_rules(paths: list[Path]) -> tuple[list[str], dict[str, int]]:
     skipped: dict[str, int] = {}
     for path in paths:
         for item in yaml.safe_load(path.read_text()) or []:
-            if "rule" not in item or "list" in item or "macro" in item:
+            if not isinstance(item, dict) or "rule" not in item or "list" in item or "macro" in item:
                 continue
             name = str(item["rule"])
             if "condition" in item and not item.get("append") and "override" not in item:
@@ -57,7 +57,7 @@ def _expected_rules(paths: list[Path]) -> tuple[list[str], dict[str, int]]:
                 order.append(name)
     for path in paths:
         for item in yaml.safe_load(path.read_text()) or []:
-            if "rule" in item and "desc" in item and item.get("source", "syscall") != "k8s_audit":
+            if isinstance(item, dict) and "rule" in item and "desc" in item and item.get("source", "syscall") != "k8s_audit":
                 skipped[str(path)] = skipped.get(str(path), 0) + 1
     return [n for n in order if source.get(n) == "k8s_audit"], skipped
 
@@ -122,6 +122,7 @@ def test_current_ruleset_round_trips_and_evaluators_agree() -> None:
             {
                 "kind": "Event",
                 "auditID": "b",
+                "stage": "ResponseComplete",
                 "verb": "create",
                 "user": {"username": "system:anonymous", "groups": ["system:unauthenticated"]},
                 "objectRef": {"resource": "pods", "namespace": "kube-system", "name": "p"},
