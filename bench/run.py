@@ -123,7 +123,7 @@ class Child:
 # site-packages) that forks, execs and wait4()s: Linux seeds a child's
 # ru_maxrss with the resident memory it had before exec, which after
 # subprocess's vfork is the parent's peak and after a fork is the parent's
-# current anonymous memory. This keeps that baseline at about 5 MiB.
+# current anonymous memory. This keeps that baseline at about 6 MiB.
 SPAWNER_SRC = r"""
 import os, sys, time
 from json import loads, dumps
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
             if not os.path.isfile(corpus_path):
                 sys.exit(f"bench: no such file: {args.corpus}")
         else:
-            # In a child, so that this process stays small (see run_child).
+            # In a child like every step; the spawner's memory stays small.
             corpus_path = os.path.join(tmp.name, "audit.jsonl")
             gen = run_child(
                 [
@@ -414,7 +414,9 @@ def main(argv: list[str] | None = None) -> int:
                 sys.exit(f"bench: corpus generation failed:\n{gen.stderr}")
             print(gen.stderr.strip(), file=sys.stderr)
         load_before = os.getloadavg()
-        results, corpus = run_all(args, wanted, k8s, py, corpus_path, tmp.name)
+        bench = Bench(args, k8s, py, corpus_path, tmp.name)
+        bench.run(wanted)
+        results, corpus = bench.results, bench.corpus
         load_after = os.getloadavg()
     finally:
         _spawner.close()
@@ -447,161 +449,169 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_all(
-    args: argparse.Namespace, wanted: set[str], k8s: str, py: str, corpus_path: str, tmpdir: str
-) -> tuple[list[Result], dict[str, Any]]:
-    results: list[Result] = []
-    corpus: dict[str, Any] = {
-        "path": corpus_path,
-        "events": 0,
-        "bytes": 0,
-        "file_bytes": os.path.getsize(corpus_path),
-    }
-    # What any child's ru_maxrss starts from (see Spawner): a figure at this
-    # value is an upper bound, not a measurement.
-    true = shutil.which("true")
-    corpus["rss_baseline_mib"] = round(
-        run_child([true] if true else [py, "-c", ""]).maxrss_kib / 1024, 1
+def rss_baseline(py: str) -> float:
+    """What any child's ru_maxrss starts from (see Spawner), in MiB: a figure
+    at this value is an upper bound, not a measurement."""
+    probe = next(
+        (
+            [p, "-c", ":"] if p.endswith("sh") else [p]
+            for p in (shutil.which("true"), "/bin/true", "/usr/bin/true", "/bin/sh")
+            if p and os.path.exists(p)
+        ),
+        [py, "-S", "-c", ""],
     )
+    return round(run_child(probe).maxrss_kib / 1024, 1)
 
-    def progress(name: str) -> None:
-        print(f"... {name}", file=sys.stderr, flush=True)
 
-    # (a) The floor always runs first: it warms the page cache and counts the
-    # events, which every other row needs. With --only and no floor it is
-    # still run once, untimed, for the counts.
-    progress("floor")
-    floor = Result("floor", "read lines + orjson.loads, plain Python loop")
-    child = best_of(
-        floor,
-        [py, "-c", FLOOR_SRC, corpus_path],
-        args.repeat if "floor" in wanted else 1,
-        capture=True,
-    )
-    if child is None:
-        results.append(floor)
-        return results, corpus
-    n, size, loop_s = child.stdout.split()
-    corpus["events"], corpus["bytes"] = int(n), int(size)
-    floor.extra["loop_seconds"] = round(float(loop_s), 4)
-    if "floor" in wanted:
-        results.append(floor)
-    floor_s = floor.seconds if "floor" in wanted else None
+class Bench:
+    """The measurements of one run, in order; each appends its Result."""
 
-    def rates(r: Result) -> None:
+    def __init__(self, args: argparse.Namespace, k8s: str, py: str, corpus_path: str, tmpdir: str):
+        self.args, self.k8s, self.py, self.tmpdir = args, k8s, py, tmpdir
+        self.path = corpus_path
+        self.corpus: dict[str, Any] = {
+            "path": corpus_path,
+            "events": 0,
+            "bytes": 0,
+            "file_bytes": os.path.getsize(corpus_path),
+            "rss_baseline_mib": rss_baseline(py),
+        }
+        self.results: list[Result] = []
+        self.floor_s: float | None = None
+        self.scan = [k8s, "scan", corpus_path, *SCAN_FLAGS]
+
+    def run(self, wanted: set[str]) -> None:
+        if not self.floor("floor" in wanted):
+            return
+        steps = {
+            "default": lambda: self.scan_row("default", "scan, built-in ruleset, 1 process", []),
+            "upstream": self.upstream,
+            "jobs2": self.jobs2,
+            "nofast": lambda: self.scan_row(
+                "nofast", "scan, built-in ruleset, --no-fast-path", ["--no-fast-path"]
+            ),
+            "jq": self.jq,
+            "startup": self.startup,
+            "load": self.load,
+        }
+        for name, step in steps.items():
+            if name in wanted:
+                print(f"... {name}", file=sys.stderr, flush=True)
+                step()
+
+    def rates(self, r: Result) -> None:
         if r.seconds:
-            r.events_per_s = round(corpus["events"] / r.seconds, 1)
-            r.mb_per_s = round(corpus["bytes"] / 1e6 / r.seconds, 2)
-            if floor_s:
-                r.ratio_to_floor = round(r.seconds / floor_s, 3)
+            r.events_per_s = round(self.corpus["events"] / r.seconds, 1)
+            r.mb_per_s = round(self.corpus["bytes"] / 1e6 / r.seconds, 2)
+            if self.floor_s:
+                r.ratio_to_floor = round(r.seconds / self.floor_s, 3)
 
-    rates(floor)
-    floor.ratio_to_floor = 1.0 if floor_s else None
+    def floor(self, keep: bool) -> bool:
+        """(a) Always first: it warms the page cache and counts the events and
+        bytes every other row needs. Without ``keep`` it runs once, untimed."""
+        print("... floor", file=sys.stderr, flush=True)
+        r = Result("floor", "read lines + orjson.loads, plain Python loop")
+        argv = [self.py, "-c", FLOOR_SRC, self.path]
+        child = best_of(r, argv, self.args.repeat if keep else 1, capture=True)
+        if child is None:
+            self.results.append(r)
+            return False
+        n, size, loop_s = child.stdout.split()
+        self.corpus["events"], self.corpus["bytes"] = int(n), int(size)
+        r.extra["loop_seconds"] = round(float(loop_s), 4)
+        if keep:
+            self.floor_s = r.seconds
+            self.rates(r)
+            self.results.append(r)
+        return True
 
-    scan = [k8s, "scan", corpus_path, *SCAN_FLAGS]
+    def scan_row(self, name: str, what: str, flags: list[str]) -> Result:
+        """(b), (e) and the others: one k8saudit scan command line."""
+        r = Result(name, what)
+        best_of(r, [*self.scan, *flags], self.args.repeat)
+        self.rates(r)
+        self.results.append(r)
+        return r
 
-    # (b) default ruleset, one process
-    if "default" in wanted:
-        progress("default")
-        r = Result("default", "scan, built-in ruleset, 1 process")
-        best_of(r, scan, args.repeat)
-        rates(r)
-        results.append(r)
-
-    # (c) upstream ruleset
-    if "upstream" in wanted:
-        r = Result("upstream", f"scan -r {args.rules_upstream}")
-        if (REPO / args.rules_upstream).is_file():
-            progress("upstream")
-            best_of(r, [*scan, "-r", args.rules_upstream], args.repeat)
-            rates(r)
+    def upstream(self) -> None:
+        """(c) The upstream ruleset, when the shared conformance data is there."""
+        rules = self.args.rules_upstream
+        if (REPO / rules).is_file():
+            self.scan_row("upstream", f"scan -r {rules}", ["-r", rules])
         else:
-            r.status, r.note = "skipped", f"{args.rules_upstream} not found"
-        results.append(r)
+            self.results.append(
+                Result("upstream", f"scan -r {rules}", [], "skipped", f"{rules} not found")
+            )
 
-    # (d) --jobs 2
-    if "jobs2" in wanted:
-        r = Result("jobs2", "scan, built-in ruleset, --jobs 2")
-        help_text = run_child([k8s, "scan", "--help"], capture=True).stdout
-        if "--jobs" not in help_text:
-            r.status, r.note = "not available", "k8saudit scan has no --jobs option"
-        else:
-            progress("jobs2")
-            best_of(r, [*scan, "--jobs", "2"], args.repeat)
-            if r.status == "failed" and "no such option" in r.note.lower():
-                r.status, r.note = "not available", "k8saudit scan rejected --jobs"
-            rates(r)
-            one = next((x.seconds for x in results if x.name == "default" and x.seconds), None)
-            if r.seconds and one:
-                r.extra["speedup_vs_default"] = round(one / r.seconds, 3)
-                r.note = f"speedup {one / r.seconds:.2f}x over 1 process"
-        results.append(r)
+    def jobs2(self) -> None:
+        """(d) Two worker processes, if this k8saudit has --jobs."""
+        what = "scan, built-in ruleset, --jobs 2"
+        if "--jobs" not in run_child([self.k8s, "scan", "--help"], capture=True).stdout:
+            self.results.append(Result("jobs2", what, [], "not available", "no --jobs option"))
+            return
+        r = self.scan_row("jobs2", what, ["--jobs", "2"])
+        if r.status == "failed" and "no such option" in r.note.lower():
+            r.status, r.note = "not available", "k8saudit scan rejected --jobs"
+        one = next((x.seconds for x in self.results if x.name == "default" and x.seconds), None)
+        if r.seconds and one:
+            r.extra["speedup_vs_default"] = round(one / r.seconds, 3)
+            r.note = f"speedup {one / r.seconds:.2f}x over 1 process"
 
-    # (e) the reference evaluator
-    if "nofast" in wanted:
-        progress("nofast")
-        r = Result("nofast", "scan, built-in ruleset, --no-fast-path")
-        best_of(r, [*scan, "--no-fast-path"], args.repeat)
-        rates(r)
-        results.append(r)
-
-    # (f) jq with one rule
-    if "jq" in wanted:
+    def jq(self) -> None:
+        """(f) jq evaluating one equivalent rule; its matches are counted."""
         r = Result("jq", "jq -c 'select(privileged pod created)'")
+        self.results.append(r)
         jq = shutil.which("jq")
-        if jq is None:
-            r.status, r.note = "skipped", "jq not installed"
-        else:
-            progress("jq")
-            out = os.path.join(tmpdir, "jq.out")
-            best_of(r, [jq, "-c", JQ_FILTER, corpus_path], args.repeat, stdout_path=out)
-            rates(r)
-            if r.status == "ok":
-                with open(out, "rb") as fh:
-                    r.extra["matches"] = sum(1 for _ in fh)
-                r.note = f"1 rule, {r.extra['matches']} matches"
-        results.append(r)
+        with open(self.path, "rb") as fh:
+            compressed = fh.read(2) == b"\x1f\x8b"
+        if jq is None or compressed:
+            r.status = "skipped"
+            r.note = "jq not installed" if jq is None else "jq reads plain files only"
+            return
+        out = os.path.join(self.tmpdir, "jq.out")
+        best_of(r, [jq, "-c", JQ_FILTER, self.path], self.args.repeat, stdout_path=out)
+        self.rates(r)
+        if r.status == "ok":
+            with open(out, "rb") as fh:
+                r.extra["matches"] = sum(1 for _ in fh)
+            r.note = f"1 rule, {r.extra['matches']} matches"
 
-    # Fixed cost: scanning nothing.
-    if "startup" in wanted:
-        progress("startup")
-        empty = os.path.join(tmpdir, "empty.jsonl")
+    def startup(self) -> None:
+        """The fixed cost of every run: a scan of an empty file."""
+        empty = os.path.join(self.tmpdir, "empty.jsonl")
         open(empty, "wb").close()
         r = Result("startup", "scan of an empty file (imports + rules load + setup)")
-        best_of(r, [k8s, "scan", empty, *SCAN_FLAGS], args.repeat)
+        best_of(r, [self.k8s, "scan", empty, *SCAN_FLAGS], self.args.repeat)
         r.note = "fixed cost per run"
-        results.append(r)
+        self.results.append(r)
 
-    # (g) rules load, timed in-process
-    if "load" in wanted:
+    def load(self) -> None:
+        """(g) load_rules() of the upstream ruleset, timed inside a fresh process
+        each time (what a CLI run pays), median of --load-runs."""
         r = Result("load", "load_rules(upstream), in-process, median")
-        path = REPO / args.rules_upstream
+        self.results.append(r)
+        path = REPO / self.args.rules_upstream
         if not path.is_file():
-            r.status, r.note = "skipped", f"{args.rules_upstream} not found"
-        else:
-            progress("load")
-            times, rss = [], 0
-            r.command = [py, "-c", LOAD_SRC, str(path)]
-            for _ in range(args.load_runs):
-                child = run_child(r.command, capture=True)
-                if child.rc != 0:
-                    r.status = "failed"
-                    r.note = (
-                        f"exit {child.rc}: " + (child.stderr.strip().splitlines() or [""])[-1][:200]
-                    )
-                    break
-                dt, nrules = child.stdout.split()
-                times.append(float(dt))
-                rss = max(rss, child.maxrss_kib)
-                r.extra["rules"] = int(nrules)
-            if r.status == "ok":
-                r.runs = [round(t, 4) for t in times]
-                r.seconds = round(statistics.median(times), 4)
-                r.peak_rss_mib = round(rss / 1024, 1)
-                r.note = f"median of {len(times)}, {r.extra['rules']} rules"
-        results.append(r)
-
-    return results, corpus
+            r.status, r.note = "skipped", f"{self.args.rules_upstream} not found"
+            return
+        r.command = [self.py, "-c", LOAD_SRC, str(path)]
+        times, rss = [], 0
+        for _ in range(self.args.load_runs):
+            child = run_child(r.command, capture=True)
+            if child.rc != 0:
+                r.status = "failed"
+                r.note = (
+                    f"exit {child.rc}: " + (child.stderr.strip().splitlines() or [""])[-1][:200]
+                )
+                return
+            dt, nrules = child.stdout.split()
+            times.append(float(dt))
+            rss = max(rss, child.maxrss_kib)
+            r.extra["rules"] = int(nrules)
+        r.runs = [round(t, 4) for t in times]
+        r.seconds = round(statistics.median(times), 4)
+        r.peak_rss_mib = round(rss / 1024, 1)
+        r.note = f"median of {len(times)}, {r.extra['rules']} rules"
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def _fits_block(text: str) -> bool:
         bool(text.strip())
         and not _NOT_IN_BLOCK & set(text)
         and not text.endswith("\n")
-        and not lines[-1].strip(" \t") == ""
+        and lines[-1].strip(" \t") != ""
         and not any(line.endswith((" ", "\t")) for line in lines)
     )
 

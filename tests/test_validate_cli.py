@@ -97,7 +97,7 @@ def test_validate_several_files_in_order(cli: CliRunner, files: dict[str, str], 
     assert tail == [
         f"{files['valid']}: Ok, with warnings (0 errors, 2 warnings)",
         f"{files['broken']}: Invalid (1 errors, 0 warnings)",
-        f"{str(override)}: Ok",
+        f"{override}: Ok",
     ]
 
 

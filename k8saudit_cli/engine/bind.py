@@ -279,7 +279,9 @@ def _parse_u64(text: str) -> int | None:
 
 
 _REGEX_SPECIALS = frozenset(".+*?^$()[]{}|\\")
-_TRANSFORMER_TEXT = re.compile(r"(?:val|tolower|toupper|b64|basename|len|join|concat|getopt)\(.*\)", re.DOTALL)
+_TRANSFORMER_TEXT = re.compile(
+    r"(?:val|tolower|toupper|b64|basename|len|join|concat|getopt)\(.*\)", re.DOTALL
+)
 
 
 def _regex_is_plain(pattern: str) -> bool:

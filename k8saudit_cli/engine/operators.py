@@ -124,7 +124,8 @@ def string_predicate(op: str, value: Any) -> Predicate:
     if op == "iglob":
         return _fullmatch(glob_regex(value, casefold=True))
     if op == "regex":
-        return _fullmatch(re.compile(value, re.DOTALL))
+        # RE2's default: `.` does not match a newline (no DOTALL)
+        return _fullmatch(re.compile(value))
     return _str_ops(value)[op]
 
 

@@ -274,6 +274,11 @@ class Compiler:
             check = parse_condition(f"{text} exists")
         except ConditionSyntaxError:
             check = None
+        if isinstance(check, Check):
+            try:  # Falco checks exception fields on their own, before the condition
+                Binder().field_expr(check.lhs)
+            except ConditionError:
+                check = None
         if not isinstance(check, Check):
             raise ConditionError(f"'{text}' is not a supported filter field", span, "LOAD_ERR_VALIDATE")
         return with_origin(check.lhs, span.origin)  # type: ignore[return-value]

@@ -393,7 +393,8 @@ def _check_override_keys(override: dict[str, str], e: dict, node: yaml.MappingNo
                 if key not in present:
                     raise ItemError(f"An {op} override for '{key}' was specified but '{key}' is not defined", node)
                 present.discard(key)
-    for key in sorted(present):
+    if present:
+        key = min(present)
         raise ItemError(
             f"Unexpected key '{key}': no corresponding entry under 'override' is defined.", e[key][1], "overrides")
 
