@@ -7,9 +7,10 @@ feed it events from any source and it returns the rules each one triggers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from k8saudit_cli.engine.index import admits, event_key, requirement
+from k8saudit_cli.engine.codegen import generate_group
+from k8saudit_cli.engine.index import admits, event_key, requirement, residual
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
 
@@ -27,48 +28,85 @@ class Detector:
 
     ``match_all`` (our default) reports every matching rule per event, as
     Falco's ``rule_matching: all``; ``False`` stops at the first match, as
-    Falco's default. ``fast`` picks the generated evaluators; ``False`` uses
-    the reference closures and no rule index (tests compare both).
+    Falco's default. ``fast`` (default) uses the rule index and one generated
+    function per set of candidate rules, extracting each field once per
+    event; ``False`` runs every rule's reference closure in order (tests
+    compare both).
     """
 
     def __init__(self, rules: Sequence[CompiledRule], match_all: bool = True, fast: bool = True) -> None:
         self.rules = list(rules)
         self.match_all = match_all
         self.fast = fast
-        self._checks = [(r, r.match if fast else r.match_reference) for r in self.rules]
+        self._reference = [(r, r.match_reference) for r in self.rules]
         self._requirements = [requirement(r.bound) for r in self.rules]
-        self._by_key: dict[tuple[Any, ...], list[tuple[CompiledRule, Any]]] = {}
+        self._by_key: dict[tuple[Any, ...], Callable[[AuditEvent], list[CompiledRule]]] = {}
+        self._groups: dict[tuple[int, ...], Callable[[AuditEvent], list[CompiledRule]]] = {}
         if fast:
             self.match = self._match_indexed  # type: ignore[method-assign]
 
-    def candidates(self, key: tuple[Any, ...]) -> list[tuple[CompiledRule, Any]]:
-        """The rules that can match an event with this (stage, verb, resource)."""
-        found = self._by_key.get(key)
-        if found is None:
-            found = [rc for rc, req in zip(self._checks, self._requirements) if admits(req, key)]
-            if len(self._by_key) > 4096:
-                self._by_key.clear()
-            self._by_key[key] = found
-        return found
-
     def match(self, event: AuditEvent) -> list[CompiledRule]:
-        """Every rule in order (the plain path)."""
-        return self._run(self._checks, event)
-
-    def _match_indexed(self, event: AuditEvent) -> list[CompiledRule]:
-        """Only the rules the event's (stage, verb, resource) admits."""
-        return self._run(self.candidates(event_key(event.raw)), event)
-
-    def _run(self, checks: list[tuple[CompiledRule, Any]], event: AuditEvent) -> list[CompiledRule]:
+        """Every rule in order, with the reference evaluator."""
         hits = []
-        for rule, check in checks:
+        for rule, check in self._reference:
             if check(event):
                 hits.append(rule)
                 if not self.match_all:
                     break
         return hits
 
+    def _match_indexed(self, event: AuditEvent) -> list[CompiledRule]:
+        key = event_key(event.ka, event.raw)
+        group = self._by_key.get(key)
+        if group is None:
+            group = self._group_for(key)
+        return group(event)
+
+    def candidates(self, key: tuple[Any, ...]) -> list[CompiledRule]:
+        """The rules that can match an event with this key, in order."""
+        return [r for r, req in zip(self.rules, self._requirements) if admits(req, key)]
+
+    def _group_for(self, key: tuple[Any, ...]) -> Callable[[AuditEvent], list[CompiledRule]]:
+        ids = tuple(i for i, req in enumerate(self._requirements) if admits(req, key))
+        group = self._groups.get(ids)
+        if group is None:
+            group = self._groups[ids] = self._compile_group(ids)
+        if len(self._by_key) > 65536:
+            self._by_key.clear()
+        self._by_key[key] = group
+        return group
+
+    def _compile_group(self, ids: tuple[int, ...]) -> Callable[[AuditEvent], list[CompiledRule]]:
+        if not ids:
+            return _no_rules
+        members = [(self.rules[i], residual(self.rules[i].bound)) for i in ids]
+        try:
+            fn, _ = generate_group(members, first_only=not self.match_all)
+            return fn
+        except (SyntaxError, RecursionError, MemoryError, ValueError):
+            return self._slow_group([self.rules[i] for i in ids])
+
+    def _slow_group(self, rules: list[CompiledRule]) -> Callable[[AuditEvent], list[CompiledRule]]:
+        """For conditions too deep for Python's compiler: each rule's own evaluator."""
+        checks = [(r, r.match) for r in rules]
+        first_only = not self.match_all
+
+        def run(event: AuditEvent) -> list[CompiledRule]:
+            hits = []
+            for rule, check in checks:
+                if check(event):
+                    hits.append(rule)
+                    if first_only:
+                        break
+            return hits
+
+        return run
+
     def alerts(self, events: Iterable[AuditEvent]) -> Iterator[Alert]:
         for ev in events:
             for rule in self.match(ev):
                 yield Alert(rule, ev)
+
+
+def _no_rules(event: AuditEvent) -> list[CompiledRule]:
+    return []

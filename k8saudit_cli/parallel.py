@@ -123,22 +123,34 @@ def scan_chunk(chunk: Chunk) -> ChunkResult:
     match = _DETECTOR.match
     positions = {r.name: i for i, r in enumerate(_DETECTOR.rules)}
     needs_num = {r.name for r in _DETECTOR.rules if _uses_evt_num(r)}
-    lineno = 0
-    for lineno, line in _lines(chunk, result):
-        for ev in decoder.decode_line(line, chunk.path, lineno):
-            result.events += 1
-            t = ev.time_ns
-            if (since is not None and t < since) or (until is not None and t >= until):
-                continue
-            result.in_window += 1
-            for rule in match(ev):
-                if rule.name in needs_num:
-                    text, raw = None, orjson.dumps(ev.raw)
-                else:
-                    text, raw = fmt(Alert(rule, ev)), None
-                result.alerts.append((result.events, positions[rule.name], text, raw, lineno, ev.index))
-    result.lines = lineno
+    counted = _Counted(_lines(chunk, result))
+    for ev in decoder.events(counted, chunk.path):
+        t = ev.time_ns
+        if (since is not None and t < since) or (until is not None and t >= until):
+            continue
+        result.in_window += 1
+        for rule in match(ev):
+            if rule.name in needs_num:
+                text, raw = None, orjson.dumps(ev.raw)
+            else:
+                text, raw = fmt(Alert(rule, ev)), None
+            result.alerts.append((ev.num, positions[rule.name], text, raw, ev.line, ev.index))
+    result.events = decoder.count
+    result.lines = counted.last
     return result
+
+
+class _Counted:
+    """Passes numbered lines through, remembering the last line number."""
+
+    def __init__(self, lines: Iterator[tuple[int, bytes]]) -> None:
+        self.lines = lines
+        self.last = 0
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        for item in self.lines:
+            self.last = item[0]
+            yield item
 
 
 # ---------------------------------------------------------------- the parent

@@ -6,14 +6,15 @@ rich form is for humans at a terminal; the JSON form is for CI.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.decode import KEPT_REASONS, REASONS
 from k8saudit_cli.scan import ScanStats
+
+if TYPE_CHECKING:  # rich is imported only when a terminal needs it
+    from rich.console import Console
 
 
 def _rules_in_order(stats: ScanStats) -> list[tuple[str, int]]:
@@ -56,8 +57,10 @@ def plain_text(stats: ScanStats) -> str:
     return "\n".join(falco_lines(stats) + extra_lines(stats)) + "\n"
 
 
-def print_rich(stats: ScanStats, console: Console) -> None:
+def print_rich(stats: ScanStats, console: "Console") -> None:
     """The same numbers as tables, for a terminal."""
+    from rich.table import Table
+
     console.print(f"[bold]Events detected:[/bold] {stats.alerts}")
     if stats.by_priority:
         sev = Table(title="Rule counts by severity", title_justify="left")

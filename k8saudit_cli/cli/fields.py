@@ -7,9 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from k8saudit_cli.cli import main
 from k8saudit_cli.cli.common import fail
@@ -159,6 +156,10 @@ def print_table(fields: Sequence[FieldDef], fmt: str) -> None:
     if fmt == "markdown":
         click.echo(markdown_table(fields), nl=False)
         return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table()
     table.add_column("Field", overflow="fold")
     for header in ("Type", "List", "Argument"):
@@ -175,6 +176,10 @@ def print_values(ev: AuditEvent, bound: Sequence[Bound], fmt: str) -> None:
         out = {spec: to_json(ex(ev), fdef) for spec, fdef, ex in bound}
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table()
     table.add_column("Field", overflow="fold")
     table.add_column("Value", overflow="fold")

@@ -8,8 +8,6 @@ from typing import IO, Any, Iterator
 
 import click
 import orjson
-from rich.console import Console
-from tqdm import tqdm
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.alerts import AlertRenderer
@@ -167,6 +165,8 @@ class _ChunkProgress:
     """Progress for parallel scans: advances as chunks complete, in order."""
 
     def __init__(self, paths: list[str], problems: Problems) -> None:
+        from tqdm import tqdm
+
         total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
         self.bar = tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True)
         self.problems, self.prev_emit = problems, problems.emit
@@ -212,6 +212,8 @@ def _with_progress(
     events: Iterator[AuditEvent], paths: list[str], tracker: _Tracker, problems: Problems
 ) -> Iterator[AuditEvent]:
     """A byte-based tqdm bar on stderr over the (compressed) input sizes."""
+    from tqdm import tqdm
+
     total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
     bar = tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True)
     prev_emit = problems.emit
@@ -249,6 +251,8 @@ def _finish(stats: ScanStats, opts: dict[str, Any]) -> None:
             fail(f"cannot write '{opts['summary_json']}': {exc.strerror}")
     if not opts["no_summary"]:
         if sys.stderr.isatty():
+            from rich.console import Console
+
             print_rich(stats, Console(stderr=True))
         else:
             sys.stderr.write(plain_text(stats))

@@ -7,8 +7,6 @@ from typing import Any
 
 import click
 import orjson
-from rich.console import Console
-from rich.table import Table
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.cli import main
@@ -106,6 +104,9 @@ def rules_command(rules: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(show_lines=False)
     for col in ("Rule", "Priority", "Source", "Enabled", "Tags"):
         table.add_column(col, overflow="fold")

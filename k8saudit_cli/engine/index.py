@@ -3,8 +3,13 @@
 Most rules start with ``kevt and pod and kcreate``: they can only match
 ``ResponseComplete`` events with verb ``create`` on ``pods``. Reading that
 off the condition lets the detector skip, per event, every rule that cannot
-match, without evaluating it. Only sure facts are derived: a rule is skipped
-only when its condition is false for every event with that key.
+match, without evaluating it, and drop those checks from the rules it does
+evaluate. Only sure facts are derived: a rule is skipped only when its
+condition is false for every event with that key.
+
+The ``ka.*`` fields and ``json.value`` differ on events without an
+``auditID`` (``ka.*`` are then not available), so each has its own three
+dimensions of the key.
 """
 
 from __future__ import annotations
@@ -16,24 +21,21 @@ import orjson
 from k8saudit_cli.engine.bind import BAnd, BCheck, BConst, BNot, BOr, Bound
 from k8saudit_cli.fields import MISSING
 
-#: The event keys the index uses, as paths into the raw event.
-DIMENSIONS: tuple[tuple[str, ...], ...] = (("stage",), ("verb",), ("objectRef", "resource"))
-
-_FIELD_DIM = {
-    "ka.stage": 0,
-    "ka.verb": 1,
-    "ka.target.resource": 2,
-}
-_POINTER_DIM = {"stage": 0, "verb": 1, "objectRef/resource": 2}
+_FIELD_DIM = {"ka.stage": 0, "ka.verb": 1, "ka.target.resource": 2}
+_POINTER_DIM = {"stage": 3, "verb": 4, "objectRef/resource": 5}
+WIDTH = 6
 
 #: Per dimension: the set of values the condition allows, or None (anything).
 Requirement = tuple[Optional[frozenset[str]], ...]
-ANY: Requirement = (None,) * len(DIMENSIONS)
+ANY: Requirement = (None,) * WIDTH
 
 
 def _dimension(check: BCheck) -> int | None:
+    """The key dimension a check constrains, if it is a plain equality/membership on one."""
     lhs = check.lhs
-    if lhs.transforms:
+    if lhs.transforms or check.rhs is not None or check.node.modifier is not None:
+        return None
+    if check.op not in ("=", "==", "in", "intersects"):
         return None
     name = lhs.fdef.name
     if name in _FIELD_DIM and lhs.arg is None:
@@ -43,37 +45,51 @@ def _dimension(check: BCheck) -> int | None:
     return None
 
 
+def _allowed(check: BCheck) -> frozenset[str]:
+    return frozenset([check.const]) if check.op in ("=", "==") else frozenset(check.const)
+
+
+def conjuncts(node: Bound) -> list[Bound]:
+    """The top-level ``and`` terms of a condition, nested ``and``s (macros) flattened."""
+    if isinstance(node, BAnd):
+        return [c for item in node.items for c in conjuncts(item)]
+    return [node]
+
+
 def requirement(node: Bound) -> Requirement:
     """The values each dimension must take for ``node`` to be true (None = unconstrained)."""
     if isinstance(node, BCheck):
         dim = _dimension(node)
-        if dim is None or node.rhs is not None or node.node.modifier is not None:
+        if dim is None:
             return ANY
-        if node.op in ("=", "=="):
-            allowed: frozenset[str] = frozenset([node.const])
-        elif node.op in ("in", "intersects"):
-            allowed = frozenset(node.const)
-        else:
-            return ANY
-        return tuple(allowed if i == dim else None for i in range(len(DIMENSIONS)))
+        allowed = _allowed(node)
+        return tuple(allowed if i == dim else None for i in range(WIDTH))
     if isinstance(node, BAnd):
         out: list[Optional[frozenset[str]]] = list(ANY)
         for item in node.items:
-            req = requirement(item)
-            for i, s in enumerate(req):
+            for i, s in enumerate(requirement(item)):
                 if s is not None:
                     out[i] = s if out[i] is None else out[i] & s  # type: ignore[operator]
         return tuple(out)
     if isinstance(node, BOr):
         reqs = [requirement(item) for item in node.items]
         merged: list[Optional[frozenset[str]]] = []
-        for i in range(len(DIMENSIONS)):
+        for i in range(WIDTH):
             sets = [r[i] for r in reqs]
             merged.append(None if any(s is None for s in sets) else frozenset().union(*sets))  # type: ignore[arg-type]
         return tuple(merged)
     if isinstance(node, (BNot, BConst)):
         return ANY
     return ANY
+
+
+def residual(node: Bound) -> Bound:
+    """``node`` without its top-level key checks: what is left to test once the
+    index admitted the event (admission means every such check is true)."""
+    rest = [c for c in conjuncts(node) if not (isinstance(c, BCheck) and _dimension(c) is not None)]
+    if not rest:
+        return BConst(True)
+    return rest[0] if len(rest) == 1 else BAnd(tuple(rest))
 
 
 _ABSENT = object()
@@ -83,24 +99,32 @@ def _text(value: Any) -> Any:
     """An event value as the ``ka.*``/``json.value`` fields render it (MISSING if absent)."""
     if value is _ABSENT:
         return MISSING
-    if type(value) is str:
+    if value.__class__ is str:
         return value
     return orjson.dumps(value).decode()
 
 
-def event_key(raw: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """``(stage, verb, resource)`` of a raw event, rendered like the fields would be."""
-    stage = raw.get("stage", _ABSENT)
-    verb = raw.get("verb", _ABSENT)
-    ref = raw.get("objectRef", _ABSENT)
-    resource = ref.get("resource", _ABSENT) if type(ref) is dict else _ABSENT
-    if type(stage) is not str:
+def _triple(obj: dict[str, Any]) -> tuple[Any, Any, Any]:
+    stage = obj.get("stage", _ABSENT)
+    verb = obj.get("verb", _ABSENT)
+    ref = obj.get("objectRef", _ABSENT)
+    resource = ref.get("resource", _ABSENT) if ref.__class__ is dict else _ABSENT
+    if stage.__class__ is not str:
         stage = _text(stage)
-    if type(verb) is not str:
+    if verb.__class__ is not str:
         verb = _text(verb)
-    if type(resource) is not str:
+    if resource.__class__ is not str:
         resource = _text(resource)
     return stage, verb, resource
+
+
+_NO_KA = (MISSING, MISSING, MISSING)
+
+
+def event_key(ka: dict[str, Any], raw: dict[str, Any]) -> tuple[Any, ...]:
+    """The six-part key: ``ka.*`` view (empty without auditID) and ``json.value`` view."""
+    j = _triple(raw)
+    return (j + j) if ka is raw else (_NO_KA + j)
 
 
 def admits(req: Requirement, key: tuple[Any, ...]) -> bool:

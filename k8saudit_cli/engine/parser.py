@@ -106,7 +106,11 @@ _NODE_RULES = frozenset({"and_expr", "or_expr", "negation", "transformer"})
 
 @cache
 def _lark() -> Lark:
-    """The LALR parser, built on first use (about 0.1 s) and then shared."""
+    """The LALR parser, built on first use and then shared.
+
+    ``cache=True`` lets Lark keep the built tables in a temp file keyed by the
+    grammar's hash: about 0.1 s saved on every later start.
+    """
     return Lark.open_from_package(
         "k8saudit_cli.engine",
         "condition.lark",
@@ -114,6 +118,7 @@ def _lark() -> Lark:
         lexer="contextual",
         start=["start", "value_items"],
         maybe_placeholders=False,
+        cache=True,
     )
 
 

@@ -59,12 +59,30 @@ class CompiledRule:
     condition: str
     expanded: Expr
     bound: Bound
-    match: Callable[[Any], Any]
     match_reference: Callable[[Any], bool]
     output: OutputFormat
     fields: tuple[str, ...]
     pos: Position
-    codegen_source: str | None = None
+    _fast: tuple[Callable[[Any], Any], str | None] | None = None
+
+    def _generated(self) -> tuple[Callable[[Any], Any], str | None]:
+        """Generate the rule's own function on first use (the detector mostly runs
+        groups of rules instead, so most rules never need one)."""
+        if self._fast is None:
+            try:
+                self._fast = generate(self.bound, "rule")
+            except (SyntaxError, RecursionError, MemoryError, ValueError):
+                self._fast = (self.match_reference, None)
+        return self._fast
+
+    @property
+    def match(self) -> Callable[[Any], Any]:
+        """``event -> truthy``: the generated evaluator of this rule alone."""
+        return self._generated()[0]
+
+    @property
+    def codegen_source(self) -> str | None:
+        return self._generated()[1]
 
 
 class _AlreadyReported(Exception):
@@ -208,14 +226,9 @@ class Compiler:
             return None
         for w in binder.warnings:
             self._warning(w.code, w.message, w.span, rule.name)
-        reference = closure(bound)
-        try:
-            fast, source = generate(bound, "rule")
-        except (SyntaxError, RecursionError, MemoryError, ValueError):
-            fast, source = reference, None
         return CompiledRule(
             rule.name, rule.index, rule.priority, rule.source, rule.enabled, tuple(rule.tags), rule.desc,
-            rule.condition.value, ast, bound, fast, reference, output, fields_read, rule.pos, source,
+            rule.condition.value, ast, bound, closure(bound), output, fields_read, rule.pos,
         )
 
     def _rule_ast(self, rule: RuleState) -> Expr:
