@@ -9,7 +9,8 @@ source, tags, time``, compact, as Falco 0.39+ writes it.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 

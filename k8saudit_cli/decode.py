@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import orjson
 
@@ -97,7 +98,16 @@ def parse_time_ns(text: Any) -> int | None:
     The date-and-minute part is cached: an audit log repeats it thousands of
     times. Returns ``None`` for anything that is not a valid timestamp.
     """
-    if text.__class__ is not str or len(text) < 20:
+    if text.__class__ is not str:
+        return None
+    if len(text) == 27 and text[26] == "Z" and text[19] == "." and text[16] == ":":
+        # The API server's own form, 2024-05-01T10:00:00.012345Z: the common case.
+        minute = _MINUTE_CACHE.get(text[:16])
+        secs = _SECONDS.get(text[17:19])
+        micros = text[20:26]
+        if minute is not None and secs is not None and micros.isdigit() and micros.isascii():
+            return (minute + secs) * 1_000_000_000 + int(micros) * 1000
+    if len(text) < 20:
         return None
     minute = _MINUTE_CACHE.get(text[:16])
     if minute is None:

@@ -6,8 +6,9 @@ feed it events from any source and it returns the rules each one triggers.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from k8saudit_cli.engine.codegen import generate_group
 from k8saudit_cli.engine.index import admits, event_key, requirement, residual

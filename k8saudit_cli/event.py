@@ -21,7 +21,7 @@ class AuditEvent:
     ``None`` for a plain line).
     """
 
-    __slots__ = ("raw", "ka", "time_ns", "num", "file", "line", "index")
+    __slots__ = ("file", "index", "ka", "line", "num", "raw", "time_ns")
 
     def __init__(
         self,

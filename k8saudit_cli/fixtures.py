@@ -17,9 +17,10 @@ each rule on its own, not which rule happens to come first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import orjson
 import yaml

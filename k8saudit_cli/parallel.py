@@ -10,12 +10,14 @@ and the summary are exactly what a single process gives.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import orjson
 
@@ -68,7 +70,7 @@ def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
                 if bounds[-1] < pos < size:
                     bounds.append(pos)
             bounds.append(size)
-            chunks.extend(Chunk(path, a, b) for a, b in zip(bounds, bounds[1:]) if b > a)
+            chunks.extend(Chunk(path, a, b) for a, b in itertools.pairwise(bounds) if b > a)
     return chunks
 
 

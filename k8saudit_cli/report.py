@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-
 from k8saudit_cli import priority as prio
 from k8saudit_cli.decode import KEPT_REASONS, REASONS
 from k8saudit_cli.scan import ScanStats
@@ -57,7 +56,7 @@ def plain_text(stats: ScanStats) -> str:
     return "\n".join(falco_lines(stats) + extra_lines(stats)) + "\n"
 
 
-def print_rich(stats: ScanStats, console: "Console") -> None:
+def print_rich(stats: ScanStats, console: Console) -> None:
     """The same numbers as tables, for a terminal."""
     from rich.table import Table
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from k8saudit_cli.decode import Problems
 from k8saudit_cli.detect import Alert, Detector
@@ -44,7 +44,7 @@ class ScanStats:
         """The most severe priority alerted (lowest number), if any."""
         return min(self.by_priority) if self.by_priority else None
 
-    def merge(self, other: "ScanStats") -> None:
+    def merge(self, other: ScanStats) -> None:
         """Add another partial scan's counts (parallel scans)."""
         self.events_read += other.events_read
         self.events_in_window += other.events_in_window

@@ -8,9 +8,9 @@ overriding ``enabled:`` from the files).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
 
 from k8saudit_cli.ruleset.compile import CompiledRule
 

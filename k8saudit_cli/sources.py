@@ -15,8 +15,9 @@ import lzma
 import os
 import sys
 import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Iterator, Sequence
+from typing import BinaryIO
 
 from k8saudit_cli.errors import InputError
 

@@ -58,3 +58,49 @@ def test_legacy_case(conformance, tmp_path, case, fast):
 
 def test_all_66_cases_present(conformance):
     assert len(CASES) == 66
+
+
+TRACES = sorted(p.stem for p in (LEGACY / "traces").glob("*.json")) if LEGACY.is_dir() else []
+EXPECTED = LEGACY / "expected-falco-0.35.1"
+UPSTREAM_060 = LEGACY / "rules" / "upstream" / "k8s_audit_rules-0.6.0.yaml"
+JSON_KEYS = ("rule", "priority", "time", "output", "output_fields", "tags", "source")
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("trace", TRACES)
+def test_text_alerts_equal_what_falco_printed(conformance, utc, trace):
+    """Line for line, the alerts a real Falco 0.35.1 printed for this trace."""
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, [
+        "scan", str(LEGACY / "traces" / f"{trace}.json"), "-r", str(UPSTREAM_060),
+        "--rule-matching", "first", "--time-format", "falco", "--no-summary", "--no-progress"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (EXPECTED / f"{trace}.txt").read_text()
+
+
+@pytest.mark.parametrize("trace", TRACES)
+def test_json_alerts_carry_what_falco_printed(conformance, utc, trace):
+    """Same rule, priority, time, output, output_fields, tags and source as Falco's JSON."""
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, [
+        "scan", str(LEGACY / "traces" / f"{trace}.json"), "-r", str(UPSTREAM_060),
+        "--rule-matching", "first", "--time-format", "falco", "--format", "json", "--no-summary",
+        "--no-progress"])
+    assert result.exit_code == 0, result.stderr
+    got = [json.loads(line) for line in result.stdout.splitlines()]
+    want_path = EXPECTED / f"{trace}.jsonl"
+    want = [json.loads(line) for line in want_path.read_text().splitlines() if line.strip()] \
+        if want_path.exists() else []
+    assert [{k: a.get(k) for k in JSON_KEYS} for a in got] == [{k: a.get(k) for k in JSON_KEYS} for a in want]

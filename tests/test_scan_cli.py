@@ -164,7 +164,7 @@ def test_stdin_gzip_directory_and_glob_give_the_same_alerts(tmp_path):
 
 
 def test_jobs_give_identical_alerts_and_summary(tmp_path, monkeypatch):
-    import k8saudit_cli.parallel as parallel
+    from k8saudit_cli import parallel
 
     monkeypatch.setattr(parallel, "MIN_CHUNK", 2000)  # force byte-range splitting of a small file
     big = tmp_path / "big.jsonl"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import sys
 import time
-from typing import Any, NoReturn, Sequence
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
@@ -15,6 +16,7 @@ from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_path
 from k8saudit_cli.select import Step
+
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``k8saudit: error: ...`` on stderr and exit; never a traceback."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO, Any, Iterator
+from collections.abc import Iterator
+from typing import IO, Any
 
 import click
 import orjson
@@ -95,6 +96,10 @@ def scan_command(ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, 
     could not be done (invalid rules, unreadable input, or --strict and
     skipped input).
     """
+    try:
+        paths = expand_inputs(inputs)
+    except InputError as exc:
+        fail(str(exc))
     ruleset = load_ruleset(rules)
     steps = selection_steps(ctx.meta.get("raw_args", []))
     for step in unmatched_steps(ruleset.rules, steps):
@@ -104,10 +109,6 @@ def scan_command(ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, 
         warn("no rule is enabled: nothing can be detected")
     since = parse_when(opts["since"]) if opts["since"] else None
     until = parse_when(opts["until"]) if opts["until"] else None
-    try:
-        paths = expand_inputs(inputs)
-    except InputError as exc:
-        fail(str(exc))
     detector = Detector(selected, match_all=opts["rule_matching"] == "all", fast=not opts["no_fast_path"])
     problems = Problems(emit=lambda line: click.echo(line, err=True))
     stats = ScanStats(problems=problems)

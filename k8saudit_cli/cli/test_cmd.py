@@ -9,9 +9,9 @@ import click
 from k8saudit_cli.alerts import AlertRenderer
 from k8saudit_cli.cli import main
 from k8saudit_cli.cli.common import fail, load_ruleset, rules_option
+from k8saudit_cli.errors import InputError
 from k8saudit_cli.fixtures import CaseResult, FixtureError, load_fixture, run_case
 from k8saudit_cli.sources import expand_inputs
-from k8saudit_cli.errors import InputError
 
 EPILOG = """\b
 Fixture format (YAML):

@@ -165,8 +165,8 @@ def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str) -> None:
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
     lines = [
-        f"Rule:      {data['rule']}  ({data['priority']}, source {data['source']}, "
-        f"{'enabled' if rule.enabled else 'disabled'})",
+        (f"Rule:      {data['rule']}  ({data['priority']}, source {data['source']}, "
+        f"{'enabled' if rule.enabled else 'disabled'})"),
         f"Defined:   {data['file']}:{data['line']}",
         f"Tags:      {', '.join(data['tags']) or '-'}",
         "Condition as written:",

@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 from k8saudit_cli.engine import operators as ops
 from k8saudit_cli.engine.nodes import (
@@ -71,17 +72,17 @@ class BCheck:
 
 @dataclass(frozen=True)
 class BAnd:
-    items: tuple["Bound", ...]
+    items: tuple[Bound, ...]
 
 
 @dataclass(frozen=True)
 class BOr:
-    items: tuple["Bound", ...]
+    items: tuple[Bound, ...]
 
 
 @dataclass(frozen=True)
 class BNot:
-    operand: "Bound"
+    operand: Bound
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ be compiled (e.g. conditions nested deeper than Python's parser allows).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from k8saudit_cli.engine.bind import BAnd, BCheck, BConst, BNot, BOr, Bound
 from k8saudit_cli.fields import MISSING

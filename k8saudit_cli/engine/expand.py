@@ -8,7 +8,7 @@ strings (a Falco quirk we deliberately drop, see docs/rules-language.md).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from k8saudit_cli.engine.nodes import (
     And,
@@ -147,4 +147,4 @@ def with_origin(expr: object, origin: object) -> object:
     return expr
 
 
-__all__ = ["ListExpander", "expand_macros", "macro_refs", "with_origin", "Const"]
+__all__ = ["Const", "ListExpander", "expand_macros", "macro_refs", "with_origin"]

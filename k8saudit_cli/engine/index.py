@@ -14,7 +14,7 @@ dimensions of the key.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import orjson
 
@@ -26,7 +26,7 @@ _POINTER_DIM = {"stage": 3, "verb": 4, "objectRef/resource": 5}
 WIDTH = 6
 
 #: Per dimension: the set of values the condition allows, or None (anything).
-Requirement = tuple[Optional[frozenset[str]], ...]
+Requirement = tuple[frozenset[str] | None, ...]
 ANY: Requirement = (None,) * WIDTH
 
 
@@ -41,7 +41,7 @@ def _dimension(check: BCheck) -> int | None:
     if name in _FIELD_DIM and lhs.arg is None:
         return _FIELD_DIM[name]
     if name in ("jevt.value", "json.value") and lhs.arg is not None:
-        return _POINTER_DIM.get(lhs.arg[1:] if lhs.arg.startswith("/") else lhs.arg)
+        return _POINTER_DIM.get(lhs.arg.removeprefix("/"))
     return None
 
 
@@ -65,7 +65,7 @@ def requirement(node: Bound) -> Requirement:
         allowed = _allowed(node)
         return tuple(allowed if i == dim else None for i in range(WIDTH))
     if isinstance(node, BAnd):
-        out: list[Optional[frozenset[str]]] = list(ANY)
+        out: list[frozenset[str] | None] = list(ANY)
         for item in node.items:
             for i, s in enumerate(requirement(item)):
                 if s is not None:
@@ -73,7 +73,7 @@ def requirement(node: Bound) -> Requirement:
         return tuple(out)
     if isinstance(node, BOr):
         reqs = [requirement(item) for item in node.items]
-        merged: list[Optional[frozenset[str]]] = []
+        merged: list[frozenset[str] | None] = []
         for i in range(WIDTH):
             sets = [r[i] for r in reqs]
             merged.append(None if any(s is None for s in sets) else frozenset().union(*sets))  # type: ignore[arg-type]

@@ -53,7 +53,7 @@ class Transform:
     """A transformer applied to a field or to another transformer: ``tolower(ka.verb)``."""
 
     name: str  # tolower | toupper | b64 | basename | len
-    operand: "FieldExpr"
+    operand: FieldExpr
     span: Span = _span()
 
 
@@ -130,19 +130,19 @@ class MacroRef:
 
 @dataclass(frozen=True)
 class Not:
-    operand: "Expr"
+    operand: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class And:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Or:
-    items: tuple["Expr", ...]
+    items: tuple[Expr, ...]
     span: Span = _span()
 
 

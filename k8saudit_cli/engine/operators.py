@@ -8,7 +8,8 @@ once, by the evaluators, before any predicate runs.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 Predicate = Callable[[Any], bool]
 

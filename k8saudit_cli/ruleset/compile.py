@@ -9,8 +9,9 @@ the author wrote, be it the rule, a macro it uses, or an exception.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from k8saudit_cli.engine.bind import Binder, Bound
 from k8saudit_cli.engine.codegen import generate
@@ -37,7 +38,7 @@ from k8saudit_cli.errors import (
     Severity,
     Snippet,
 )
-from k8saudit_cli.output import OutputError, OutputFormat, compile_output
+from k8saudit_cli.output import OutputFormat, compile_output
 from k8saudit_cli.ruleset.collector import LIST_COMPS, Collection, RuleState, is_modifier_comp
 from k8saudit_cli.ruleset.items import ExceptionDef, SourceText
 
@@ -108,7 +109,7 @@ class Compiler:
 
     # ---------------------------------------------------------------- driving
 
-    def run(self) -> "Compiler":
+    def run(self) -> Compiler:
         for name in self.coll.macros:
             self._parse_macro(name)
         for name in self.coll.macros:
@@ -369,7 +370,7 @@ def _exc_check(lhs: FieldExpr, comp: str, value: Any, span: Span) -> Check:
     return Check(lhs, comp, value, None, span)
 
 
-def _joined(kind: type[And] | type[Or], items: list[Expr], span: Span) -> Expr:
+def _joined(kind: type[And | Or], items: list[Expr], span: Span) -> Expr:
     """``And``/``Or`` of ``items``, or the item itself when there is one
     (a one-item group would not survive rendering and parsing back)."""
     return items[0] if len(items) == 1 else kind(tuple(items), span)

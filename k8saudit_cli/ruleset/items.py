@@ -8,7 +8,6 @@ several files, maps back to the file, line and column the author wrote.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import yaml
 
@@ -31,10 +30,10 @@ class SourceText:
     pieces: tuple[TextPiece, ...] = ()
 
     @classmethod
-    def from_node(cls, src: SourceFile, node: yaml.ScalarNode) -> "SourceText":
+    def from_node(cls, src: SourceFile, node: yaml.ScalarNode) -> SourceText:
         return cls(node.value, (TextPiece(0, src, node),))
 
-    def join(self, other: "SourceText", sep: str = " ") -> "SourceText":
+    def join(self, other: SourceText, sep: str = " ") -> SourceText:
         """Falco's text append: ``old + sep + new``."""
         shift = len(self.value) + len(sep)
         moved = tuple(TextPiece(p.start + shift, p.src, p.node) for p in other.pieces)
@@ -81,7 +80,7 @@ class ListDef(ItemBase):
 
 @dataclass
 class MacroDef(ItemBase):
-    condition: Optional[SourceText] = None
+    condition: SourceText | None = None
 
 
 @dataclass
@@ -98,17 +97,17 @@ class ExceptionDef:
 
 @dataclass
 class RuleDef(ItemBase):
-    condition: Optional[SourceText] = None
-    output: Optional[SourceText] = None
-    desc: Optional[str] = None
-    priority: Optional[int] = None
-    source: Optional[str] = None
-    enabled: Optional[bool] = None
-    tags: Optional[list[str]] = None
-    exceptions: Optional[list[ExceptionDef]] = None
-    skip_if_unknown_filter: Optional[bool] = None
-    warn_evttypes: Optional[bool] = None
-    capture: Optional[bool] = None
+    condition: SourceText | None = None
+    output: SourceText | None = None
+    desc: str | None = None
+    priority: int | None = None
+    source: str | None = None
+    enabled: bool | None = None
+    tags: list[str] | None = None
+    exceptions: list[ExceptionDef] | None = None
+    skip_if_unknown_filter: bool | None = None
+    warn_evttypes: bool | None = None
+    capture: bool | None = None
 
 
 @dataclass

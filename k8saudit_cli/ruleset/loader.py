@@ -13,8 +13,8 @@ and every rule compiled, so one run lists every error and warning.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from k8saudit_cli.errors import Diagnostic, Position, Severity
 from k8saudit_cli.ruleset.collector import Collection, Collector
@@ -135,4 +135,4 @@ def _plugin_group_problem(group: list[PluginRequirement]) -> str | None:
     return f"Plugin requirement not satisfied, must load one of: {names}"
 
 
-__all__ = ["RuleSet", "CompiledRule", "load_rules", "load_texts", "K8S_SOURCE", "ENGINE_VERSION", "PLUGIN_VERSIONS"]
+__all__ = ["ENGINE_VERSION", "K8S_SOURCE", "PLUGIN_VERSIONS", "CompiledRule", "RuleSet", "load_rules", "load_texts"]

@@ -8,7 +8,6 @@ file: we report it and read on, so one run shows every problem.
 from __future__ import annotations
 
 import re
-from typing import Callable
 
 import yaml
 
@@ -88,7 +87,7 @@ class Reader:
 
     # ---------------------------------------------------------------- driving
 
-    def read(self) -> "Reader":
+    def read(self) -> Reader:
         try:
             docs = compose_documents(self.src)
         except YamlError as exc:
@@ -167,7 +166,7 @@ class Reader:
             if not isinstance(entry, yaml.MappingNode):
                 raise ItemError("Plugin version must be a mapping", entry, "required plugin versions entry")
             group = [self._plugin_req(entry)]
-            alts = dict((k, v) for k, _, v in mapping_items(entry)).get("alternatives")
+            alts = {k: v for k, _, v in mapping_items(entry)}.get("alternatives")
             if alts is not None:
                 if not isinstance(alts, yaml.SequenceNode):
                     raise ItemError("Value of plugin version alternatives must be a sequence", alts, itype)
@@ -411,9 +410,3 @@ def _strip_text(text: SourceText) -> SourceText:
         return SourceText(value)
     p = text.pieces[0]
     return SourceText(value, (TextPiece(p.start - lead, p.src, p.node),))
-
-
-def read_file(name: str, read_text: Callable[[str], str] | None = None) -> Reader:
-    """Read ``name`` from disk (or via ``read_text``) into a :class:`Reader`."""
-    text = read_text(name) if read_text else open(name, encoding="utf-8").read()
-    return Reader(SourceFile(name, text)).read()
