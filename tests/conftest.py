@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+# Keep the parse cache of the test run away from the user's own cache.
+os.environ.setdefault("K8SAUDIT_CACHE_DIR", tempfile.mkdtemp(prefix="k8saudit-test-cache-"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -11,7 +11,6 @@ import orjson
 from k8saudit_cli import priority as prio
 from k8saudit_cli.cli import main
 from k8saudit_cli.cli.common import default_rules_path, fail, load_ruleset, rules_option
-from k8saudit_cli.engine.render import render
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
 
@@ -141,6 +140,8 @@ def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str) -> None:
     parenthesised, so precedence is explicit; exceptions appear as the
     'and not (...)' terms Falco adds.
     """
+    from k8saudit_cli.engine.render import render
+
     ruleset = load_ruleset(rules or [default_rules_path()])
     rule = ruleset.rule(rule_name)
     if rule is None:

@@ -29,7 +29,7 @@ from k8saudit_cli.engine.nodes import (
     Str,
     ValueList,
 )
-from k8saudit_cli.engine.parser import parse_condition, parse_value_items
+from k8saudit_cli.engine.parsecache import parse_condition, parse_value_items
 from k8saudit_cli.errors import (
     ConditionError,
     ConditionSyntaxError,
