@@ -37,14 +37,13 @@ def test_default_rules_load_cleanly():
     assert len(ruleset.rules) >= 48 + 15
 
 
-def test_every_new_detection_carries_mitre_tags():
+def test_every_new_detection_carries_mitre_tags(conformance):
     ruleset = load_rules([default_rules_path()])
-    upstream_names = set()
-    upstream = LEGACY.parent / "upstream-current" / "k8s_audit_rules.yaml"
-    if upstream.exists():
-        upstream_names = {r.name for r in load_rules([str(upstream)]).rules}
+    upstream = conformance / "upstream-current" / "k8s_audit_rules.yaml"
+    upstream_names = {r.name for r in load_rules([str(upstream)]).rules}
+    assert upstream_names <= {r.name for r in ruleset.rules}
     new = [r for r in ruleset.rules if r.name not in upstream_names]
-    assert len(new) >= 15 if upstream_names else True
+    assert len(new) >= 15
     for rule in new:
         assert any(t.startswith("T1") for t in rule.tags), rule.name
         assert any(t.startswith("mitre_") for t in rule.tags), rule.name
