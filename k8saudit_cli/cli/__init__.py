@@ -1,6 +1,6 @@
 """The ``k8saudit`` command line: a thin Click layer over the library.
 
-Each command lives in its own module and registers itself on :data:`main`.
+Each command lives in its own module; :data:`main` imports it on first use.
 Commands parse options, call the library, pick a renderer and map
 :class:`~k8saudit_cli.errors.K8sAuditError` to exit code 2 (or 1 where a
 command defines "findings"/"invalid"). Data goes to stdout, diagnostics to
@@ -9,6 +9,8 @@ stderr.
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from k8saudit_cli import __version__
@@ -16,7 +18,31 @@ from k8saudit_cli import __version__
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+#: Command name -> (module, function): imported only when the command runs
+#: (or when --help lists them), so ``scan`` does not pay for the others.
+COMMANDS = {
+    "scan": ("k8saudit_cli.cli.scan", "scan_command"),
+    "fields": ("k8saudit_cli.cli.fields", "fields_command"),
+    "validate": ("k8saudit_cli.cli.validate_cmd", "validate_command"),
+    "rules": ("k8saudit_cli.cli.validate_cmd", "rules_command"),
+    "explain": ("k8saudit_cli.cli.validate_cmd", "explain_command"),
+    "test": ("k8saudit_cli.cli.test_cmd", "test_command"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name]
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="k8saudit")
 def main() -> None:
     """Falco-compatible detections over recorded Kubernetes audit logs.
@@ -33,13 +59,3 @@ def main() -> None:
     rules for validate), 2 could not do the job.
     """
 
-
-def _register() -> None:
-    """Import command modules so they attach themselves to :data:`main`."""
-    import importlib
-
-    for name in ("scan", "validate_cmd", "test_cmd", "fields"):
-        importlib.import_module(f"k8saudit_cli.cli.{name}")
-
-
-_register()

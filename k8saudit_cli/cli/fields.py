@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from k8saudit_cli.cli import main
 from k8saudit_cli.cli.common import fail
 from k8saudit_cli.decode import DecodeOptions, Problems, read_events
 from k8saudit_cli.errors import K8sAuditError
@@ -88,7 +87,7 @@ false and `exists` is false.
 """
 
 
-@main.command("fields", help=_HELP)
+@click.command("fields", help=_HELP)
 @click.argument("inputs", metavar="[FILE]...", nargs=-1)
 @click.option(
     "-e", "--event", "event_num", type=click.IntRange(min=1), metavar="N",

@@ -12,7 +12,6 @@ import orjson
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.alerts import AlertRenderer
-from k8saudit_cli.cli import main
 from k8saudit_cli.cli.common import (
     OrderedSelectionCommand,
     PriorityType,
@@ -48,7 +47,7 @@ decompressed by content. Each line holds an Event, an EventList or an array.
 """
 
 
-@main.command("scan", cls=OrderedSelectionCommand, epilog=EPILOG)
+@click.command("scan", cls=OrderedSelectionCommand, epilog=EPILOG)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @rules_option()
 @click.option("--disable-rule", "disable_rule", multiple=True, metavar="GLOB",

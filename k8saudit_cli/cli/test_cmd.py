@@ -7,7 +7,6 @@ import sys
 import click
 
 from k8saudit_cli.alerts import AlertRenderer
-from k8saudit_cli.cli import main
 from k8saudit_cli.cli.common import fail, load_ruleset, rules_option
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.fixtures import CaseResult, FixtureError, load_fixture, run_case
@@ -31,7 +30,7 @@ Examples:
 """
 
 
-@main.command("test", epilog=EPILOG)
+@click.command("test", epilog=EPILOG)
 @click.argument("fixtures", nargs=-1, required=True, metavar="FIXTURE...")
 @rules_option()
 @click.option("--all-rules", is_flag=True,

@@ -9,7 +9,6 @@ import click
 import orjson
 
 from k8saudit_cli import priority as prio
-from k8saudit_cli.cli import main
 from k8saudit_cli.cli.common import default_rules_path, fail, load_ruleset, rules_option
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
@@ -21,7 +20,7 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 # ---------------------------------------------------------------- validate
 
 
-@main.command("validate", epilog="""\b
+@click.command("validate", epilog="""\b
 Examples:
   k8saudit validate -r k8s_audit_rules.yaml
   k8saudit validate -r k8s_audit_rules.yaml -r my_overrides.yaml --format json
@@ -85,7 +84,7 @@ def validation_json(ruleset: RuleSet) -> dict[str, Any]:
 # ---------------------------------------------------------------- rules
 
 
-@main.command("rules", epilog="""\b
+@click.command("rules", epilog="""\b
 Examples:
   k8saudit rules                         the built-in ruleset
   k8saudit rules -r k8s_audit_rules.yaml --format json
@@ -126,7 +125,7 @@ def rule_rows(ruleset: RuleSet) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- explain
 
 
-@main.command("explain", epilog="""\b
+@click.command("explain", epilog="""\b
 Example:
   k8saudit explain 'Create Privileged Pod' -r k8s_audit_rules.yaml
 """)

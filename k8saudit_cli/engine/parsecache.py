@@ -103,27 +103,24 @@ def lark_cache_path() -> str | bool:
     return str(directory / f"lark-{_fingerprint()}.cache")
 
 
-def parse_condition(text: str) -> Expr:
-    """:func:`k8saudit_cli.engine.parser.parse_condition`, remembered across runs."""
+def _remembered(kind: str, text: str, parser_function: str) -> Any:
+    """The cached result for ``text``, parsing (and importing the parser) only on a miss."""
     store = _get()
-    key = ("c", text)
+    key = (kind, text)
     found = store.entries.get(key)
     if found is None:
-        from k8saudit_cli.engine.parser import parse_condition as parse
+        from k8saudit_cli.engine import parser
 
-        found = store.entries[key] = parse(text)
+        found = store.entries[key] = getattr(parser, parser_function)(text)
         store.dirty = True
-    return found  # type: ignore[no-any-return]
+    return found
+
+
+def parse_condition(text: str) -> Expr:
+    """:func:`k8saudit_cli.engine.parser.parse_condition`, remembered across runs."""
+    return _remembered("c", text, "parse_condition")  # type: ignore[no-any-return]
 
 
 def parse_value_items(text: str) -> tuple[ListItem, ...]:
     """:func:`k8saudit_cli.engine.parser.parse_value_items`, remembered across runs."""
-    store = _get()
-    key = ("v", text)
-    found = store.entries.get(key)
-    if found is None:
-        from k8saudit_cli.engine.parser import parse_value_items as parse
-
-        found = store.entries[key] = parse(text)
-        store.dirty = True
-    return found  # type: ignore[no-any-return]
+    return _remembered("v", text, "parse_value_items")  # type: ignore[no-any-return]
