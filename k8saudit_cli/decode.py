@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.jsontext import compact
 from k8saudit_cli.sources import Input, expand_inputs, open_inputs
 
 DEFAULT_MAX_EVENT_SIZE = 262144
@@ -65,14 +66,15 @@ class Problems:
         self.counts[reason] += 1
         n = self.counts[reason]
         if n > self.limit:
+            if n == self.limit + 1 and self.emit is not None:
+                text = REASONS.get(reason, reason)
+                self.emit(f"warning: further '{text}' warnings are not shown (counted in the summary)")
             return
         self.shown.append((reason, file, line, index, detail))
         if self.emit is not None:
             text = REASONS.get(reason, reason)
             where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
             self.emit(f"warning: {where}: {text}" + (f": {detail}" if detail else ""))
-            if n == self.limit:
-                self.emit(f"warning: further '{text}' warnings are not shown (counted in the summary)")
 
     @property
     def skipped(self) -> int:
@@ -87,7 +89,7 @@ class Problems:
 # ------------------------------------------------------------------ times
 
 _MINUTE_CACHE: dict[str, int] = {}
-_SECONDS = {f"{i:02d}": i for i in range(61)}  # 60: leap second, as Go accepts it
+_SECONDS = {f"{i:02d}": i for i in range(60)}  # Go's time.Parse refuses second 60 too
 _FRACTION_PAD = "000000000"
 
 
@@ -180,7 +182,7 @@ def _classify_error(line: bytes, exc: Exception) -> tuple[str, str]:
     except UnicodeDecodeError as err:
         return "invalid_utf8", f"at byte {err.start}"
     msg = str(exc)
-    if "ecursion" in msg:
+    if "ecursion" in msg or "depth limit" in msg:
         return "too_deep", msg
     if b" AUDIT: " in stripped[:200] and not stripped.startswith((b"{", b"[")):
         return "legacy_format", "use --audit-log-format=json on the API server"
@@ -242,42 +244,54 @@ class Decoder:
         big = len(line) > self.max_size
         if isinstance(value, dict) and value.get("kind") == "Event":
             self._event(value, file, lineno, None, big, out)
-        else:
+        elif isinstance(value, list) or (
+            isinstance(value, dict) and value.get("kind") == "EventList" and isinstance(value.get("items"), list)
+        ):
             self._container(value, file, lineno, big, out, [0])
+        else:
+            self.problems.add("not_audit_event", file, lineno, None)
         return out
 
     def _container(
         self, value: Any, file: str, lineno: int, big: bool, out: list[AuditEvent], counter: list[int]
     ) -> None:
-        """Walk an EventList or an array (arrays may nest), numbering items in order."""
+        """Walk an EventList or an array (arrays may nest), numbering every item in order.
+
+        Each leaf (an event, or something that is not one) takes the next
+        index, so warnings and events of one line say ``[0]``, ``[1]``... as
+        they appear.
+        """
         if isinstance(value, list):
             for item in value:
                 self._container(item, file, lineno, big, out, counter)
             return
         if isinstance(value, dict):
             kind = value.get("kind")
-            if kind == "Event":
-                index = counter[0]
-                counter[0] += 1
-                self._event(value, file, lineno, index, big, out)
-                return
             items = value.get("items")
             if kind == "EventList" and isinstance(items, list):
                 for item in items:
-                    index = counter[0]
-                    counter[0] += 1
+                    index = self._next(counter)
                     if isinstance(item, dict):
                         self._event(item, file, lineno, index, big, out)
                     else:
                         self.problems.add("not_audit_event", file, lineno, index, "EventList item is not an object")
                 return
-        self.problems.add("not_audit_event", file, lineno, counter[0] if counter[0] else None)
+            if kind == "Event":
+                self._event(value, file, lineno, self._next(counter), big, out)
+                return
+        self.problems.add("not_audit_event", file, lineno, self._next(counter))
+
+    @staticmethod
+    def _next(counter: list[int]) -> int:
+        index = counter[0]
+        counter[0] += 1
+        return index
 
     def _event(
         self, obj: dict[str, Any], file: str, lineno: int, index: int | None, big: bool, out: list[AuditEvent]
     ) -> None:
         if big:
-            size = len(orjson.dumps(obj))
+            size = len(compact(obj).encode("utf-8", "surrogatepass"))
             if size > self.max_size:
                 self.problems.add("too_large", file, lineno, index, f"{size} bytes > {self.max_size}")
                 return

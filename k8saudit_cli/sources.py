@@ -151,12 +151,15 @@ class Input:
 
 
 def _decompressor(raw: BinaryIO, compression: str | None) -> BinaryIO:
+    """The decompressed stream. These readers buffer lines themselves: another
+    buffer on top would ask for 1 MiB at a time and lose what was decompressed
+    of that MiB when the stream turns out truncated."""
     if compression == "gzip":
-        return io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), 1 << 20)  # type: ignore[arg-type]
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if compression == "bzip2":
-        return io.BufferedReader(bz2.BZ2File(raw, mode="rb"), 1 << 20)  # type: ignore[arg-type]
+        return bz2.BZ2File(raw, mode="rb")  # type: ignore[return-value]
     if compression == "xz":
-        return io.BufferedReader(lzma.LZMAFile(raw, mode="rb"), 1 << 20)  # type: ignore[arg-type]
+        return lzma.LZMAFile(raw, mode="rb")  # type: ignore[return-value]
     return raw
 
 

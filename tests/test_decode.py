@@ -157,11 +157,19 @@ def test_event_with_non_ascii_text_is_kept(tmp_path: Path) -> None:
 
 
 def test_event_list_items_are_numbered(tmp_path: Path) -> None:
-    batch = {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {},
-             "items": [event(1), event(2), event(3)]}
+    batch = {
+        "kind": "EventList",
+        "apiVersion": "audit.k8s.io/v1",
+        "metadata": {},
+        "items": [event(1), event(2), event(3)],
+    }
     s = scan(tmp_path, line(event(9)) + line(batch) + line(event(4)))
     assert s.rows() == [
-        (1, 1, None, t(9)), (2, 2, 0, t(1)), (3, 2, 1, t(2)), (4, 2, 2, t(3)), (5, 3, None, t(4)),
+        (1, 1, None, t(9)),
+        (2, 2, 0, t(1)),
+        (3, 2, 1, t(2)),
+        (4, 2, 2, t(3)),
+        (5, 3, None, t(4)),
     ]
     assert s.events[2].where == f"{s.path}:2[1]"
     assert s.counts == {}
@@ -187,7 +195,11 @@ def test_empty_event_list_is_no_event_and_no_problem(tmp_path: Path) -> None:
 def test_array_of_events_and_nested_arrays(tmp_path: Path) -> None:
     s = scan(tmp_path, line([event(1), [event(2), [[event(3)]]], event(4)]) + line([event(5)]))
     assert s.rows() == [
-        (1, 1, 0, t(1)), (2, 1, 1, t(2)), (3, 1, 2, t(3)), (4, 1, 3, t(4)), (5, 2, 0, t(5)),
+        (1, 1, 0, t(1)),
+        (2, 1, 1, t(2)),
+        (3, 1, 2, t(3)),
+        (4, 1, 3, t(4)),
+        (5, 2, 0, t(5)),
     ]
     assert s.counts == {}
 
@@ -207,12 +219,6 @@ def test_non_event_after_events_in_an_array(tmp_path: Path) -> None:
     assert s.warnings == [s.w("1[1]", NOT_EVENT)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decode.Decoder._container: a non-event item of a JSON array does not take an index "
-    "(unlike a non-object EventList item), and one at position 0 is reported without any "
-    "index, as if the whole line were not an audit event",
-)
 def test_non_event_items_of_an_array_keep_their_position(tmp_path: Path) -> None:
     s = scan(tmp_path, line([5, event(1), "x"]))
     assert s.rows() == [(1, 1, 1, t(1))]
@@ -237,8 +243,19 @@ def test_non_event_items_of_an_array_keep_their_position(tmp_path: Path) -> None
         {"kind": "EventList", "items": {"0": event(1)}},
         {"kind": "event", "stageTimestamp": "2024-05-01T10:00:00Z"},
     ],
-    ids=["pod", "number", "float", "string", "null", "bool", "empty-object", "items-without-kind",
-         "eventlist-without-items", "eventlist-items-object", "lowercase-kind"],
+    ids=[
+        "pod",
+        "number",
+        "float",
+        "string",
+        "null",
+        "bool",
+        "empty-object",
+        "items-without-kind",
+        "eventlist-without-items",
+        "eventlist-items-object",
+        "lowercase-kind",
+    ],
 )
 def test_values_that_are_not_audit_events(tmp_path: Path, value: Any) -> None:
     s = scan(tmp_path, line(value) + line(event(1)))
@@ -253,7 +270,9 @@ def test_values_that_are_not_audit_events(tmp_path: Path, value: Any) -> None:
 def test_invalid_json(tmp_path: Path) -> None:
     cut = orjson.dumps(event(2))[:80]
     eks = orjson.dumps(event(3))[:-30] + b"[Truncated...]"
-    s = scan(tmp_path, line(event(1)) + cut + b"\n" + eks + b"\n{'kind': 'Event'}\n" + line(event(4)))
+    s = scan(
+        tmp_path, line(event(1)) + cut + b"\n" + eks + b"\n{'kind': 'Event'}\n" + line(event(4))
+    )
     assert s.rows() == [(1, 1, None, t(1)), (2, 5, None, t(4))]
     assert s.counts == {"invalid_json": 3}
     assert [w.split(": invalid JSON: ")[0] for w in s.warnings] == [
@@ -276,7 +295,10 @@ def test_nul_byte(tmp_path: Path) -> None:
     s = scan(tmp_path, line(event(2)) + bad + b"\n\x00\n")
     assert s.rows() == [(1, 1, None, t(2))]
     assert s.counts == {"nul_byte": 2}
-    assert s.warnings == [s.w("2", "NUL byte in line: at byte 40"), s.w("3", "NUL byte in line: at byte 0")]
+    assert s.warnings == [
+        s.w("2", "NUL byte in line: at byte 40"),
+        s.w("3", "NUL byte in line: at byte 0"),
+    ]
 
 
 def test_nul_byte_is_named_before_invalid_utf8(tmp_path: Path) -> None:
@@ -293,7 +315,9 @@ def deep(depth: int) -> str:
 
 def test_deep_but_accepted_nesting(tmp_path: Path) -> None:
     data = line(event(1, requestObject=[]))
-    s = scan(tmp_path, data.replace(b'"requestObject":[]', b'"requestObject":' + deep(1000).encode()))
+    s = scan(
+        tmp_path, data.replace(b'"requestObject":[]', b'"requestObject":' + deep(1000).encode())
+    )
     assert s.rows() == [(1, 1, None, t(1))]
     assert s.counts == {}
 
@@ -307,11 +331,6 @@ def test_nesting_too_deep_is_skipped_and_the_rest_is_read(tmp_path: Path) -> Non
     assert s.warnings[0].startswith(s.w("1", ""))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="decode._classify_error looks for 'ecursion' in orjson's message, but orjson 3.x says "
-    "'depth limit exceeded': too-deep lines are counted as invalid_json and 'too_deep' is never used",
-)
 def test_nesting_too_deep_has_its_own_reason(tmp_path: Path) -> None:
     s = scan(tmp_path, b'{"kind":"Event","requestObject":' + deep(1100).encode() + b"}\n")
     assert s.counts == {"too_deep": 1}
@@ -324,11 +343,17 @@ def test_legacy_text_audit_line(tmp_path: Path) -> None:
         b'ip="127.0.0.1" method="GET" user="admin" groups="\\"system:masters\\"" as="<self>" '
         b'asgroups="<lookup>" namespace="default" uri="/api/v1/namespaces/default/pods"\n'
     )
-    s = scan(tmp_path, legacy + b'2017-03-21T03:57:09.108403639-04:00 AUDIT: id="c939d2a7" response="200"\n')
+    s = scan(
+        tmp_path,
+        legacy + b'2017-03-21T03:57:09.108403639-04:00 AUDIT: id="c939d2a7" response="200"\n',
+    )
     assert s.events == []
     assert s.counts == {"legacy_format": 2}
     assert s.warnings == [
-        s.w(str(n), "legacy text audit format (not JSON): use --audit-log-format=json on the API server")
+        s.w(
+            str(n),
+            "legacy text audit format (not JSON): use --audit-log-format=json on the API server",
+        )
         for n in (1, 2)
     ]
 
@@ -392,12 +417,6 @@ def test_twenty_megabyte_line(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="decode.Decoder._event measures a big line's events with orjson.dumps, which refuses "
-    "nesting deeper than 254 although orjson.loads accepted up to 1024: TypeError escapes read_events",
-)
 def test_deeply_nested_event_on_a_big_line(tmp_path: Path) -> None:
     # orjson.dumps refuses such nesting, so the line is spliced by hand
     data = line(event(1, annotations={"pad": "z" * 400}, requestObject=[]))
@@ -450,8 +469,13 @@ def test_fallback_to_request_received_timestamp(tmp_path: Path, stage: Any) -> N
 
 
 def test_fallback_to_v1beta1_timestamp(tmp_path: Path) -> None:
-    ev = event(1, apiVersion="audit.k8s.io/v1beta1", stageTimestamp=DROP,
-               requestReceivedTimestamp="garbage", timestamp="2024-05-01T12:00:03+02:00")
+    ev = event(
+        1,
+        apiVersion="audit.k8s.io/v1beta1",
+        stageTimestamp=DROP,
+        requestReceivedTimestamp="garbage",
+        timestamp="2024-05-01T12:00:03+02:00",
+    )
     s = scan(tmp_path, line(ev))
     assert s.rows() == [(1, 1, None, BASE + 3_000_000_000)]
     assert s.warnings == [s.w("1", f"{FALLBACK}: used timestamp")]
@@ -467,17 +491,25 @@ def test_fallback_inside_an_event_list_names_the_index(tmp_path: Path) -> None:
 def test_no_usable_timestamp_is_skipped(tmp_path: Path) -> None:
     none = event(1, stageTimestamp=DROP, requestReceivedTimestamp=DROP)
     bad = event(2, stageTimestamp="x", requestReceivedTimestamp=7, timestamp="2024-13-01T00:00:00Z")
-    s = scan(tmp_path, line(none) + line(bad) + line(event(3)) + line({"kind": "EventList", "items": [none]}))
+    s = scan(
+        tmp_path,
+        line(none) + line(bad) + line(event(3)) + line({"kind": "EventList", "items": [none]}),
+    )
     assert s.rows() == [(1, 3, None, t(3))]
     assert s.counts == {"no_timestamp": 3}
     assert s.problems.skipped == 3
-    detail = "no usable timestamp: no parsable stageTimestamp, requestReceivedTimestamp or timestamp"
+    detail = (
+        "no usable timestamp: no parsable stageTimestamp, requestReceivedTimestamp or timestamp"
+    )
     assert s.warnings == [s.w("1", detail), s.w("2", detail), s.w("4[0]", detail)]
 
 
 def test_event_time_ns_reports_the_fallback_used() -> None:
     assert event_time_ns(event(1)) == (t(1), None)
-    assert event_time_ns(event(1, stageTimestamp=DROP)) == (BASE + 1_000_000_000, "requestReceivedTimestamp")
+    assert event_time_ns(event(1, stageTimestamp=DROP)) == (
+        BASE + 1_000_000_000,
+        "requestReceivedTimestamp",
+    )
     assert event_time_ns({"timestamp": "2024-05-01T10:00:00Z"}) == (BASE, "timestamp")
     assert event_time_ns({}) == (None, None)
 
@@ -499,9 +531,6 @@ def test_event_time_ns_reports_the_fallback_used() -> None:
         ("2024-05-01T00:30:00+01:00", BASE - (10 * 3600 + 30 * 60) * 10**9),
         ("2024-02-29T00:00:00Z", calendar.timegm((2024, 2, 29, 0, 0, 0)) * 10**9),
         ("1970-01-01T00:00:00Z", 0),
-        # a leap second is read as the first second of the next minute
-        ("2016-12-31T23:59:60Z", calendar.timegm((2017, 1, 1, 0, 0, 0)) * 10**9),
-        ("2016-12-31T23:59:60.5Z", calendar.timegm((2017, 1, 1, 0, 0, 0)) * 10**9 + 500_000_000),
     ],
 )
 def test_parse_time_ns_valid(text: str, expected: int) -> None:
@@ -512,13 +541,35 @@ def test_parse_time_ns_valid(text: str, expected: int) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "2024-13-01T10:00:00Z", "2024-00-01T10:00:00Z", "2024-04-31T10:00:00Z", "2023-02-29T10:00:00Z",
-        "2024-05-00T10:00:00Z", "2024-05-01T24:00:00Z", "2024-05-01T10:60:00Z", "2024-05-01T10:00:61Z",
-        "2024-05-01T10:00:00", "2024-05-01 10:00:00Z", "2024-05-01T10:00:00.Z", "2024-05-01T10:00:00,5Z",
-        "2024-05-01T10:00:00.12a456Z", "2024-05-01T10:00:00.\u0661\u0662\u0663\u0664\u0665\u0666Z",
-        "2024-05-01T10:00:00+24:00", "2024-05-01T10:00:00+02:60", "2024-05-01T10:00:00+0200",
-        "2024-05-01T10:00Z", "2024-05-01", "", "Z", "\u0662024-05-01T10:00:00Z", "2024-05-01T10:00:00ZZ",
-        None, 1714557600, 1714557600.5, ["2024-05-01T10:00:00Z"],
+        "2024-13-01T10:00:00Z",
+        "2024-00-01T10:00:00Z",
+        "2024-04-31T10:00:00Z",
+        "2023-02-29T10:00:00Z",
+        "2024-05-00T10:00:00Z",
+        "2024-05-01T24:00:00Z",
+        "2024-05-01T10:60:00Z",
+        "2024-05-01T10:00:61Z",
+        "2016-12-31T23:59:60Z",  # Go's time.Parse refuses a leap second too
+        "2016-12-31T23:59:60.5Z",
+        "2024-05-01T10:00:00",
+        "2024-05-01 10:00:00Z",
+        "2024-05-01T10:00:00.Z",
+        "2024-05-01T10:00:00,5Z",
+        "2024-05-01T10:00:00.12a456Z",
+        "2024-05-01T10:00:00.\u0661\u0662\u0663\u0664\u0665\u0666Z",
+        "2024-05-01T10:00:00+24:00",
+        "2024-05-01T10:00:00+02:60",
+        "2024-05-01T10:00:00+0200",
+        "2024-05-01T10:00Z",
+        "2024-05-01",
+        "",
+        "Z",
+        "\u0662024-05-01T10:00:00Z",
+        "2024-05-01T10:00:00ZZ",
+        None,
+        1714557600,
+        1714557600.5,
+        ["2024-05-01T10:00:00Z"],
     ],
 )
 def test_parse_time_ns_invalid(text: Any) -> None:
@@ -540,12 +591,21 @@ def test_warnings_are_rate_limited_per_reason(tmp_path: Path) -> None:
     s = scan(tmp_path, data)
     assert s.counts == {"invalid_json": 25, "not_audit_event": 1}
     assert len(s.warnings) == 22
-    assert all(w.startswith(f"warning: {s.path}:{n}: invalid JSON: ") for n, w in enumerate(s.warnings[:20], 1))
-    assert s.warnings[20] == "warning: further 'invalid JSON' warnings are not shown (counted in the summary)"
+    assert all(
+        w.startswith(f"warning: {s.path}:{n}: invalid JSON: ")
+        for n, w in enumerate(s.warnings[:20], 1)
+    )
+    assert (
+        s.warnings[20]
+        == "warning: further 'invalid JSON' warnings are not shown (counted in the summary)"
+    )
     assert s.warnings[21] == s.w("26", NOT_EVENT)
     assert s.rows() == [(1, 27, None, t(1))]
     assert len([p for p in s.problems.shown if p[0] == "invalid_json"]) == 20
-    assert s.problems.final_lines() == ["25 invalid JSON", "1 data not recognized as a k8s audit event"]
+    assert s.problems.final_lines() == [
+        "25 invalid JSON",
+        "1 data not recognized as a k8s audit event",
+    ]
     assert s.problems.skipped == 26
 
 
@@ -555,8 +615,11 @@ def test_problems_without_emit_only_count() -> None:
         problems.add("invalid_json", "f", n + 1, None, "x")
     problems.add("time_fallback", "f", 9, 3, "used timestamp")
     assert problems.counts == {"invalid_json": 5, "time_fallback": 1}
-    assert problems.shown == [("invalid_json", "f", 1, None, "x"), ("invalid_json", "f", 2, None, "x"),
-                              ("time_fallback", "f", 9, 3, "used timestamp")]
+    assert problems.shown == [
+        ("invalid_json", "f", 1, None, "x"),
+        ("invalid_json", "f", 2, None, "x"),
+        ("time_fallback", "f", 9, 3, "used timestamp"),
+    ]
     assert problems.skipped == 5
 
 
@@ -564,17 +627,30 @@ def test_problems_without_emit_only_count() -> None:
 
 
 def test_decode_line_matches_events(tmp_path: Path) -> None:
-    lines = [line(event(1)), line([event(2), event(3)]), b"{x\n", b"\n", line(event(4, stageTimestamp=DROP))]
+    lines = [
+        line(event(1)),
+        line([event(2), event(3)]),
+        b"{x\n",
+        b"\n",
+        line(event(4, stageTimestamp=DROP)),
+    ]
     a = Decoder(DecodeOptions(), Problems())
     by_line = [a.decode_line(b, "f", n) for n, b in enumerate(lines, 1)]
     assert [[(e.num, e.line, e.index, e.time_ns) for e in evs] for evs in by_line] == [
-        [(0, 1, None, t(1))], [(0, 2, 0, t(2)), (0, 2, 1, t(3))], [], [], [(0, 5, None, BASE + 4 * 10**9)],
+        [(0, 1, None, t(1))],
+        [(0, 2, 0, t(2)), (0, 2, 1, t(3))],
+        [],
+        [],
+        [(0, 5, None, BASE + 4 * 10**9)],
     ]
     b = Decoder(DecodeOptions(), Problems())
     b.count = 10  # continues from an earlier file
     streamed = list(b.events(enumerate(lines, 1), "f"))
     assert [(e.num, e.line, e.index, e.time_ns) for e in streamed] == [
-        (11, 1, None, t(1)), (12, 2, 0, t(2)), (13, 2, 1, t(3)), (14, 5, None, BASE + 4 * 10**9),
+        (11, 1, None, t(1)),
+        (12, 2, 0, t(2)),
+        (13, 2, 1, t(3)),
+        (14, 5, None, BASE + 4 * 10**9),
     ]
     assert a.problems.counts == b.problems.counts == {"invalid_json": 1, "time_fallback": 1}
     assert b.count == 14
@@ -596,11 +672,20 @@ def test_mixed_sample_file() -> None:
         (7, 10, None, BASE + 8 * sec + 500_000_000),
     ]
     assert [e.raw["auditID"][-1] for e in events] == list("1234568")
-    assert problems.counts == {"invalid_json": 1, "not_audit_event": 1, "legacy_format": 1,
-                               "time_fallback": 2, "no_timestamp": 1}
+    assert problems.counts == {
+        "invalid_json": 1,
+        "not_audit_event": 1,
+        "legacy_format": 1,
+        "time_fallback": 2,
+        "no_timestamp": 1,
+    }
     assert [w.split(": ")[0:2] for w in warnings] == [
-        ["warning", f"{path}:4"], ["warning", f"{path}:6"], ["warning", f"{path}:7"],
-        ["warning", f"{path}:8"], ["warning", f"{path}:9"], ["warning", f"{path}:10"],
+        ["warning", f"{path}:4"],
+        ["warning", f"{path}:6"],
+        ["warning", f"{path}:7"],
+        ["warning", f"{path}:8"],
+        ["warning", f"{path}:9"],
+        ["warning", f"{path}:10"],
     ]
     assert warnings[1:] == [
         f"warning: {path}:6: {NOT_EVENT}",
@@ -614,21 +699,32 @@ def test_mixed_sample_file() -> None:
 # ------------------------------------------------------------------ properties
 
 JSON_LEAF = st.one_of(
-    st.none(), st.booleans(),
+    st.none(),
+    st.booleans(),
     st.integers(min_value=-(2**63), max_value=2**64 - 1),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=8),
+    st.text(max_size=8),
 )
 JSON = st.recursive(
     JSON_LEAF,
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4),
+    lambda kids: (
+        st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=5), kids, max_size=4)
+    ),
     max_leaves=10,
 )
 TIMES = st.one_of(
-    st.sampled_from([
-        "2024-05-01T10:00:00.012345Z", "2024-05-01T10:00:00Z", "2024-05-01T12:00:00.5+02:00",
-        "2024-02-30T10:00:00Z", "2016-12-31T23:59:60Z", "2024-05-01T10:00:00", "", "now",
-    ]),
+    st.sampled_from(
+        [
+            "2024-05-01T10:00:00.012345Z",
+            "2024-05-01T10:00:00Z",
+            "2024-05-01T12:00:00.5+02:00",
+            "2024-02-30T10:00:00Z",
+            "2016-12-31T23:59:60Z",
+            "2024-05-01T10:00:00",
+            "",
+            "now",
+        ]
+    ),
     JSON,
 )
 
@@ -641,13 +737,31 @@ EVENTISH = st.fixed_dictionaries(
     {"kind": st.one_of(st.just("Event"), st.just("Event"), JSON)},
     optional={
         "auditID": maybe(st.uuids().map(str)),
-        "stage": maybe(st.sampled_from(["RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"])),
-        "verb": maybe(st.sampled_from(["get", "list", "create", "update", "patch", "delete", "watch"])),
-        "objectRef": maybe(st.fixed_dictionaries({}, optional={
-            "resource": maybe(st.sampled_from(["pods", "secrets", "configmaps"])),
-            "namespace": maybe(st.text(max_size=5)), "subresource": maybe(st.just("exec"))})),
-        "user": maybe(st.fixed_dictionaries({}, optional={
-            "username": maybe(st.text(max_size=8)), "groups": maybe(st.lists(st.text(max_size=5)))})),
+        "stage": maybe(
+            st.sampled_from(["RequestReceived", "ResponseStarted", "ResponseComplete", "Panic"])
+        ),
+        "verb": maybe(
+            st.sampled_from(["get", "list", "create", "update", "patch", "delete", "watch"])
+        ),
+        "objectRef": maybe(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "resource": maybe(st.sampled_from(["pods", "secrets", "configmaps"])),
+                    "namespace": maybe(st.text(max_size=5)),
+                    "subresource": maybe(st.just("exec")),
+                },
+            )
+        ),
+        "user": maybe(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "username": maybe(st.text(max_size=8)),
+                    "groups": maybe(st.lists(st.text(max_size=5))),
+                },
+            )
+        ),
         "requestObject": JSON,
         "stageTimestamp": TIMES,
         "requestReceivedTimestamp": TIMES,
@@ -655,18 +769,44 @@ EVENTISH = st.fixed_dictionaries(
     },
 )
 LINE_VALUE = st.one_of(
-    EVENTISH, EVENTISH, JSON,
+    EVENTISH,
+    EVENTISH,
+    JSON,
     st.lists(st.one_of(EVENTISH, JSON), max_size=3),
-    st.builds(lambda items: {"kind": "EventList", "items": items}, st.lists(st.one_of(EVENTISH, JSON), max_size=3)),
+    st.builds(
+        lambda items: {"kind": "EventList", "items": items},
+        st.lists(st.one_of(EVENTISH, JSON), max_size=3),
+    ),
 )
 FRAGMENTS = st.one_of(
     st.binary(max_size=12),
-    st.sampled_from([
-        b"\n", b"\n", b"\r\n", b"\x00", b"{", b"[", b"]", b"}", b'"', b",", b":", b" ", b"\xef\xbb\xbf",
-        b'{"kind":"Event",', b'"stageTimestamp":"2024-05-01T10:00:00Z"}', b'"auditID":"x",',
-        b'{"kind":"EventList","items":[', b" AUDIT: id=\"1\"", b"\xff", b"\xc3", b"\\u0000", b"null",
-        line(event(1)),
-    ]),
+    st.sampled_from(
+        [
+            b"\n",
+            b"\n",
+            b"\r\n",
+            b"\x00",
+            b"{",
+            b"[",
+            b"]",
+            b"}",
+            b'"',
+            b",",
+            b":",
+            b" ",
+            b"\xef\xbb\xbf",
+            b'{"kind":"Event",',
+            b'"stageTimestamp":"2024-05-01T10:00:00Z"}',
+            b'"auditID":"x",',
+            b'{"kind":"EventList","items":[',
+            b' AUDIT: id="1"',
+            b"\xff",
+            b"\xc3",
+            b"\\u0000",
+            b"null",
+            line(event(1)),
+        ]
+    ),
 )
 
 
@@ -687,7 +827,9 @@ def binary_lines(data: bytes) -> list[bytes]:
     return out
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(parts=st.lists(FRAGMENTS, max_size=30))
 def test_property_arbitrary_bytes(tmp_path: Path, parts: list[bytes]) -> None:
     data = b"".join(parts)
@@ -696,7 +838,9 @@ def test_property_arbitrary_bytes(tmp_path: Path, parts: list[bytes]) -> None:
     check_lines(path, data)
 
 
-def check_lines(path: Path, data: bytes, max_size: int = DEFAULT_MAX_EVENT_SIZE) -> list[AuditEvent]:
+def check_lines(
+    path: Path, data: bytes, max_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> list[AuditEvent]:
     problems = Problems(limit=10**9)
     events = list(read_events([str(path)], DecodeOptions(max_size), problems))
     assert [e.num for e in events] == list(range(1, len(events) + 1))
@@ -721,8 +865,13 @@ def check_lines(path: Path, data: bytes, max_size: int = DEFAULT_MAX_EVENT_SIZE)
     return events
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.lists(LINE_VALUE, min_size=1, max_size=6), max_size=st.sampled_from([200, 2000, 262144]))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.lists(LINE_VALUE, min_size=1, max_size=6),
+    max_size=st.sampled_from([200, 2000, 262144]),
+)
 def test_property_json_values(tmp_path: Path, values: list[Any], max_size: int) -> None:
     data = b"".join(line(v) for v in values)
     path = tmp_path / "values.jsonl"
@@ -730,8 +879,16 @@ def test_property_json_values(tmp_path: Path, values: list[Any], max_size: int) 
     events = check_lines(path, data, max_size)
     # a plain Event with a good stageTimestamp and a small size is always kept as is
     for n, v in enumerate(values, 1):
-        if (isinstance(v, dict) and v.get("kind") == "Event" and parse_time_ns(v.get("stageTimestamp"))
-                and len(orjson.dumps(v)) <= max_size):
+        if (
+            isinstance(v, dict)
+            and v.get("kind") == "Event"
+            and parse_time_ns(v.get("stageTimestamp"))
+            and len(orjson.dumps(v)) <= max_size
+        ):
             (ev,) = [e for e in events if e.line == n]
-            assert ev.index is None and ev.raw == v and ev.time_ns == parse_time_ns(v["stageTimestamp"])
+            assert (
+                ev.index is None
+                and ev.raw == v
+                and ev.time_ns == parse_time_ns(v["stageTimestamp"])
+            )
             assert (ev.ka is ev.raw) == ("auditID" in v)

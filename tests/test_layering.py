@@ -12,7 +12,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "k8saudit_cli"
 
 LAYERS = [
-    {"errors", "priority", "event"},
+    {"errors", "priority", "event", "jsontext"},
     {"sources"},
     {"decode"},
     {"fields"},

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from k8saudit_cli.engine.bind import BAnd, BCheck, BConst, BNot, BOr, Bound
 from k8saudit_cli.fields import MISSING
+from k8saudit_cli.fields.jsonval import text
 
 _FIELD_DIM = {"ka.stage": 0, "ka.verb": 1, "ka.target.resource": 2}
 _POINTER_DIM = {"stage": 3, "verb": 4, "objectRef/resource": 5}
@@ -99,9 +98,7 @@ def _text(value: Any) -> Any:
     """An event value as the ``ka.*``/``json.value`` fields render it (MISSING if absent)."""
     if value is _ABSENT:
         return MISSING
-    if value.__class__ is str:
-        return value
-    return orjson.dumps(value).decode()
+    return text(value)
 
 
 def _triple(obj: dict[str, Any]) -> tuple[Any, Any, Any]:

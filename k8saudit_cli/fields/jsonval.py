@@ -12,81 +12,13 @@ which are all Kubernetes uses, are unaffected.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from k8saudit_cli.fields.base import MISSING
+from k8saudit_cli.jsontext import compact, encode, indented
 
-
-def compact(value: Any) -> str:
-    """Compact JSON text (``{"a":"b"}``, no spaces), as fastjson's ``MarshalTo`` writes."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:
-        return encode(value, None)
-
-
-def indented(value: Any) -> str:
-    """JSON text indented by two spaces, as Go's ``json.Indent(.., "", "  ")`` writes."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
-    except TypeError:
-        return encode(value, 2)
-
-
-class _Literal(str):
-    """Text to copy to the output as is (a bracket, separator or key)."""
-
-
-def encode(value: Any, indent: int | None) -> str:
-    """JSON text with an explicit stack, in orjson's layout.
-
-    Only for what orjson refuses: nesting deeper than 254 (the decoder lets
-    1024 through), integers beyond 64 bits, lone surrogates, non-string keys
-    of YAML-built events. Recursion would overflow on the first of these.
-    """
-    out: list[str] = []
-    work: list[tuple[Any, int]] = [(value, 0)]
-    while work:
-        item, depth = work.pop()
-        if isinstance(item, _Literal):
-            out.append(item)
-        elif isinstance(item, (dict, list)) and item:
-            work.extend(reversed(_container_parts(item, depth, indent)))
-        else:
-            out.append(_scalar(item))
-    return "".join(out)
-
-
-def _container_parts(
-    item: dict[Any, Any] | list[Any], depth: int, indent: int | None
-) -> list[tuple[Any, int]]:
-    """Opening bracket, separators, keys and children of a non-empty container, in order."""
-    inner = "" if indent is None else "\n" + " " * (indent * (depth + 1))
-    outer = "" if indent is None else "\n" + " " * (indent * depth)
-    colon = ":" if indent is None else ": "
-    is_dict = isinstance(item, dict)
-    parts: list[tuple[Any, int]] = [(_Literal("{" if is_dict else "["), depth)]
-    entries = item.items() if isinstance(item, dict) else enumerate(item)
-    for i, (key, child) in enumerate(entries):
-        parts.append((_Literal(("," if i else "") + inner), depth))
-        if is_dict:
-            name = key if isinstance(key, str) else text(key)
-            parts.append((_Literal(_scalar(name) + colon), depth))
-        parts.append((child, depth + 1))
-    parts.append((_Literal(outer + ("}" if is_dict else "]")), depth))
-    return parts
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{}"
-    if isinstance(value, list):
-        return "[]"
-    return json.dumps(value, ensure_ascii=False, default=str)
+__all__ = ["compact", "encode", "indented"]  # re-exported for the extractors
 
 
 def text(value: Any) -> str:
