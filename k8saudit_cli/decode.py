@@ -18,7 +18,7 @@ import orjson
 
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.jsontext import compact
-from k8saudit_cli.sources import Input, expand_inputs, open_inputs
+from k8saudit_cli.sources import STREAM_ERRORS, Input, expand_inputs, open_inputs
 
 DEFAULT_MAX_EVENT_SIZE = 262144
 WARNINGS_PER_REASON = 20
@@ -200,6 +200,8 @@ class Decoder:
         self.problems = problems
         #: Events produced so far by :meth:`events` (``evt.num`` of the last one).
         self.count = 0
+        #: The number of the last line :meth:`events` read.
+        self.line = 0
 
     def events(self, lines: Iterable[tuple[int, bytes]], file: str) -> Iterator[AuditEvent]:
         """Every event of numbered lines, ``num`` continuing from :attr:`count`.
@@ -210,6 +212,7 @@ class Decoder:
         """
         loads, parse, max_size = orjson.loads, parse_time_ns, self.max_size
         for lineno, line in lines:
+            self.line = lineno
             try:
                 value = loads(line)
             except orjson.JSONDecodeError:
@@ -321,6 +324,10 @@ def read_events(
     decoder = Decoder(options, problems)
     for inp in open_inputs(expand_inputs(inputs), on_open):
         name = inp.name
-        yield from decoder.events(inp.lines(), name)
+        decoder.line = 0
+        try:
+            yield from decoder.events(enumerate(inp.stream, 1), name)
+        except STREAM_ERRORS as exc:
+            inp.fail(exc, decoder.line + 1)
         if inp.error is not None:
             problems.add(inp.error.reason, name, inp.error.line, None, inp.error.detail)

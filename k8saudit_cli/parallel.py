@@ -74,10 +74,6 @@ def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
     return chunks
 
 
-def parallel_possible(paths: Sequence[str]) -> bool:
-    return STDIN not in paths
-
-
 # ---------------------------------------------------------------- workers
 
 _DETECTOR: Detector | None = None

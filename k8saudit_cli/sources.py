@@ -31,6 +31,10 @@ _MAGIC = (
 _GLOB_CHARS = frozenset("*?[")
 
 
+#: What reading a (possibly compressed) stream can raise part-way.
+STREAM_ERRORS = (EOFError, OSError, zlib.error, lzma.LZMAError, ValueError)
+
+
 @dataclass(frozen=True)
 class LineError:
     """A stream that broke part-way (truncated or corrupt compressed data)."""
@@ -126,6 +130,20 @@ class Input:
         except (OSError, ValueError):
             return 0
 
+    @property
+    def stream(self) -> BinaryIO:
+        """The decompressed byte stream; iterate it for lines. Read errors surface
+        as :data:`STREAM_ERRORS`, which :meth:`fail` turns into :attr:`error`."""
+        return self._stream
+
+    def fail(self, exc: BaseException, line: int) -> None:
+        """Record why the stream broke at ``line``; what was read before still counts."""
+        if isinstance(exc, EOFError):
+            self.error = LineError(line, "truncated_stream", f"{self.compression} stream ends early (truncated file)")
+        else:
+            reason = "truncated_stream" if self.compression else "read_error"
+            self.error = LineError(line, reason, f"{self.compression or 'read'} error: {exc}")
+
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """Yield ``(line_number, bytes)`` pairs; line numbers are 1-based.
 
@@ -136,13 +154,8 @@ class Input:
         try:
             for lineno, line in enumerate(self._stream, 1):
                 yield lineno, line
-        except EOFError:
-            self.error = LineError(
-                lineno + 1, "truncated_stream", f"{self.compression} stream ends early (truncated file)"
-            )
-        except (OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
-            reason = "truncated_stream" if self.compression else "read_error"
-            self.error = LineError(lineno + 1, reason, f"{self.compression or 'read'} error: {exc}")
+        except STREAM_ERRORS as exc:
+            self.fail(exc, lineno + 1)
 
     def close(self) -> None:
         if self.path != STDIN:

@@ -26,11 +26,10 @@ from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions, Problems,
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.parallel import Chunk, parallel_possible, run_parallel_scan
 from k8saudit_cli.report import plain_text, print_rich, summary_json
 from k8saudit_cli.scan import ScanOptions, ScanStats, run_scan
 from k8saudit_cli.select import select_rules, unmatched_steps
-from k8saudit_cli.sources import Input, expand_inputs
+from k8saudit_cli.sources import STDIN, Input, expand_inputs
 
 EPILOG = """\b
 Examples:
@@ -124,10 +123,12 @@ def scan_command(ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, 
         window = ScanOptions(since, until)
         jobs = _jobs(opts["jobs"])
         show_progress = not opts["no_progress"] and sys.stderr.isatty() and "-" not in paths
-        if jobs > 1 and not parallel_possible(paths):
+        if jobs > 1 and STDIN in paths:
             warn("--jobs needs regular files; reading stdin in one process")
             jobs = 1
         if jobs > 1:
+            from k8saudit_cli.parallel import run_parallel_scan
+
             bar = _ChunkProgress(paths, problems) if show_progress else None
             try:
                 run_parallel_scan(paths, detector, decode, fmt, write, window, stats, jobs,
@@ -172,7 +173,7 @@ class _ChunkProgress:
         self.problems, self.prev_emit = problems, problems.emit
         problems.emit = lambda line: self.bar.write(line, file=sys.stderr)
 
-    def done(self, chunk: Chunk) -> None:
+    def done(self, chunk: Any) -> None:
         end = chunk.end if chunk.end is not None else os.path.getsize(chunk.path)
         self.bar.update(end - chunk.start)
 

@@ -96,15 +96,18 @@ _ABSENT = object()
 
 def _text(value: Any) -> Any:
     """An event value as the ``ka.*``/``json.value`` fields render it (MISSING if absent)."""
-    if value is _ABSENT:
-        return MISSING
-    return text(value)
+    return MISSING if value is _ABSENT else text(value)
 
 
-def _triple(obj: dict[str, Any]) -> tuple[Any, Any, Any]:
-    stage = obj.get("stage", _ABSENT)
-    verb = obj.get("verb", _ABSENT)
-    ref = obj.get("objectRef", _ABSENT)
+def event_key(ka: dict[str, Any], raw: dict[str, Any]) -> tuple[Any, ...]:
+    """``(stage, verb, resource, has_auditID)`` of an event, values rendered as the fields do.
+
+    Called once per event, so it is written for the common case: three string
+    values looked up directly.
+    """
+    stage = raw.get("stage", _ABSENT)
+    verb = raw.get("verb", _ABSENT)
+    ref = raw.get("objectRef", _ABSENT)
     resource = ref.get("resource", _ABSENT) if ref.__class__ is dict else _ABSENT
     if stage.__class__ is not str:
         stage = _text(stage)
@@ -112,17 +115,11 @@ def _triple(obj: dict[str, Any]) -> tuple[Any, Any, Any]:
         verb = _text(verb)
     if resource.__class__ is not str:
         resource = _text(resource)
-    return stage, verb, resource
-
-
-_NO_KA = (MISSING, MISSING, MISSING)
-
-
-def event_key(ka: dict[str, Any], raw: dict[str, Any]) -> tuple[Any, ...]:
-    """The six-part key: ``ka.*`` view (empty without auditID) and ``json.value`` view."""
-    j = _triple(raw)
-    return (j + j) if ka is raw else (_NO_KA + j)
+    return (stage, verb, resource, ka is raw)
 
 
 def admits(req: Requirement, key: tuple[Any, ...]) -> bool:
-    return all(s is None or k in s for s, k in zip(req, key))
+    """Whether an event with ``key`` can satisfy ``req``: the ``ka.*`` dimensions see
+    nothing when the event has no auditID, the ``json.value`` ones always see the values."""
+    values = (key[:3] if key[3] else (MISSING, MISSING, MISSING)) + key[:3]
+    return all(s is None or v in s for s, v in zip(req, values))
