@@ -14,7 +14,7 @@ import itertools
 import multiprocessing as mp
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +28,9 @@ from k8saudit_cli.scan import ScanOptions, ScanStats
 from k8saudit_cli.sources import STDIN, Input, compression_of
 
 MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
+#: Bytes per chunk at most: a chunk's alerts travel to the parent in one
+#: message, so this (with the in-flight window) bounds every process's memory.
+MAX_CHUNK = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
             if compression_of(fh.read(6)) or size < 2 * MIN_CHUNK:
                 chunks.append(Chunk(path))
                 continue
-            pieces = max(2, min(jobs * 4, size // MIN_CHUNK))
+            pieces = max(2, min(jobs * 4, size // MIN_CHUNK), -(-size // MAX_CHUNK))
             bounds = [0]
             for k in range(1, pieces):
                 fh.seek(size * k // pieces)
@@ -172,7 +175,7 @@ def run_parallel_scan(
     line_offset: dict[str, int] = {}
     events_before = 0
     with ctx.Pool(jobs) as pool:
-        for chunk, result in zip(chunks, pool.imap(scan_chunk, chunks, chunksize=1)):
+        for chunk, result in _in_order(pool, chunks, window=2 * jobs):
             if chunk.path not in line_offset:
                 line_offset[chunk.path] = 0
                 stats.files.append(_display(chunk.path))
@@ -197,6 +200,24 @@ def run_parallel_scan(
     stats.alerts = sum(stats.by_rule.values())
     stats.elapsed = time.perf_counter() - stats.started
     return stats
+
+
+def _in_order(pool: Any, chunks: list[Chunk], window: int) -> Iterator[tuple[Chunk, ChunkResult]]:
+    """Results in input order, with at most ``window`` chunks queued or done but not
+    yet consumed: a slow consumer (a pipe, a disk) never lets results pile up."""
+    pending: deque[tuple[Chunk, Any]] = deque()
+    todo = iter(chunks)
+    for chunk in todo:
+        pending.append((chunk, pool.apply_async(scan_chunk, (chunk,))))
+        if len(pending) >= window:
+            break
+    while pending:
+        chunk, handle = pending.popleft()
+        result = handle.get()
+        nxt = next(todo, None)
+        if nxt is not None:
+            pending.append((nxt, pool.apply_async(scan_chunk, (nxt,))))
+        yield chunk, result
 
 
 def _display(path: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
@@ -125,6 +126,9 @@ def scan_command(ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, 
         show_progress = not opts["no_progress"] and sys.stderr.isatty() and "-" not in paths
         if jobs > 1 and STDIN in paths:
             warn("--jobs needs regular files; reading stdin in one process")
+            jobs = 1
+        if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
+            warn("--jobs needs fork(), which this platform lacks; scanning in one process")
             jobs = 1
         if jobs > 1:
             from k8saudit_cli.parallel import run_parallel_scan
