@@ -62,7 +62,8 @@ def print_rich(stats: ScanStats, console: Console) -> None:
 
     console.print(f"[bold]Events detected:[/bold] {stats.alerts}")
     if stats.by_priority:
-        sev = Table(title="Rule counts by severity", title_justify="left")
+        console.print("[bold]Rule counts by severity:[/bold]")
+        sev = Table()
         sev.add_column("Severity")
         sev.add_column("Alerts", justify="right")
         for level in sorted(stats.by_priority):
@@ -70,7 +71,8 @@ def print_rich(stats: ScanStats, console: Console) -> None:
         console.print(sev)
     rules = _rules_in_order(stats)
     if rules:
-        tab = Table(title="Triggered rules by rule name", title_justify="left")
+        console.print("[bold]Triggered rules by rule name:[/bold]")
+        tab = Table()
         tab.add_column("Rule")
         tab.add_column("Alerts", justify="right")
         for name, n in rules:
