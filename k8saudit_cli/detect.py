@@ -63,10 +63,6 @@ class Detector:
             group = self._group_for(key)
         return group(event)
 
-    def candidates(self, key: tuple[Any, ...]) -> list[CompiledRule]:
-        """The rules that can match an event with this key, in order."""
-        return [r for r, req in zip(self.rules, self._requirements) if admits(req, key)]
-
     def _group_for(self, key: tuple[Any, ...]) -> Callable[[AuditEvent], list[CompiledRule]]:
         ids = tuple(i for i, req in enumerate(self._requirements) if admits(req, key))
         group = self._groups.get(ids)

@@ -44,17 +44,6 @@ class ScanStats:
         """The most severe priority alerted (lowest number), if any."""
         return min(self.by_priority) if self.by_priority else None
 
-    def merge(self, other: ScanStats) -> None:
-        """Add another partial scan's counts (parallel scans)."""
-        self.events_read += other.events_read
-        self.events_in_window += other.events_in_window
-        self.alerts += other.alerts
-        self.by_priority.update(other.by_priority)
-        self.by_rule.update(other.by_rule)
-        self.rule_order.update(other.rule_order)
-        self.files.extend(f for f in other.files if f not in self.files)
-        self.problems.counts.update(other.problems.counts)
-
 
 def run_scan(
     events: Iterable[AuditEvent],

@@ -81,10 +81,6 @@ class CompiledRule:
         """``event -> truthy``: the generated evaluator of this rule alone."""
         return self._generated()[0]
 
-    @property
-    def codegen_source(self) -> str | None:
-        return self._generated()[1]
-
 
 class _AlreadyReported(Exception):
     """A macro used by this rule failed to parse; its error is already listed."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from k8saudit_cli.errors import Position
-from k8saudit_cli.ruleset.yamlio import SourceFile, node_position, scalar_offset_position
+from k8saudit_cli.ruleset.yamlio import SourceFile, scalar_offset_position
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,3 @@ class EngineVersionReq:
 class PluginVersionsReq:
     groups: list[list[PluginRequirement]]
     pos: Position
-
-
-def position_of(src: SourceFile, node: yaml.Node) -> Position:
-    return node_position(src, node)
