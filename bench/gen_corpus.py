@@ -633,22 +633,8 @@ class Gen:
             ns, name = pod[0], pod[2]
         elif res == "nodes" and r.random() < 0.5:
             name = r.choice(self.workers)
-        verb, uri, name, started, lat = self.read_shape(res, ns, name)
-        reason = self.rbac_reason(
-            "system:kube-scheduler", "system:kube-scheduler", "User", "system:kube-scheduler"
-        )
-        return self.event(
-            level="Metadata",
-            verb=verb,
-            uri=uri,
-            user={"username": "system:kube-scheduler", "groups": [AUTHENTICATED]},
-            ips=[self.node_ip[self.cps[1]]],
-            ua=f"{SCHED_UA}/scheduler",
-            ref=self.objref(res, ns, name),
-            code=200,
-            reason=reason,
-            latency_us=lat,
-            started=started and r.random() < 0.35,
+        return self.system_user_read(
+            "system:kube-scheduler", self.cps[1], f"{SCHED_UA}/scheduler", res, ns, name, 0.35
         )
 
     def kcm_read(self) -> list[dict[str, Any]]:
@@ -672,25 +658,28 @@ class Gen:
             )
         elif res == "serviceaccounts":
             name = r.choice(list(CONTROLLERS))
-        verb, uri, name, started, lat = self.read_shape(res, ns, name)
-        reason = self.rbac_reason(
-            "system:kube-controller-manager",
-            "system:kube-controller-manager",
-            "User",
-            "system:kube-controller-manager",
+        return self.system_user_read(
+            "system:kube-controller-manager", self.cps[0], f"{KCM_UA}/shared-informers", res, ns, name, 0.3
         )
+
+    def system_user_read(
+        self, user: str, node: str, ua: str, res: str, ns: str | None, name: str | None, started_share: float
+    ) -> list[dict[str, Any]]:
+        """A read by a control-plane component that authenticates as a plain user."""
+        verb, uri, name, started, lat = self.read_shape(res, ns, name)
+        reason = self.rbac_reason(user, user, "User", user)
         return self.event(
             level="Metadata",
             verb=verb,
             uri=uri,
-            user={"username": "system:kube-controller-manager", "groups": [AUTHENTICATED]},
-            ips=[self.node_ip[self.cps[0]]],
-            ua=f"{KCM_UA}/shared-informers",
+            user={"username": user, "groups": [AUTHENTICATED]},
+            ips=[self.node_ip[node]],
+            ua=ua,
             ref=self.objref(res, ns, name),
             code=200,
             reason=reason,
             latency_us=lat,
-            started=started and r.random() < 0.3,
+            started=started and self.rng.random() < started_share,
         )
 
     def addon_read(self) -> list[dict[str, Any]]:
