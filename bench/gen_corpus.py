@@ -259,7 +259,7 @@ class Gen:
                     pod = f"{app}-{h}-{self.hexname(5, POD_SUFFIX)}"
                     ip = f"10.42.{r.randint(0, 63)}.{r.randint(2, 254)}"
                     self.pods.append((ns, app, pod, self.uid(), r.choice(self.workers), ip, h))
-        self.namespaces = list(WORKLOADS) + ["default", "kube-public", "kube-node-lease"]
+        self.namespaces = [*list(WORKLOADS), "default", "kube-public", "kube-node-lease"]
         self.services = [(ns, app) for ns, apps in WORKLOADS.items() for app, _i, _p in apps]
         self.svc_uid = {s: self.uid() for s in self.services}
         self.sa_uid = {f"{ns}:{sa}": self.uid() for ns, sa, _ in ADDON_READERS}
@@ -659,11 +659,24 @@ class Gen:
         elif res == "serviceaccounts":
             name = r.choice(list(CONTROLLERS))
         return self.system_user_read(
-            "system:kube-controller-manager", self.cps[0], f"{KCM_UA}/shared-informers", res, ns, name, 0.3
+            "system:kube-controller-manager",
+            self.cps[0],
+            f"{KCM_UA}/shared-informers",
+            res,
+            ns,
+            name,
+            0.3,
         )
 
     def system_user_read(
-        self, user: str, node: str, ua: str, res: str, ns: str | None, name: str | None, started_share: float
+        self,
+        user: str,
+        node: str,
+        ua: str,
+        res: str,
+        ns: str | None,
+        name: str | None,
+        started_share: float,
     ) -> list[dict[str, Any]]:
         """A read by a control-plane component that authenticates as a plain user."""
         verb, uri, name, started, lat = self.read_shape(res, ns, name)
@@ -1145,7 +1158,7 @@ class Gen:
     def human(self) -> tuple[dict[str, Any], str]:
         r = self.rng
         name, groups = r.choice(HUMANS)
-        return {"username": name, "groups": groups + [AUTHENTICATED]}, r.choice(HUMAN_IPS)
+        return {"username": name, "groups": [*groups, AUTHENTICATED]}, r.choice(HUMAN_IPS)
 
     def human_read(self) -> list[dict[str, Any]]:
         r = self.rng
@@ -1216,7 +1229,7 @@ class Gen:
             )
             code, decision, reason = 403, "forbid", ""
             ua, ip = (
-                r.choice(SCRIPTED_UAS + ["Mozilla/5.0 zgrab/0.x"]),
+                r.choice([*SCRIPTED_UAS, "Mozilla/5.0 zgrab/0.x"]),
                 f"185.220.{r.randint(0, 255)}.{r.randint(1, 254)}",
             )
         return self.event(
@@ -1298,7 +1311,7 @@ class Gen:
         host: tuple[bool, bool, bool] = (False, False, False),
         pod_sc: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        spec: dict[str, Any] = {"volumes": volumes + [self.api_access_volume()]}
+        spec: dict[str, Any] = {"volumes": [*volumes, self.api_access_volume()]}
         if init:
             spec["initContainers"] = init
         spec["containers"] = containers
@@ -1798,7 +1811,8 @@ class Gen:
         app = r.choice(apps)[0]
         name = f"{app}-config"
         data = {
-            "app.yaml": f"server:\n  port: 8080\n  workers: {r.randint(2, 16)}\nlog:\n  level: info\n"
+            "app.yaml": f"server:\n  port: 8080\n  workers: {r.randint(2, 16)}\nlog:\n  level: "
+            "info\n"
             f"features:\n  new_checkout: {r.choice(['true', 'false'])}\n",
             "LOG_FORMAT": "json",
             "UPSTREAM_URL": f"http://{app}.{ns}.svc.cluster.local:8080",

@@ -310,10 +310,14 @@ def print_table(results: list[Result], corpus: dict[str, Any]) -> None:
         )
     )
     print(
-        f"(peak RSS: ru_maxrss of each child; '<=' marks figures at the {corpus['rss_baseline_mib']} MiB"
+        "(peak RSS: ru_maxrss of each child; '<=' marks figures at the "
+        f"{corpus['rss_baseline_mib']} MiB"
         " a child starts from, i.e. upper bounds)"
     )
-    head = f"{'name':<10} {'seconds':>9} {'events/s':>10} {'MB/s':>8} {'peak RSS MiB':>13} {'x floor':>8}  notes"
+    head = (
+        f"{'name':<10} {'seconds':>9} {'events/s':>10} {'MB/s':>8} "
+        f"{'peak RSS MiB':>13} {'x floor':>8}  notes"
+    )
     print(head)
     print("-" * len(head))
     for r in results:

@@ -75,4 +75,6 @@ class AlertRenderer:
 
     def json_text(self, alert: Alert) -> str:
         """The JSON alert with its newline, as written to the output."""
-        return orjson.dumps(self.record(alert), option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE).decode()
+        return orjson.dumps(
+            self.record(alert), option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+        ).decode()

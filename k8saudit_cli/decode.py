@@ -62,13 +62,17 @@ class Problems:
     #: kept so a parallel scan can replay them in input order.
     shown: list[tuple[str, str, int, int | None, str]] = field(default_factory=list)
 
-    def add(self, reason: str, file: str, line: int, index: int | None = None, detail: str = "") -> None:
+    def add(
+        self, reason: str, file: str, line: int, index: int | None = None, detail: str = ""
+    ) -> None:
         self.counts[reason] += 1
         n = self.counts[reason]
         if n > self.limit:
             if n == self.limit + 1 and self.emit is not None:
                 text = REASONS.get(reason, reason)
-                self.emit(f"warning: further '{text}' warnings are not shown (counted in the summary)")
+                self.emit(
+                    f"warning: further '{text}' warnings are not shown (counted in the summary)"
+                )
             return
         self.shown.append((reason, file, line, index, detail))
         if self.emit is not None:
@@ -223,7 +227,11 @@ class Decoder:
                     self.count += 1
                     yield AuditEvent(value, t, self.count, file, lineno, None)
                     continue
-            for ev in self.decode_line(line, file, lineno) if value is _BAD else self._value(value, line, file, lineno):
+            for ev in (
+                self.decode_line(line, file, lineno)
+                if value is _BAD
+                else self._value(value, line, file, lineno)
+            ):
                 self.count += 1
                 ev.num = self.count
                 yield ev
@@ -248,7 +256,9 @@ class Decoder:
         if isinstance(value, dict) and value.get("kind") == "Event":
             self._event(value, file, lineno, None, big, out)
         elif isinstance(value, list) or (
-            isinstance(value, dict) and value.get("kind") == "EventList" and isinstance(value.get("items"), list)
+            isinstance(value, dict)
+            and value.get("kind") == "EventList"
+            and isinstance(value.get("items"), list)
         ):
             self._container(value, file, lineno, big, out, [0])
         else:
@@ -256,7 +266,13 @@ class Decoder:
         return out
 
     def _container(
-        self, value: Any, file: str, lineno: int, big: bool, out: list[AuditEvent], counter: list[int]
+        self,
+        value: Any,
+        file: str,
+        lineno: int,
+        big: bool,
+        out: list[AuditEvent],
+        counter: list[int],
     ) -> None:
         """Walk an EventList or an array (arrays may nest), numbering every item in order.
 
@@ -277,7 +293,13 @@ class Decoder:
                     if isinstance(item, dict):
                         self._event(item, file, lineno, index, big, out)
                     else:
-                        self.problems.add("not_audit_event", file, lineno, index, "EventList item is not an object")
+                        self.problems.add(
+                            "not_audit_event",
+                            file,
+                            lineno,
+                            index,
+                            "EventList item is not an object",
+                        )
                 return
             if kind == "Event":
                 self._event(value, file, lineno, self._next(counter), big, out)
@@ -291,16 +313,30 @@ class Decoder:
         return index
 
     def _event(
-        self, obj: dict[str, Any], file: str, lineno: int, index: int | None, big: bool, out: list[AuditEvent]
+        self,
+        obj: dict[str, Any],
+        file: str,
+        lineno: int,
+        index: int | None,
+        big: bool,
+        out: list[AuditEvent],
     ) -> None:
         if big:
             size = len(compact(obj).encode("utf-8", "surrogatepass"))
             if size > self.max_size:
-                self.problems.add("too_large", file, lineno, index, f"{size} bytes > {self.max_size}")
+                self.problems.add(
+                    "too_large", file, lineno, index, f"{size} bytes > {self.max_size}"
+                )
                 return
         t, fallback = event_time_ns(obj)
         if t is None:
-            self.problems.add("no_timestamp", file, lineno, index, "no parsable stageTimestamp, requestReceivedTimestamp or timestamp")
+            self.problems.add(
+                "no_timestamp",
+                file,
+                lineno,
+                index,
+                "no parsable stageTimestamp, requestReceivedTimestamp or timestamp",
+            )
             return
         if fallback is not None:
             self.problems.add("time_fallback", file, lineno, index, f"used {fallback}")

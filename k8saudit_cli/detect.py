@@ -35,7 +35,9 @@ class Detector:
     compare both).
     """
 
-    def __init__(self, rules: Sequence[CompiledRule], match_all: bool = True, fast: bool = True) -> None:
+    def __init__(
+        self, rules: Sequence[CompiledRule], match_all: bool = True, fast: bool = True
+    ) -> None:
         self.rules = list(rules)
         self.match_all = match_all
         self.fast = fast

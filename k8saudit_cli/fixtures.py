@@ -80,14 +80,18 @@ def _case(path: str, number: int, raw: Any) -> Case:
     where = f"{path}: case '{name}'"
     expect = raw.get("expect") or {}
     expect_none = raw.get("expect_none") or []
-    if not isinstance(expect, dict) or not all(isinstance(v, int) and v >= 0 for v in expect.values()):
+    if not isinstance(expect, dict) or not all(
+        isinstance(v, int) and v >= 0 for v in expect.values()
+    ):
         raise FixtureError(f"{where}: 'expect' maps rule names to alert counts (integers >= 0)")
     if not isinstance(expect_none, list):
         raise FixtureError(f"{where}: 'expect_none' is a list of rule names")
     if not expect and not expect_none:
         raise FixtureError(f"{where}: give 'expect' and/or 'expect_none'")
     events = _events(path, where, raw.get("events"))
-    return Case(name, path, events, {str(k): v for k, v in expect.items()}, [str(r) for r in expect_none])
+    return Case(
+        name, path, events, {str(k): v for k, v in expect.items()}, [str(r) for r in expect_none]
+    )
 
 
 def _events(path: str, where: str, spec: Any) -> list[AuditEvent]:

@@ -23,8 +23,8 @@ import orjson
 
 from k8saudit_cli.decode import DecodeOptions, Decoder, Problems, event_time_ns
 from k8saudit_cli.detect import Alert, Detector
+from k8saudit_cli.detection_run import ScanOptions, ScanStats
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.scan import ScanOptions, ScanStats
 from k8saudit_cli.sources import STDIN, Input, compression_of
 
 MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
@@ -49,7 +49,9 @@ class ChunkResult:
     #: (local event number, rule position, rendered alert or None, event JSON or None,
     #: local line, index in line): the event travels only when the alert text
     #: depends on ``evt.num``, which only the parent knows.
-    alerts: list[tuple[int, int, str | None, bytes | None, int, int | None]] = field(default_factory=list)
+    alerts: list[tuple[int, int, str | None, bytes | None, int, int | None]] = field(
+        default_factory=list
+    )
 
 
 # ---------------------------------------------------------------- planning
@@ -85,7 +87,9 @@ _WINDOW: ScanOptions | None = None
 _FORMAT: Callable[[Alert], str] | None = None
 
 
-def _install(detector: Detector, decode: DecodeOptions, window: ScanOptions, fmt: Callable[[Alert], str]) -> None:
+def _install(
+    detector: Detector, decode: DecodeOptions, window: ScanOptions, fmt: Callable[[Alert], str]
+) -> None:
     global _DETECTOR, _DECODE, _WINDOW, _FORMAT
     _DETECTOR, _DECODE, _WINDOW, _FORMAT = detector, decode, window, fmt
 
@@ -100,7 +104,9 @@ def _lines(chunk: Chunk, result: ChunkResult) -> Iterator[tuple[int, bytes]]:
         try:
             yield from inp.lines()
             if inp.error is not None:
-                result.problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+                result.problems.add(
+                    inp.error.reason, inp.name, inp.error.line, None, inp.error.detail
+                )
         finally:
             inp.close()
         return
@@ -116,7 +122,12 @@ def _lines(chunk: Chunk, result: ChunkResult) -> Iterator[tuple[int, bytes]]:
 
 def scan_chunk(chunk: Chunk) -> ChunkResult:
     """Worker body: decode and match one chunk; line and event numbers are chunk-local."""
-    assert _DETECTOR is not None and _DECODE is not None and _WINDOW is not None and _FORMAT is not None
+    assert (
+        _DETECTOR is not None
+        and _DECODE is not None
+        and _WINDOW is not None
+        and _FORMAT is not None
+    )
     fmt = _FORMAT
     result = ChunkResult()
     decoder = Decoder(_DECODE, result.problems)
@@ -188,8 +199,18 @@ def run_parallel_scan(
                 stats.rule_order.setdefault(rule.name, rule.index)
                 if text is None:
                     assert raw is not None
-                    text = fmt(Alert(rule, _event(raw, events_before + local_num, _display(chunk.path),
-                                                  offset + line, index)))
+                    text = fmt(
+                        Alert(
+                            rule,
+                            _event(
+                                raw,
+                                events_before + local_num,
+                                _display(chunk.path),
+                                offset + line,
+                                index,
+                            ),
+                        )
+                    )
                 write(text)
             stats.events_read += result.events
             stats.events_in_window += result.in_window

@@ -28,4 +28,4 @@ def summary_name(level: int) -> str:
     return SUMMARY_NAMES[level]
 
 
-CHOICES = tuple(n.lower() for n in NAMES) + ("info",)
+CHOICES = (*tuple(n.lower() for n in NAMES), "info")

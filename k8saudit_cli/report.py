@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.decode import KEPT_REASONS, REASONS
-from k8saudit_cli.scan import ScanStats
+from k8saudit_cli.detection_run import ScanStats
 
 if TYPE_CHECKING:  # rich is imported only when a terminal needs it
     from rich.console import Console
@@ -94,7 +94,9 @@ def summary_json(stats: ScanStats) -> dict[str, Any]:
         "input_skipped": {
             r: n for r, n in sorted(stats.problems.counts.items()) if r not in KEPT_REASONS
         },
-        "input_warnings": {r: n for r, n in sorted(stats.problems.counts.items()) if r in KEPT_REASONS},
+        "input_warnings": {
+            r: n for r, n in sorted(stats.problems.counts.items()) if r in KEPT_REASONS
+        },
         "files_read": list(stats.files),
         "elapsed_seconds": round(stats.elapsed, 6),
         "events_per_second": round(_rate(stats), 1),

@@ -139,7 +139,9 @@ class Input:
     def fail(self, exc: BaseException, line: int) -> None:
         """Record why the stream broke at ``line``; what was read before still counts."""
         if isinstance(exc, EOFError):
-            self.error = LineError(line, "truncated_stream", f"{self.compression} stream ends early (truncated file)")
+            self.error = LineError(
+                line, "truncated_stream", f"{self.compression} stream ends early (truncated file)"
+            )
         else:
             reason = "truncated_stream" if self.compression else "read_error"
             self.error = LineError(line, reason, f"{self.compression or 'read'} error: {exc}")
@@ -176,7 +178,9 @@ def _decompressor(raw: BinaryIO, compression: str | None) -> BinaryIO:
     return raw
 
 
-def open_inputs(paths: Sequence[str], on_open: Callable[[Input], None] | None = None) -> Iterator[Input]:
+def open_inputs(
+    paths: Sequence[str], on_open: Callable[[Input], None] | None = None
+) -> Iterator[Input]:
     """Open each path in turn (lazily, so only one file is open at a time)."""
     for path in paths:
         inp = Input(path)

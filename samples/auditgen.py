@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 K8S_VERSION = "v1.30.4"
 K8S_COMMIT = "a51b3b7"
@@ -62,18 +63,27 @@ class Actor:
             u["extra"] = self.extra
         return u
 
-    def with_ip(self, ip: str, ua: str | None = None) -> "Actor":
-        return Actor(self.username, self.groups, ip, ua if ua is not None else self.ua,
-                     self.uid, self.extra)
+    def with_ip(self, ip: str, ua: str | None = None) -> Actor:
+        return Actor(
+            self.username, self.groups, ip, ua if ua is not None else self.ua, self.uid, self.extra
+        )
 
 
 def sa_groups(namespace: str) -> tuple[str, ...]:
     return ("system:serviceaccounts", f"system:serviceaccounts:{namespace}", "system:authenticated")
 
 
-def objref(resource: str, namespace: str | None = None, name: str | None = None, *,
-           group: str | None = None, version: str = "v1", subresource: str | None = None,
-           uid: str | None = None, resource_version: str | None = None) -> dict[str, Any]:
+def objref(
+    resource: str,
+    namespace: str | None = None,
+    name: str | None = None,
+    *,
+    group: str | None = None,
+    version: str = "v1",
+    subresource: str | None = None,
+    uid: str | None = None,
+    resource_version: str | None = None,
+) -> dict[str, Any]:
     """objectRef with the API server's key order; apiGroup is omitted for core."""
     ref: dict[str, Any] = {"resource": resource}
     if namespace:
@@ -92,31 +102,53 @@ def objref(resource: str, namespace: str | None = None, name: str | None = None,
     return ref
 
 
-_REASON_WORD = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
-                409: "AlreadyExists", 422: "Invalid", 500: "InternalError"}
+_REASON_WORD = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "AlreadyExists",
+    422: "Invalid",
+    500: "InternalError",
+}
 
 
-def failure_status(code: int, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    st: dict[str, Any] = {"metadata": {}, "status": "Failure", "message": message,
-                          "reason": _REASON_WORD.get(code, "Unknown")}
+def failure_status(
+    code: int, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    st: dict[str, Any] = {
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": _REASON_WORD.get(code, "Unknown"),
+    }
     if details is not None:
         st["details"] = details
     st["code"] = code
     return st
 
 
-def forbidden(actor: Actor, verb: str, resource: str, group: str = "", namespace: str | None = None,
-              name: str | None = None, nonresource: str | None = None) -> dict[str, Any]:
+def forbidden(
+    actor: Actor,
+    verb: str,
+    resource: str,
+    group: str = "",
+    namespace: str | None = None,
+    name: str | None = None,
+    nonresource: str | None = None,
+) -> dict[str, Any]:
     """The Status the API server returns for an RBAC denial."""
     if nonresource:
-        msg = (f'forbidden: User "{actor.username}" cannot {verb} path "{nonresource}"')
+        msg = f'forbidden: User "{actor.username}" cannot {verb} path "{nonresource}"'
         return failure_status(403, msg, {})
     base_resource = resource.split("/")[0]
     what = base_resource + (f".{group}" if group else "")
     named = f' "{name}"' if name else ""
     scope = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
-    msg = (f'{what}{named} is forbidden: User "{actor.username}" cannot {verb} resource '
-           f'"{resource}" in API group "{group}"{scope}')
+    msg = (
+        f'{what}{named} is forbidden: User "{actor.username}" cannot {verb} resource '
+        f'"{resource}" in API group "{group}"{scope}'
+    )
     details: dict[str, Any] = {}
     if name:
         details["name"] = name
@@ -126,11 +158,20 @@ def forbidden(actor: Actor, verb: str, resource: str, group: str = "", namespace
     return failure_status(403, msg, details)
 
 
-def rbac_reason(kind: str, binding: str, role_kind: str, role: str, subject_kind: str,
-                subject: str, namespace: str | None = None) -> str:
+def rbac_reason(
+    kind: str,
+    binding: str,
+    role_kind: str,
+    role: str,
+    subject_kind: str,
+    subject: str,
+    namespace: str | None = None,
+) -> str:
     where = f' in namespace "{namespace}"' if namespace else ""
-    return (f'RBAC: allowed by {kind} "{binding}" of {role_kind} "{role}" to '
-            f'{subject_kind} "{subject}"{where}')
+    return (
+        f'RBAC: allowed by {kind} "{binding}" of {role_kind} "{role}" to '
+        f'{subject_kind} "{subject}"{where}'
+    )
 
 
 @dataclass
@@ -160,14 +201,29 @@ class Gen:
         return dt.timedelta(microseconds=int(self.rng.uniform(lo, hi) * 1000))
 
     # ------------------------------------------------------------ events
-    def request(self, t0: dt.datetime, actor: Actor, verb: str, uri: str,
-                ref: dict[str, Any] | None = None, *, level: str = "Metadata", code: int = 200,
-                status: dict[str, Any] | None = None, req: Any = None, resp: Any = None,
-                decision: str = "allow", reason: str = "", latency: tuple[float, float] = (1.5, 25.0),
-                stream_seconds: float | None = None, received: bool = True,
-                started: bool = True, annotations: dict[str, str] | None = None,
-                impersonated: dict[str, Any] | None = None, audit_id: str | None = None,
-                ) -> list[Event]:
+    def request(
+        self,
+        t0: dt.datetime,
+        actor: Actor,
+        verb: str,
+        uri: str,
+        ref: dict[str, Any] | None = None,
+        *,
+        level: str = "Metadata",
+        code: int = 200,
+        status: dict[str, Any] | None = None,
+        req: Any = None,
+        resp: Any = None,
+        decision: str = "allow",
+        reason: str = "",
+        latency: tuple[float, float] = (1.5, 25.0),
+        stream_seconds: float | None = None,
+        received: bool = True,
+        started: bool = True,
+        annotations: dict[str, str] | None = None,
+        impersonated: dict[str, Any] | None = None,
+        audit_id: str | None = None,
+    ) -> list[Event]:
         """All stage events of one request.
 
         ``stream_seconds`` marks a long-running request (exec, attach,
@@ -185,9 +241,16 @@ class Gen:
             ann.update(annotations)
 
         def base(stage: str, stamp: dt.datetime) -> Event:
-            e: Event = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": level,
-                        "auditID": aid, "stage": stage, "requestURI": uri, "verb": verb,
-                        "user": actor.user()}
+            e: Event = {
+                "kind": "Event",
+                "apiVersion": "audit.k8s.io/v1",
+                "level": level,
+                "auditID": aid,
+                "stage": stage,
+                "requestURI": uri,
+                "verb": verb,
+                "user": actor.user(),
+            }
             if impersonated:
                 e["impersonatedUser"] = impersonated
             e["sourceIPs"] = [actor.ip]
@@ -223,16 +286,28 @@ class Gen:
         return out
 
     # ------------------------------------------------------------ objects
-    def pod(self, t: dt.datetime, *, namespace: str, containers: list[dict[str, Any]],
-            name: str | None = None, generate_name: str | None = None,
-            init_containers: list[dict[str, Any]] | None = None,
-            volumes: list[dict[str, Any]] | None = None, labels: dict[str, str] | None = None,
-            annotations: dict[str, str] | None = None, owner: dict[str, Any] | None = None,
-            service_account: str = "default", node: str | None = None,
-            host_network: bool = False, host_pid: bool = False, host_ipc: bool = False,
-            pod_security_context: dict[str, Any] | None = None,
-            priority_class: str | None = None, restart_policy: str = "Always",
-            ) -> tuple[dict[str, Any], dict[str, Any], str]:
+    def pod(
+        self,
+        t: dt.datetime,
+        *,
+        namespace: str,
+        containers: list[dict[str, Any]],
+        name: str | None = None,
+        generate_name: str | None = None,
+        init_containers: list[dict[str, Any]] | None = None,
+        volumes: list[dict[str, Any]] | None = None,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+        owner: dict[str, Any] | None = None,
+        service_account: str = "default",
+        node: str | None = None,
+        host_network: bool = False,
+        host_pid: bool = False,
+        host_ipc: bool = False,
+        pod_security_context: dict[str, Any] | None = None,
+        priority_class: str | None = None,
+        restart_policy: str = "Always",
+    ) -> tuple[dict[str, Any], dict[str, Any], str]:
         """(requestObject, responseObject, pod name) of a pod create."""
         final = name or f"{generate_name}{self.suffix()}"
         meta: dict[str, Any] = {}
@@ -279,35 +354,85 @@ class Gen:
         rmeta["resourceVersion"] = self.rv()
         rmeta["creationTimestamp"] = t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         rspec = dict(spec)
-        token_vol = {"name": f"kube-api-access-{self.suffix()}", "projected": {
-            "sources": [{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-                        {"configMap": {"name": "kube-root-ca.crt",
-                                       "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {
-                            "apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}],
-            "defaultMode": 420}}
+        token_vol = {
+            "name": f"kube-api-access-{self.suffix()}",
+            "projected": {
+                "sources": [
+                    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                    {
+                        "configMap": {
+                            "name": "kube-root-ca.crt",
+                            "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                        }
+                    },
+                    {
+                        "downwardAPI": {
+                            "items": [
+                                {
+                                    "path": "namespace",
+                                    "fieldRef": {
+                                        "apiVersion": "v1",
+                                        "fieldPath": "metadata.namespace",
+                                    },
+                                }
+                            ]
+                        }
+                    },
+                ],
+                "defaultMode": 420,
+            },
+        }
         if not annotations or "kubernetes.io/config.mirror" not in annotations:
-            rspec["volumes"] = list(spec.get("volumes", [])) + [token_vol]
+            rspec["volumes"] = [*list(spec.get("volumes", [])), token_vol]
         rspec["tolerations"] = [
-            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
-             "tolerationSeconds": 300},
-            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
-             "tolerationSeconds": 300}]
-        rspec["priority"] = 2000001000 if priority_class == "system-node-critical" else (
-            2000000000 if priority_class == "system-cluster-critical" else 0)
+            {
+                "key": "node.kubernetes.io/not-ready",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": 300,
+            },
+            {
+                "key": "node.kubernetes.io/unreachable",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": 300,
+            },
+        ]
+        rspec["priority"] = (
+            2000001000
+            if priority_class == "system-node-critical"
+            else (2000000000 if priority_class == "system-cluster-critical" else 0)
+        )
         rspec["preemptionPolicy"] = "PreemptLowerPriority"
-        status = {"phase": "Pending", "qosClass": "BestEffort" if not any(
-            c.get("resources") for c in containers) else "Burstable"}
-        resp = {"kind": "Pod", "apiVersion": "v1", "metadata": rmeta, "spec": rspec,
-                "status": status}
+        status = {
+            "phase": "Pending",
+            "qosClass": "BestEffort"
+            if not any(c.get("resources") for c in containers)
+            else "Burstable",
+        }
+        resp = {
+            "kind": "Pod",
+            "apiVersion": "v1",
+            "metadata": rmeta,
+            "spec": rspec,
+            "status": status,
+        }
         return req, resp, final
 
 
-def container(name: str, image: str, *, security_context: dict[str, Any] | None = None,
-              ports: Iterable[int] = (), command: list[str] | None = None,
-              args: list[str] | None = None, resources: dict[str, Any] | None = None,
-              mounts: list[dict[str, Any]] | None = None, env: list[dict[str, Any]] | None = None,
-              stdin: bool = False) -> dict[str, Any]:
+def container(
+    name: str,
+    image: str,
+    *,
+    security_context: dict[str, Any] | None = None,
+    ports: Iterable[int] = (),
+    command: list[str] | None = None,
+    args: list[str] | None = None,
+    resources: dict[str, Any] | None = None,
+    mounts: list[dict[str, Any]] | None = None,
+    env: list[dict[str, Any]] | None = None,
+    stdin: bool = False,
+) -> dict[str, Any]:
     c: dict[str, Any] = {"name": name, "image": image}
     if command:
         c["command"] = command
@@ -332,8 +457,12 @@ def container(name: str, image: str, *, security_context: dict[str, Any] | None 
     return c
 
 
-HARDENED = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-            "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}}
+HARDENED = {
+    "allowPrivilegeEscalation": False,
+    "readOnlyRootFilesystem": True,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+}
 
 SMALL = {"limits": {"memory": "256Mi"}, "requests": {"cpu": "50m", "memory": "128Mi"}}
 
@@ -350,8 +479,14 @@ def mount(name: str, path: str, read_only: bool = False) -> dict[str, Any]:
 
 
 def owner_ref(kind: str, name: str, uid: str, api_version: str = "apps/v1") -> dict[str, Any]:
-    return {"apiVersion": api_version, "kind": kind, "name": name, "uid": uid,
-            "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "name": name,
+        "uid": uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def sort_events(events: Iterable[Event]) -> list[Event]:

@@ -26,8 +26,17 @@ def _run(runner, case: dict, tmp_path: Path, fast: bool):
     args = ["scan", str(LEGACY / case["input"])]
     for rules in case["rules"]:
         args += ["-r", str(LEGACY / rules)]
-    args += ["--format", "json", "--rule-matching", "first", "--min-priority", "debug",
-             "--summary-json", str(summary), "--no-progress"]
+    args += [
+        "--format",
+        "json",
+        "--rule-matching",
+        "first",
+        "--min-priority",
+        "debug",
+        "--summary-json",
+        str(summary),
+        "--no-progress",
+    ]
     if not fast:
         args.append("--no-fast-path")
     result = runner.invoke(main, args)
@@ -39,7 +48,11 @@ def _run(runner, case: dict, tmp_path: Path, fast: bool):
 def test_legacy_case(conformance, tmp_path, case, fast):
     from click.testing import CliRunner
 
-    runner = CliRunner(mix_stderr=False) if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else CliRunner()
+    runner = (
+        CliRunner(mix_stderr=False)
+        if "mix_stderr" in CliRunner.__init__.__code__.co_varnames
+        else CliRunner()
+    )
     result, summary = _run(runner, case, tmp_path, fast)
     assert result.exit_code == case.get("exit_status", 0), result.stderr
     alerts = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
@@ -82,9 +95,21 @@ def test_text_alerts_equal_what_falco_printed(conformance, utc, trace):
     """Line for line, the alerts a real Falco 0.35.1 printed for this trace."""
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(main, [
-        "scan", str(LEGACY / "traces" / f"{trace}.json"), "-r", str(UPSTREAM_060),
-        "--rule-matching", "first", "--time-format", "falco", "--no-summary", "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "scan",
+            str(LEGACY / "traces" / f"{trace}.json"),
+            "-r",
+            str(UPSTREAM_060),
+            "--rule-matching",
+            "first",
+            "--time-format",
+            "falco",
+            "--no-summary",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (EXPECTED / f"{trace}.txt").read_text()
 
@@ -94,13 +119,31 @@ def test_json_alerts_carry_what_falco_printed(conformance, utc, trace):
     """Same rule, priority, time, output, output_fields, tags and source as Falco's JSON."""
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(main, [
-        "scan", str(LEGACY / "traces" / f"{trace}.json"), "-r", str(UPSTREAM_060),
-        "--rule-matching", "first", "--time-format", "falco", "--format", "json", "--no-summary",
-        "--no-progress"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "scan",
+            str(LEGACY / "traces" / f"{trace}.json"),
+            "-r",
+            str(UPSTREAM_060),
+            "--rule-matching",
+            "first",
+            "--time-format",
+            "falco",
+            "--format",
+            "json",
+            "--no-summary",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     got = [json.loads(line) for line in result.stdout.splitlines()]
     want_path = EXPECTED / f"{trace}.jsonl"
-    want = [json.loads(line) for line in want_path.read_text().splitlines() if line.strip()] \
-        if want_path.exists() else []
-    assert [{k: a.get(k) for k in JSON_KEYS} for a in got] == [{k: a.get(k) for k in JSON_KEYS} for a in want]
+    want = (
+        [json.loads(line) for line in want_path.read_text().splitlines() if line.strip()]
+        if want_path.exists()
+        else []
+    )
+    assert [{k: a.get(k) for k in JSON_KEYS} for a in got] == [
+        {k: a.get(k) for k in JSON_KEYS} for a in want
+    ]

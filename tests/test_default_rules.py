@@ -56,8 +56,14 @@ def test_fixtures_pass():
 
 
 def test_customised_fixtures_pass_with_their_override():
-    result = run("test", str(FIXTURES / "customized" / "customized.yaml"),
-                 "-r", default_rules_path(), "-r", str(FIXTURES / "customized" / "local_rules.yaml"))
+    result = run(
+        "test",
+        str(FIXTURES / "customized" / "customized.yaml"),
+        "-r",
+        default_rules_path(),
+        "-r",
+        str(FIXTURES / "customized" / "local_rules.yaml"),
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -68,14 +74,23 @@ def test_every_rule_has_a_firing_fixture_and_a_near_miss():
     for path in list(FIXTURES.glob("*.yaml")) + list(FIXTURES.glob("customized/customized.yaml")):
         for case in yaml.safe_load(path.read_text())["cases"]:
             fired |= {r for r, n in (case.get("expect") or {}).items() if n > 0}
-            quiet |= set(case.get("expect_none") or []) | {r for r, n in (case.get("expect") or {}).items() if n == 0}
+            quiet |= set(case.get("expect_none") or []) | {
+                r for r, n in (case.get("expect") or {}).items() if n == 0
+            }
     names = {r.name for r in load_rules([default_rules_path()]).rules}
     assert names - fired == set()
     assert names - quiet == set()
 
 
 def test_benign_day_raises_nothing_above_notice():
-    result = run("scan", str(SAMPLES / "benign-day.jsonl"), "--fail-on", "warning", "--no-progress", "--strict")
+    result = run(
+        "scan",
+        str(SAMPLES / "benign-day.jsonl"),
+        "--fail-on",
+        "warning",
+        "--no-progress",
+        "--strict",
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -110,11 +125,17 @@ def test_webhook_and_rotated_samples_read_cleanly():
         assert result.exit_code == 0, result.output
 
 
-@pytest.mark.parametrize("trace", sorted(p.name for p in (LEGACY / "traces").glob("*.json"))
-                         if LEGACY.is_dir() else [])
+@pytest.mark.parametrize(
+    "trace", sorted(p.name for p in (LEGACY / "traces").glob("*.json")) if LEGACY.is_dir() else []
+)
 def test_default_rules_alert_wherever_upstream_does(conformance, trace):
     path = str(LEGACY / "traces" / trace)
-    upstream = alerts_of(path, "-r", str(LEGACY / "rules" / "upstream" / "k8s_audit_rules-0.6.0.yaml"),
-                         "--rule-matching", "first")
+    upstream = alerts_of(
+        path,
+        "-r",
+        str(LEGACY / "rules" / "upstream" / "k8s_audit_rules-0.6.0.yaml"),
+        "--rule-matching",
+        "first",
+    )
     ours = alerts_of(path)
     assert bool(ours) or not upstream, [a["rule"] for a in upstream]

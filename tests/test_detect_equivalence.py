@@ -639,12 +639,12 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = []
     if isinstance(value, dict):
         for k, v in value.items():
-            out.append(prefix + (k,))
-            out += paths(v, prefix + (k,))
+            out.append((*prefix, k))
+            out += paths(v, (*prefix, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            out.append(prefix + (i,))
-            out += paths(v, prefix + (i,))
+            out.append((*prefix, i))
+            out += paths(v, (*prefix, i))
     return out
 
 

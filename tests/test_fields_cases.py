@@ -87,7 +87,10 @@ def test_field_case(case: dict[str, Any]) -> None:
 
 # Fields whose value cannot be absent or of a wrong type (built-ins, whole-event json).
 ALWAYS_THERE = {f.name for f in FIELDS if f.source == "evt"} | {
-    "json.obj", "jevt.obj", "json.rawtime", "jevt.rawtime",
+    "json.obj",
+    "jevt.obj",
+    "json.rawtime",
+    "jevt.rawtime",
 }
 
 

@@ -50,8 +50,12 @@ def test_list_as_json(cli: CliRunner) -> None:
     assert by_name["ka.req.pod.containers.image"]["is_list"] is True
     assert by_name["ka.verb"]["arg"] is None
     types = {n: by_name[n]["type"] for n in ("evt.num", "evt.rawtime", "evt.is_async", "ka.verb")}
-    assert types == {"evt.num": "uint64", "evt.rawtime": "abstime", "evt.is_async": "bool",
-                     "ka.verb": "string"}
+    assert types == {
+        "evt.num": "uint64",
+        "evt.rawtime": "abstime",
+        "evt.is_async": "bool",
+        "ka.verb": "string",
+    }
 
 
 def test_list_as_table(cli: CliRunner) -> None:
@@ -96,9 +100,24 @@ def test_event_values_leave_out_fields_that_need_an_argument(cli: CliRunner) -> 
 
 
 def test_event_values_for_chosen_fields_with_arguments(cli: CliRunner) -> None:
-    out, _ = run(cli, "-e", "1", EVENTS, "--format", "json", "-f", "ka.verb",
-                 "-f", "ka.uri.param[limit]", "-f", "json.value[/user/groups/0]",
-                 "-f", "ka.req.pod.containers.image[0]", "-f", "evt.num")
+    out, _ = run(
+        cli,
+        "-e",
+        "1",
+        EVENTS,
+        "--format",
+        "json",
+        "-f",
+        "ka.verb",
+        "-f",
+        "ka.uri.param[limit]",
+        "-f",
+        "json.value[/user/groups/0]",
+        "-f",
+        "ka.req.pod.containers.image[0]",
+        "-f",
+        "evt.num",
+    )
     assert json.loads(out) == {
         "ka.verb": "watch",
         "ka.uri.param[limit]": "500",
@@ -114,8 +133,18 @@ def test_event_numbers_count_eventlist_items(cli: CliRunner) -> None:
 
 
 def test_event_values_as_table(cli: CliRunner) -> None:
-    out, _ = run(cli, "-e", "2", EVENTS, "-f", "ka.req.pod.initContainers.privileged",
-                 "-f", "ka.target.pod.name", "-f", "evt.rawtime.ns")
+    out, _ = run(
+        cli,
+        "-e",
+        "2",
+        EVENTS,
+        "-f",
+        "ka.req.pod.initContainers.privileged",
+        "-f",
+        "ka.target.pod.name",
+        "-f",
+        "evt.rawtime.ns",
+    )
     assert re.search(r"event 2 \(.*events\.jsonl:3\[0\]\)", out)
     assert re.search(r"ka\.req\.pod\.initContainers\.privileged\s*│\s*\(true\)", out)
     assert re.search(r"ka\.target\.pod\.name\s*│\s*<NA>", out)
@@ -124,8 +153,10 @@ def test_event_values_as_table(cli: CliRunner) -> None:
 
 def test_event_values_keep_brackets_literal(cli: CliRunner, tmp_path: Path) -> None:
     log = tmp_path / "a.log"
-    log.write_text('{"kind":"Event","auditID":"x","verb":"[bold]get[/bold]",'
-                   '"stageTimestamp":"2024-05-01T10:00:00Z"}\n')
+    log.write_text(
+        '{"kind":"Event","auditID":"x","verb":"[bold]get[/bold]",'
+        '"stageTimestamp":"2024-05-01T10:00:00Z"}\n'
+    )
     out, _ = run(cli, "-e", "1", str(log), "-f", "ka.verb")
     assert "[bold]get[/bold]" in out
 
@@ -143,21 +174,30 @@ UNKNOWN = (
     ("args", "message"),
     [
         (["-f", "ka.nope"], UNKNOWN),
-        (["-f", "ka.verb[x]"], (
-            "filter 'ka.verb[x]': ka.verb does not allow nor require an argument "
-            "but one is provided: x"
-        )),
-        (["-f", "ka.uri.param"], (
-            "filter 'ka.uri.param': ka.uri.param requires an argument but none provided"
-        )),
-        (["-f", "ka.sourceips[01]"], (
-            "filter ka.sourceips[01] ka.sourceips has an invalid index argument starting with 0: 01"
-        )),
+        (
+            ["-f", "ka.verb[x]"],
+            (
+                "filter 'ka.verb[x]': ka.verb does not allow nor require an argument "
+                "but one is provided: x"
+            ),
+        ),
+        (
+            ["-f", "ka.uri.param"],
+            ("filter 'ka.uri.param': ka.uri.param requires an argument but none provided"),
+        ),
+        (
+            ["-f", "ka.sourceips[01]"],
+            (
+                "filter ka.sourceips[01] ka.sourceips has an invalid index argument starting with 0: 01"
+            ),
+        ),
         (["-e", "9", EVENTS], "there is no event 9: the input holds 3 events"),
         ([EVENTS], "FILE given without --event N: say which event to show"),
         (["-e", "1"], "--event needs at least one FILE ('-' reads standard input)"),
-        (["-e", "1", EVENTS, "--format", "markdown"],
-         "--format markdown prints the field table; use table or json with --event"),
+        (
+            ["-e", "1", EVENTS, "--format", "markdown"],
+            "--format markdown prints the field table; use table or json with --event",
+        ),
     ],
 )
 def test_errors_exit_2_with_a_message(cli: CliRunner, args: list[str], message: str) -> None:

@@ -18,13 +18,18 @@ NAMES = st.sampled_from(
     ["pods", "User", "Group", "ServiceAccount", "/proc", "/proc*", "x", "", "a:1", "watch"]
 )
 LEAF = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=10), NAMES,
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=10),
+    NAMES,
 )
 ANY = st.recursive(
     LEAF,
-    lambda kids: st.lists(kids, max_size=4)
-    | st.dictionaries(st.text(max_size=6) | NAMES, kids, max_size=4),
+    lambda kids: (
+        st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=6) | NAMES, kids, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -43,46 +48,81 @@ def lists(item: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 SECURITY = obj(
-    privileged=st.booleans(), allowPrivilegeEscalation=st.booleans(),
-    readOnlyRootFilesystem=st.booleans(), runAsUser=st.integers(0, 70000),
-    runAsGroup=st.integers(0, 70000), procMount=NAMES, fsGroup=ANY, supplementalGroups=ANY,
+    privileged=st.booleans(),
+    allowPrivilegeEscalation=st.booleans(),
+    readOnlyRootFilesystem=st.booleans(),
+    runAsUser=st.integers(0, 70000),
+    runAsGroup=st.integers(0, 70000),
+    procMount=NAMES,
+    fsGroup=ANY,
+    supplementalGroups=ANY,
     capabilities=obj(add=lists(NAMES), drop=lists(NAMES)),
 )
 CONTAINER = obj(
-    name=NAMES, image=st.text(max_size=20), command=lists(st.text(max_size=5)),
-    args=lists(st.text(max_size=5)), ports=lists(obj(hostPort=ANY, containerPort=ANY)),
+    name=NAMES,
+    image=st.text(max_size=20),
+    command=lists(st.text(max_size=5)),
+    args=lists(st.text(max_size=5)),
+    ports=lists(obj(hostPort=ANY, containerPort=ANY)),
     securityContext=SECURITY,
 )
 SPEC = obj(
-    containers=lists(CONTAINER), initContainers=lists(CONTAINER),
-    ephemeralContainers=lists(CONTAINER), securityContext=SECURITY,
+    containers=lists(CONTAINER),
+    initContainers=lists(CONTAINER),
+    ephemeralContainers=lists(CONTAINER),
+    securityContext=SECURITY,
     volumes=lists(obj(name=NAMES, hostPath=obj(path=NAMES), flexVolume=obj(driver=NAMES))),
-    hostNetwork=ANY, hostPID=ANY, hostIPC=ANY, type=ANY, ports=lists(ANY),
+    hostNetwork=ANY,
+    hostPID=ANY,
+    hostIPC=ANY,
+    type=ANY,
+    ports=lists(ANY),
 )
 REQUEST_OBJECT = obj(
-    spec=SPEC, data=ANY, roleRef=obj(name=NAMES),
+    spec=SPEC,
+    data=ANY,
+    roleRef=obj(name=NAMES),
     subjects=lists(obj(kind=NAMES, name=NAMES, namespace=NAMES)),
-    rules=lists(obj(verbs=lists(NAMES), resources=lists(NAMES), apiGroups=lists(NAMES),
-                    nonResourceURLs=lists(NAMES))),
+    rules=lists(
+        obj(
+            verbs=lists(NAMES),
+            resources=lists(NAMES),
+            apiGroups=lists(NAMES),
+            nonResourceURLs=lists(NAMES),
+        )
+    ),
 )
-EVENT = obj(
-    auditID=ANY,
-    requestObject=REQUEST_OBJECT,
-    objectRef=obj(resource=NAMES, subresource=NAMES, name=NAMES, namespace=NAMES),
-    responseObject=obj(metadata=obj(name=NAMES)),
-    responseStatus=obj(code=ANY, reason=ANY),
-    requestURI=st.text(max_size=30).map(lambda q: "/api?" + q),
-    user=obj(username=ANY, groups=lists(ANY)),
-    impersonatedUser=obj(username=ANY),
-    annotations=obj(**{"authorization.k8s.io/decision": ANY, "cluster_name": ANY}),
-    sourceIPs=lists(ANY),
-).filter(lambda e: isinstance(e, dict)).map(lambda e: {"auditID": "x", **e})
+EVENT = (
+    obj(
+        auditID=ANY,
+        requestObject=REQUEST_OBJECT,
+        objectRef=obj(resource=NAMES, subresource=NAMES, name=NAMES, namespace=NAMES),
+        responseObject=obj(metadata=obj(name=NAMES)),
+        responseStatus=obj(code=ANY, reason=ANY),
+        requestURI=st.text(max_size=30).map(lambda q: "/api?" + q),
+        user=obj(username=ANY, groups=lists(ANY)),
+        impersonatedUser=obj(username=ANY),
+        annotations=obj(**{"authorization.k8s.io/decision": ANY, "cluster_name": ANY}),
+        sourceIPs=lists(ANY),
+    )
+    .filter(lambda e: isinstance(e, dict))
+    .map(lambda e: {"auditID": "x", **e})
+)
 TIME_NS = st.integers(min_value=0, max_value=253402300799_999999999)  # up to year 9999
 
 ARGS = {
     ArgKind.INDEX: [None, "0", "1", "3"],
-    ArgKind.KEY: ["", "/", "*", "/proc*", "watch", "/requestObject/spec/containers/0/image",
-                  "requestObject/spec/volumes/+1", "/a~0/b~1", "x"],
+    ArgKind.KEY: [
+        "",
+        "/",
+        "*",
+        "/proc*",
+        "watch",
+        "/requestObject/spec/containers/0/image",
+        "requestObject/spec/volumes/+1",
+        "/a~0/b~1",
+        "x",
+    ],
 }
 
 
@@ -97,8 +137,12 @@ def _bindings() -> list[tuple[Any, Any]]:
 
 
 BINDINGS = _bindings()
-SCALAR_TYPES = {FieldType.STRING: str, FieldType.UINT64: int, FieldType.ABSTIME: int,
-                FieldType.BOOL: bool}
+SCALAR_TYPES = {
+    FieldType.STRING: str,
+    FieldType.UINT64: int,
+    FieldType.ABSTIME: int,
+    FieldType.BOOL: bool,
+}
 
 
 SETTINGS: dict[str, Any] = {

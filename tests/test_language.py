@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from k8saudit_cli.engine.parser import parse_condition
-from k8saudit_cli.engine.render import render
+from k8saudit_cli.engine.unparse import render
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset import load_texts
@@ -126,7 +126,9 @@ def _cases() -> list[Any]:
                 "macros": {**(doc.get("macros") or {}), **(case.get("macros") or {})},
             }
             label = case.get("name") or case["condition"]
-            marks = [pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else []
+            marks = (
+                [pytest.mark.xfail(strict=True, reason=case["xfail"])] if "xfail" in case else []
+            )
             params.append(pytest.param(case, id=f"{path.stem}-{index}-{label[:40]}", marks=marks))
     return params
 

@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from k8saudit_cli import priority as prio
-from k8saudit_cli.engine.render import render
+from k8saudit_cli.engine.unparse import render
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset import load_rules, load_texts
@@ -61,12 +61,12 @@ def test_case(case: dict[str, Any]) -> None:
     _check_diagnostics(case, ruleset, files)
     if "rules" in case:
         assert [r.name for r in ruleset.rules] == [_name(r) for r in case["rules"]]
-        for want, got in zip(case["rules"], ruleset.rules):
+        for want, got in zip(case["rules"], ruleset.rules, strict=False):
             _check_rule(want, got)
     if "collected" in case:
         states = sorted(ruleset.collection.rules.values(), key=lambda r: r.index)
         assert [s.name for s in states] == [_name(r) for r in case["collected"]]
-        for want, state in zip(case["collected"], states):
+        for want, state in zip(case["collected"], states, strict=False):
             _check_rule(want, state)
     for name, items in (case.get("lists") or {}).items():
         assert [i.text for i in ruleset.collection.lists[name].items] == items
@@ -89,7 +89,9 @@ def _check_rule(want: str | dict[str, Any], got: CompiledRule | RuleState) -> No
         elif key == "tags":
             assert list(got.tags) == value
         elif key == "condition":
-            assert (got.condition if isinstance(got, CompiledRule) else got.condition.value) == value
+            assert (
+                got.condition if isinstance(got, CompiledRule) else got.condition.value
+            ) == value
         elif key == "output":
             assert (got.output.text if isinstance(got, CompiledRule) else got.output.value) == value
         elif key == "expanded":

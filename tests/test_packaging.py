@@ -7,10 +7,11 @@ declaration and compares it with the tree.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 tomllib = pytest.importorskip("tomllib")  # Python 3.11+; the declaration is the same on 3.10
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -28,7 +28,7 @@ from k8saudit_cli.engine.nodes import (
     ValueList,
 )
 from k8saudit_cli.engine.parser import MAX_LEVELS, parse_condition, parse_value_items
-from k8saudit_cli.engine.render import quote, render
+from k8saudit_cli.engine.unparse import quote, render
 from k8saudit_cli.errors import ConditionSyntaxError
 
 DATA = Path(__file__).parent / "data" / "parser"

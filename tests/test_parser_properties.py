@@ -34,7 +34,7 @@ from k8saudit_cli.engine.nodes import (
     ValueList,
 )
 from k8saudit_cli.engine.parser import parse_condition
-from k8saudit_cli.engine.render import render
+from k8saudit_cli.engine.unparse import render
 from k8saudit_cli.errors import ConditionSyntaxError
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,10 +8,10 @@ from collections import Counter
 from rich.console import Console
 
 from k8saudit_cli import priority as prio
-from k8saudit_cli.cli.scan import _Tracker, _with_progress
+from k8saudit_cli.cli.scan_cmd import _Tracker, _with_progress
 from k8saudit_cli.decode import Problems, read_events
+from k8saudit_cli.detection_run import ScanStats
 from k8saudit_cli.report import falco_lines, plain_text, print_rich, summary_json
-from k8saudit_cli.scan import ScanStats
 from tests.test_scan_cli import AUDIT
 
 
@@ -78,8 +78,15 @@ def test_progress_bar_passes_events_through_and_draws(monkeypatch):
     tracker = _Tracker(s)
     problems = Problems(emit=lambda line: None)
     plain = [e.num for e in read_events([AUDIT])]
-    shown = [e.num for e in _with_progress(read_events([AUDIT], problems=problems, on_open=tracker.opened),
-                                            [AUDIT], tracker, problems)]
+    shown = [
+        e.num
+        for e in _with_progress(
+            read_events([AUDIT], problems=problems, on_open=tracker.opened),
+            [AUDIT],
+            tracker,
+            problems,
+        )
+    ]
     assert shown == plain
     assert "B/s" in fake.getvalue() or "%" in fake.getvalue()
     assert s.files == [AUDIT]

@@ -60,9 +60,26 @@ GOLDEN_RUNS = {
     "scan_first.txt": [AUDIT, "-r", RULES, "--rule-matching", "first"],
     "scan_json.txt": [AUDIT, "-r", RULES, "--format", "json"],
     "scan_min_priority.txt": [AUDIT, "-r", RULES, "--min-priority", "notice"],
-    "scan_select.txt": [AUDIT, "-r", RULES, "--disable-tag", "k8s", "--enable-rule", "Secret*",
-                        "--enable-tag", "noisy"],
-    "scan_window.txt": [AUDIT, "-r", RULES, "--since", "2026-03-14T09:26:03Z", "--until", "2026-03-14T09:26:08Z"],
+    "scan_select.txt": [
+        AUDIT,
+        "-r",
+        RULES,
+        "--disable-tag",
+        "k8s",
+        "--enable-rule",
+        "Secret*",
+        "--enable-tag",
+        "noisy",
+    ],
+    "scan_window.txt": [
+        AUDIT,
+        "-r",
+        RULES,
+        "--since",
+        "2026-03-14T09:26:03Z",
+        "--until",
+        "2026-03-14T09:26:08Z",
+    ],
 }
 
 
@@ -74,10 +91,12 @@ def test_golden_stdout_and_stderr(name):
 
 
 def test_selection_order_matters():
-    enable_then_disable = scan(AUDIT, "-r", RULES, "--enable-rule", "Everything", "--disable-tag", "noisy",
-                               "--no-summary")
-    disable_then_enable = scan(AUDIT, "-r", RULES, "--disable-tag", "noisy", "--enable-rule", "Everything",
-                               "--no-summary")
+    enable_then_disable = scan(
+        AUDIT, "-r", RULES, "--enable-rule", "Everything", "--disable-tag", "noisy", "--no-summary"
+    )
+    disable_then_enable = scan(
+        AUDIT, "-r", RULES, "--disable-tag", "noisy", "--enable-rule", "Everything", "--no-summary"
+    )
     assert "Event " not in enable_then_disable.stdout
     assert "Event get" in disable_then_enable.stdout
 
@@ -86,7 +105,13 @@ def test_json_alert_shape():
     result = scan(AUDIT, "-r", RULES, "--format", "json", "--no-summary")
     alerts = [json.loads(line) for line in result.stdout.splitlines()]
     assert [a["rule"] for a in alerts] == [
-        "Privileged Pod", "Any Create", "Exec Into Pod", "Secret Read", "Any Create", "Secret Read"]
+        "Privileged Pod",
+        "Any Create",
+        "Exec Into Pod",
+        "Secret Read",
+        "Any Create",
+        "Secret Read",
+    ]
     first = alerts[0]
     assert list(first) == sorted(first)
     assert first["hostname"] == "test-host"
@@ -114,7 +139,12 @@ def test_summary_json_and_no_summary(tmp_path):
     summary = json.loads(path.read_text())
     assert summary["events_detected"] == 6
     assert summary["rule_counts_by_severity"] == {"ERROR": 2, "WARNING": 1, "NOTICE": 1, "INFO": 2}
-    assert list(summary["triggered_rules"]) == ["Privileged Pod", "Exec Into Pod", "Secret Read", "Any Create"]
+    assert list(summary["triggered_rules"]) == [
+        "Privileged Pod",
+        "Exec Into Pod",
+        "Secret Read",
+        "Any Create",
+    ]
     assert summary["events_read"] == 8
     assert summary["input_skipped"] == {"invalid_json": 1}
     assert summary["files_read"] == [AUDIT]
@@ -137,13 +167,18 @@ def test_strict_turns_skipped_input_into_exit_2():
 def test_missing_input_is_exit_2_without_traceback():
     result = scan("/nonexistent/audit.log", "-r", RULES)
     assert result.exit_code == 2
-    assert result.stderr.strip() == "k8saudit: error: cannot open '/nonexistent/audit.log': no such file or directory"
+    assert (
+        result.stderr.strip()
+        == "k8saudit: error: cannot open '/nonexistent/audit.log': no such file or directory"
+    )
 
 
 def test_invalid_rules_exit_2_with_position(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("- rule: x\n  desc: d\n  condition: ka.verb = create and\n  output: o\n  priority: INFO\n"
-                   "  source: k8s_audit\n")
+    bad.write_text(
+        "- rule: x\n  desc: d\n  condition: ka.verb = create and\n  output: o\n  priority: INFO\n"
+        "  source: k8s_audit\n"
+    )
     result = scan(AUDIT, "-r", str(bad))
     assert result.exit_code == 2
     assert f"{bad}:3:" in result.stderr
@@ -159,7 +194,9 @@ def test_stdin_gzip_directory_and_glob_give_the_same_alerts(tmp_path):
     gz = tmp_path / "d" / "audit.log.1"  # compressed, but the name does not say so
     gz.write_bytes(gzip.compress(data))
     assert scan(str(gz), "-r", RULES, "--no-summary").stdout == expected
-    assert scan(str(tmp_path / "d"), "-r", RULES, "--no-summary").stdout == expected.replace(AUDIT, str(gz))
+    assert scan(str(tmp_path / "d"), "-r", RULES, "--no-summary").stdout == expected.replace(
+        AUDIT, str(gz)
+    )
     assert scan(str(tmp_path / "d" / "audit.*"), "-r", RULES, "--no-summary").stdout == expected
 
 
@@ -174,14 +211,27 @@ def test_jobs_give_identical_alerts_and_summary(tmp_path, monkeypatch):
     runs = {}
     for jobs in ("1", "2"):
         summary = tmp_path / f"s{jobs}.json"
-        result = scan(str(big), "-r", RULES, "--format", "json", "--jobs", jobs, "--summary-json", str(summary))
+        result = scan(
+            str(big),
+            "-r",
+            RULES,
+            "--format",
+            "json",
+            "--jobs",
+            jobs,
+            "--summary-json",
+            str(summary),
+        )
         data = json.loads(summary.read_text())
         data.pop("elapsed_seconds"), data.pop("events_per_second")
         runs[jobs] = (result.stdout, normalise(result.stderr), data)
     assert runs["1"] == runs["2"]
     assert runs["1"][2]["events_read"] == 320
-    nums = [json.loads(line)["output_fields"]["evt.num"] for line in runs["2"][0].splitlines()
-            if json.loads(line)["rule"] == "Exec Into Pod"]
+    nums = [
+        json.loads(line)["output_fields"]["evt.num"]
+        for line in runs["2"][0].splitlines()
+        if json.loads(line)["rule"] == "Exec Into Pod"
+    ]
     assert nums == [3 + 8 * k for k in range(40)]
 
 

@@ -185,7 +185,7 @@ def test_missing_input_fails_before_any_event(tmp_path: Path) -> None:
     good = tmp_path / "good.log"
     good.write_bytes(lines(1, 3))
     events = read_events([str(good), str(tmp_path / "missing.log")])
-    with pytest.raises(InputError, match="missing.log"):
+    with pytest.raises(InputError, match=r"missing\.log"):
         next(events)
 
 

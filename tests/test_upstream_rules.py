@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from k8saudit_cli.engine.parser import parse_condition
-from k8saudit_cli.engine.render import render
+from k8saudit_cli.engine.unparse import render
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset import load_rules
 from tests.conftest import CONFORMANCE, LEGACY, need_conformance
@@ -48,7 +48,12 @@ def _expected_rules(paths: list[Path]) -> tuple[list[str], dict[str, int]]:
     skipped: dict[str, int] = {}
     for path in paths:
         for item in yaml.safe_load(path.read_text()) or []:
-            if not isinstance(item, dict) or "rule" not in item or "list" in item or "macro" in item:
+            if (
+                not isinstance(item, dict)
+                or "rule" not in item
+                or "list" in item
+                or "macro" in item
+            ):
                 continue
             name = str(item["rule"])
             if "condition" in item and not item.get("append") and "override" not in item:
@@ -69,14 +74,18 @@ def _check_ruleset(paths: list[Path]) -> Any:
     assert ruleset.errors == [], [d.render() for d in ruleset.errors]
     names, skipped = _expected_rules(paths)
     assert [r.name for r in ruleset.rules] == names
-    summaries = {d.position.file: d.message for d in ruleset.warnings if d.code == "LOAD_UNKNOWN_SOURCE"}
+    summaries = {
+        d.position.file: d.message for d in ruleset.warnings if d.code == "LOAD_UNKNOWN_SOURCE"
+    }
     assert set(summaries) == set(skipped)
     for file, count in skipped.items():
         assert summaries[file].startswith(f"{count} syscall rule")
     return ruleset
 
 
-@pytest.mark.parametrize("combination", COMBINATIONS, ids=lambda c: "+".join(Path(p).stem for p in c))
+@pytest.mark.parametrize(
+    "combination", COMBINATIONS, ids=lambda c: "+".join(Path(p).stem for p in c)
+)
 def test_legacy_case_rule_files(combination: tuple[str, ...]) -> None:
     need_conformance()
     _check_ruleset([LEGACY / p for p in combination])
@@ -105,7 +114,9 @@ def test_engine_v4_ruleset_warns_only_about_legacy_list_operators() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [CURRENT, LEGACY / "rules/upstream/k8s_audit_rules-0.6.0.yaml"], ids=["current", "0.6.0"]
+    "path",
+    [CURRENT, LEGACY / "rules/upstream/k8s_audit_rules-0.6.0.yaml"],
+    ids=["current", "0.6.0"],
 )
 def test_k8saudit_rulesets_are_clean(path: Path) -> None:
     """No warning at all: every list and macro used, no suspicious value, versions met."""
@@ -133,7 +144,11 @@ def test_current_ruleset_round_trips_and_evaluators_agree() -> None:
                     "spec": {
                         "hostNetwork": True,
                         "containers": [
-                            {"name": "c", "image": "evil:1", "securityContext": {"privileged": True}}
+                            {
+                                "name": "c",
+                                "image": "evil:1",
+                                "securityContext": {"privileged": True},
+                            }
                         ],
                         "volumes": [{"name": "v", "hostPath": {"path": "/proc"}}],
                     }

@@ -88,10 +88,14 @@ def test_validate_broken_file_shows_a_caret(cli: CliRunner, files: dict[str, str
     assert lines[-1] == f"{files['broken']}: Invalid (1 errors, 0 warnings)"
 
 
-def test_validate_several_files_in_order(cli: CliRunner, files: dict[str, str], tmp_path: Path) -> None:
+def test_validate_several_files_in_order(
+    cli: CliRunner, files: dict[str, str], tmp_path: Path
+) -> None:
     override = tmp_path / "override.yaml"
     override.write_text("- rule: Broken\n  enabled: false\n  override: {enabled: replace}\n")
-    result = cli.invoke(main, ["validate", "-r", files["valid"], "-r", files["broken"], "-r", str(override)])
+    result = cli.invoke(
+        main, ["validate", "-r", files["valid"], "-r", files["broken"], "-r", str(override)]
+    )
     assert result.exit_code == 1
     tail = result.stdout.splitlines()[-3:]
     assert tail == [
@@ -102,7 +106,9 @@ def test_validate_several_files_in_order(cli: CliRunner, files: dict[str, str], 
 
 
 def test_validate_json(cli: CliRunner, files: dict[str, str]) -> None:
-    result = cli.invoke(main, ["validate", "-r", files["valid"], "-r", files["broken"], "--format", "json"])
+    result = cli.invoke(
+        main, ["validate", "-r", files["valid"], "-r", files["broken"], "--format", "json"]
+    )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["ok"] is False
@@ -124,7 +130,10 @@ def test_validate_json(cli: CliRunner, files: dict[str, str]) -> None:
         "snippet": "    ka.target.resource = pods and ka.nosuch = x",
         "caret_column": 35,
     }
-    assert sorted(w["code"] for w in data["warnings"]) == ["LOAD_UNKNOWN_SOURCE", "LOAD_UNUSED_MACRO"]
+    assert sorted(w["code"] for w in data["warnings"]) == [
+        "LOAD_UNKNOWN_SOURCE",
+        "LOAD_UNUSED_MACRO",
+    ]
 
 
 def test_validate_yaml_error(cli: CliRunner, tmp_path: Path) -> None:
@@ -155,7 +164,11 @@ def test_rules_json(cli: CliRunner, files: dict[str, str]) -> None:
         ("Shell in Container", "Notice", "syscall", True),
     ]
     assert rows[0]["tags"] == ["k8s", "t2"]
-    assert (rows[0]["file"], rows[0]["line"], rows[0]["desc"]) == (files["valid"], 7, "someone read a secret")
+    assert (rows[0]["file"], rows[0]["line"], rows[0]["desc"]) == (
+        files["valid"],
+        7,
+        "someone read a secret",
+    )
 
 
 def test_rules_text_table(cli: CliRunner, files: dict[str, str]) -> None:
@@ -187,7 +200,9 @@ def test_explain_text(cli: CliRunner, files: dict[str, str]) -> None:
 
 
 def test_explain_json(cli: CliRunner, files: dict[str, str]) -> None:
-    result = cli.invoke(main, ["explain", "Read Sensitive", "-r", files["valid"], "--format", "json"])
+    result = cli.invoke(
+        main, ["explain", "Read Sensitive", "-r", files["valid"], "--format", "json"]
+    )
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["condition"] == 'reads_sensitive and not ka.user.name startswith "system:"'

@@ -21,8 +21,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 #: Command name -> (module, function): imported only when the command runs
 #: (or when --help lists them), so ``scan`` does not pay for the others.
 COMMANDS = {
-    "scan": ("k8saudit_cli.cli.scan", "scan_command"),
-    "fields": ("k8saudit_cli.cli.fields", "fields_command"),
+    "scan": ("k8saudit_cli.cli.scan_cmd", "scan_command"),
+    "fields": ("k8saudit_cli.cli.fields_cmd", "fields_command"),
     "validate": ("k8saudit_cli.cli.validate_cmd", "validate_command"),
     "rules": ("k8saudit_cli.cli.validate_cmd", "rules_command"),
     "explain": ("k8saudit_cli.cli.validate_cmd", "explain_command"),
@@ -58,4 +58,3 @@ def main() -> None:
     stderr. Exit codes: 0 ran, 1 findings at/above --fail-on (or invalid
     rules for validate), 2 could not do the job.
     """
-

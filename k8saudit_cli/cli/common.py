@@ -15,7 +15,7 @@ from k8saudit_cli.decode import parse_time_ns
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_path
-from k8saudit_cli.select import Step
+from k8saudit_cli.selection import Step
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -36,8 +36,14 @@ def rules_option(required: bool = False) -> Any:
     if not required:
         help_text += " Default: the built-in ruleset."
     return click.option(
-        "-r", "--rules", "rules", multiple=True, required=required, metavar="FILE",
-        type=click.Path(dir_okay=False), help=help_text,
+        "-r",
+        "--rules",
+        "rules",
+        multiple=True,
+        required=required,
+        metavar="FILE",
+        type=click.Path(dir_okay=False),
+        help=help_text,
     )
 
 
@@ -48,7 +54,10 @@ def load_ruleset(paths: Sequence[str]) -> RuleSet:
     if not ruleset.ok:
         for d in ruleset.errors:
             click.echo(d.render(), err=True)
-        fail(f"invalid rules: {len(ruleset.errors)} error(s); see 'k8saudit validate -r FILE' for details")
+        fail(
+            f"invalid rules: {len(ruleset.errors)} error(s); see 'k8saudit validate -r FILE' for "
+            "details"
+        )
     report_load_warnings(ruleset.warnings)
     return ruleset
 
@@ -70,7 +79,7 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_when(text: str, now: float | None = None) -> int:
-    """RFC 3339 (``2024-05-01T10:00:00Z``, a bare date) or relative (``90m``, ``2h``, ``7d``) to ns."""
+    """RFC 3339 (``2024-05-01T10:00:00Z``, a bare date) or relative (``90m``, ``7d``) to ns."""
     m = _RELATIVE.match(text.strip())
     if m:
         now = time.time() if now is None else now
@@ -80,7 +89,9 @@ def parse_when(text: str, now: float | None = None) -> int:
         candidate += "T00:00:00Z"
     value = parse_time_ns(candidate.replace(" ", "T", 1))
     if value is None:
-        raise click.BadParameter(f"'{text}' is neither RFC 3339 (2024-05-01T10:00:00Z) nor relative (2h, 30m, 7d)")
+        raise click.BadParameter(
+            f"'{text}' is neither RFC 3339 (2024-05-01T10:00:00Z) nor relative (2h, 30m, 7d)"
+        )
     return value
 
 
@@ -92,7 +103,9 @@ class PriorityType(click.ParamType):
             return value
         level = prio.parse_priority(value)
         if level is None:
-            self.fail(f"'{value}' is not a priority; use one of: {', '.join(prio.CHOICES)}", param, ctx)
+            self.fail(
+                f"'{value}' is not a priority; use one of: {', '.join(prio.CHOICES)}", param, ctx
+            )
         return level
 
 

@@ -33,10 +33,15 @@ Examples:
 @click.command("test", epilog=EPILOG)
 @click.argument("fixtures", nargs=-1, required=True, metavar="FIXTURE...")
 @rules_option()
-@click.option("--all-rules", is_flag=True,
-              help="Also evaluate rules that are 'enabled: false' (to test them before enabling).")
+@click.option(
+    "--all-rules",
+    is_flag=True,
+    help="Also evaluate rules that are 'enabled: false' (to test them before enabling).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show the alerts of passing cases too.")
-def test_command(fixtures: tuple[str, ...], rules: tuple[str, ...], all_rules: bool, verbose: bool) -> None:
+def test_command(
+    fixtures: tuple[str, ...], rules: tuple[str, ...], all_rules: bool, verbose: bool
+) -> None:
     """Check that rules fire (and stay quiet) on fixture events.
 
     Every rule is evaluated on every event (rule matching 'all'). Prints

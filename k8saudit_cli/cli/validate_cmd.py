@@ -1,4 +1,4 @@
-"""``k8saudit validate``, ``k8saudit rules`` and ``k8saudit explain``: look at rules without scanning."""
+"""``k8saudit validate``, ``rules`` and ``explain``: look at rules without scanning."""
 
 from __future__ import annotations
 
@@ -13,18 +13,27 @@ from k8saudit_cli.cli.common import default_rules_path, fail, load_ruleset, rule
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
 
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-                      help="Output format.")
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 
 
 # ---------------------------------------------------------------- validate
 
 
-@click.command("validate", epilog="""\b
+@click.command(
+    "validate",
+    epilog="""\b
 Examples:
   k8saudit validate -r k8s_audit_rules.yaml
   k8saudit validate -r k8s_audit_rules.yaml -r my_overrides.yaml --format json
-""")
+""",
+)
 @rules_option(required=True)
 @FORMAT
 def validate_command(rules: tuple[str, ...], fmt: str) -> None:
@@ -38,7 +47,9 @@ def validate_command(rules: tuple[str, ...], fmt: str) -> None:
     """
     ruleset = load_rules(list(rules))
     if fmt == "json":
-        sys.stdout.write(orjson.dumps(validation_json(ruleset), option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(
+            orjson.dumps(validation_json(ruleset), option=orjson.OPT_INDENT_2).decode() + "\n"
+        )
     else:
         sys.stdout.write(validation_text(ruleset))
     sys.exit(0 if ruleset.ok else 1)
@@ -70,8 +81,14 @@ def validation_json(ruleset: RuleSet) -> dict[str, Any]:
     files = []
     for name in ruleset.files:
         status, diags = _file_status(ruleset, name)
-        files.append({"name": name, "status": status, "errors": sum(d.is_error for d in diags),
-                      "warnings": sum(not d.is_error for d in diags)})
+        files.append(
+            {
+                "name": name,
+                "status": status,
+                "errors": sum(d.is_error for d in diags),
+                "warnings": sum(not d.is_error for d in diags),
+            }
+        )
     return {
         "ok": ruleset.ok,
         "files": files,
@@ -84,11 +101,14 @@ def validation_json(ruleset: RuleSet) -> dict[str, Any]:
 # ---------------------------------------------------------------- rules
 
 
-@click.command("rules", epilog="""\b
+@click.command(
+    "rules",
+    epilog="""\b
 Examples:
   k8saudit rules                         the built-in ruleset
   k8saudit rules -r k8s_audit_rules.yaml --format json
-""")
+""",
+)
 @rules_option()
 @FORMAT
 def rules_command(rules: tuple[str, ...], fmt: str) -> None:
@@ -109,15 +129,29 @@ def rules_command(rules: tuple[str, ...], fmt: str) -> None:
     for col in ("Rule", "Priority", "Source", "Enabled", "Tags"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["name"], r["priority"], r["source"], "yes" if r["enabled"] else "no", ", ".join(r["tags"]))
+        table.add_row(
+            r["name"],
+            r["priority"],
+            r["source"],
+            "yes" if r["enabled"] else "no",
+            ", ".join(r["tags"]),
+        )
     Console(soft_wrap=False).print(table)
 
 
 def rule_rows(ruleset: RuleSet) -> list[dict[str, Any]]:
     states = sorted(ruleset.collection.rules.values(), key=lambda r: r.index)
     return [
-        {"name": r.name, "priority": prio.name(r.priority), "source": r.source, "enabled": r.enabled,
-         "tags": sorted(r.tags), "desc": r.desc, "file": r.pos.file, "line": r.pos.line}
+        {
+            "name": r.name,
+            "priority": prio.name(r.priority),
+            "source": r.source,
+            "enabled": r.enabled,
+            "tags": sorted(r.tags),
+            "desc": r.desc,
+            "file": r.pos.file,
+            "line": r.pos.line,
+        }
         for r in states
     ]
 
@@ -125,10 +159,13 @@ def rule_rows(ruleset: RuleSet) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- explain
 
 
-@click.command("explain", epilog="""\b
+@click.command(
+    "explain",
+    epilog="""\b
 Example:
   k8saudit explain 'Create Privileged Pod' -r k8s_audit_rules.yaml
-""")
+""",
+)
 @click.argument("rule_name", metavar="RULE")
 @rules_option()
 @FORMAT
@@ -139,14 +176,14 @@ def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str) -> None:
     parenthesised, so precedence is explicit; exceptions appear as the
     'and not (...)' terms Falco adds.
     """
-    from k8saudit_cli.engine.render import render
+    from k8saudit_cli.engine.unparse import render
 
     ruleset = load_ruleset(rules or [default_rules_path()])
     rule = ruleset.rule(rule_name)
     if rule is None:
         known = [r.name for r in ruleset.rules if rule_name.lower() in r.name.lower()][:5]
         hint = f" (did you mean: {', '.join(repr(k) for k in known)})" if known else ""
-        fail(f"rule \"{rule_name}\" is not loaded{hint}")
+        fail(f'rule "{rule_name}" is not loaded{hint}')
     data = {
         "rule": rule.name,
         "priority": prio.name(rule.priority),
@@ -165,8 +202,10 @@ def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str) -> None:
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
     lines = [
-        (f"Rule:      {data['rule']}  ({data['priority']}, source {data['source']}, "
-        f"{'enabled' if rule.enabled else 'disabled'})"),
+        (
+            f"Rule:      {data['rule']}  ({data['priority']}, source {data['source']}, "
+            f"{'enabled' if rule.enabled else 'disabled'})"
+        ),
         f"Defined:   {data['file']}:{data['line']}",
         f"Tags:      {', '.join(data['tags']) or '-'}",
         "Condition as written:",

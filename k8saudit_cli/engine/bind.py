@@ -38,8 +38,13 @@ from k8saudit_cli.fields import MISSING, FieldDef, FieldError, FieldType, resolv
 Getter = Callable[[Any], Any]
 _NA_OPS = frozenset({"=", "==", "!=", "in", "intersects", "pmatch"})
 #: libs' names of the field types (param_type_to_string), for messages.
-_TYPE_NAMES = {FieldType.STRING: "CHARBUF", FieldType.UINT64: "UINT64", FieldType.ABSTIME: "ABSTIME",
-               FieldType.RELTIME: "RELTIME", FieldType.BOOL: "BOOL"}
+_TYPE_NAMES = {
+    FieldType.STRING: "CHARBUF",
+    FieldType.UINT64: "UINT64",
+    FieldType.ABSTIME: "ABSTIME",
+    FieldType.RELTIME: "RELTIME",
+    FieldType.BOOL: "BOOL",
+}
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,9 @@ class Binder:
         if isinstance(expr, Const):
             return BConst(expr.value)
         if isinstance(expr, MacroRef):
-            raise ConditionError(f"Undefined macro '{expr.name}' used in filter.", expr.span, "LOAD_ERR_VALIDATE")
+            raise ConditionError(
+                f"Undefined macro '{expr.name}' used in filter.", expr.span, "LOAD_ERR_VALIDATE"
+            )
         raise ConditionError(f"unexpected node {type(expr).__name__}", None)
 
     # ---------------------------------------------------------------- fields
@@ -139,20 +146,35 @@ class Binder:
         kind = _transformed_kind(node.name, inner, node.span)
         fn = TRANSFORMS[node.name]
         get = _transform_getter(inner.get, fn, inner.kind == ops.LIST and node.name != "len")
-        return BField(f"{node.name}({inner.text})", inner.fdef, inner.arg, inner.extract,
-                      inner.transforms + (node.name,), kind, get)
+        return BField(
+            f"{node.name}({inner.text})",
+            inner.fdef,
+            inner.arg,
+            inner.extract,
+            (*inner.transforms, node.name),
+            kind,
+            get,
+        )
 
     # ---------------------------------------------------------------- checks
 
     def _check(self, node: Check) -> BCheck:
         lhs = self.field_expr(node.lhs)
         op = node.op
-        if lhs.kind == ops.LIST and op in ops.LEGACY_LIST_OPS and isinstance(node.value, (Str, Num)):
+        if (
+            lhs.kind == ops.LIST
+            and op in ops.LEGACY_LIST_OPS
+            and isinstance(node.value, (Str, Num))
+        ):
             return self._legacy_list_check(node, lhs)
         if op not in ops.ALLOWED[lhs.kind]:
             # libs names bool fields "numeric filters" in this message too.
-            kind = {ops.STR: "for string filters", ops.LIST: "list filters", ops.NUM: "for numeric filters",
-                    ops.BOOL: "for numeric filters"}[lhs.kind]
+            kind = {
+                ops.STR: "for string filters",
+                ops.LIST: "list filters",
+                ops.NUM: "for numeric filters",
+                ops.BOOL: "for numeric filters",
+            }[lhs.kind]
             raise ConditionError(f"filter error: '{op}' operator not supported {kind}", node.span)
         if op == "exists":
             return BCheck(lhs, op, node)
@@ -192,11 +214,17 @@ class Binder:
         """
         assert isinstance(node.value, (Str, Num))
         const = self._convert(lhs, node.value.text, node.value.span, node.op)
-        self.warnings.append(Warning_(
-            "LOAD_COMPILE_CONDITION",
-            f"'{node.op}' on list field '{lhs.text}' is an engine-v4 form that Falco 0.38+ rejects; "
-            f"evaluated as {'the whole list equal to' if node.op in ('=', '==', '!=') else 'any element matching'} "
-            f"'{const}' (use 'intersects' instead)", node.span))
+        legacy = (
+            "the whole list equal to" if node.op in ("=", "==", "!=") else "any element matching"
+        )
+        self.warnings.append(
+            Warning_(
+                "LOAD_COMPILE_CONDITION",
+                f"'{node.op}' on list field '{lhs.text}' is an engine-v4 form that Falco 0.38+ "
+                f"rejects; evaluated as {legacy} '{const}' (use 'intersects' instead)",
+                node.span,
+            )
+        )
         try:
             pred = ops.legacy_list_predicate(node.op, const)
         except re.error as exc:
@@ -211,16 +239,22 @@ class Binder:
         try:
             return ops.string_predicate(op, const)
         except re.error as exc:
-            raise ConditionError(f"invalid regex pattern: {exc}", node.value.span if node.value else node.span) from None
+            raise ConditionError(
+                f"invalid regex pattern: {exc}", node.value.span if node.value else node.span
+            ) from None
 
     def _field_rhs(self, node: Check, lhs: BField, value: Val | Transform) -> BCheck:
         if node.op in ("pmatch", "regex"):
-            raise ConditionError(f"operator '{node.op.upper()}' doesn't support right-hand side fields", node.span)
+            raise ConditionError(
+                f"operator '{node.op.upper()}' doesn't support right-hand side fields", node.span
+            )
         rhs = self.field_expr(value.field if isinstance(value, Val) else value)
         if _type_name(rhs) != _type_name(lhs):
             raise ConditionError(
                 f"field '{lhs.text}' has type '{_type_name(lhs)}' while the right-hand side field "
-                f"'{rhs.text}' has incompatible type '{_type_name(rhs)}'", value.span)
+                f"'{rhs.text}' has incompatible type '{_type_name(rhs)}'",
+                value.span,
+            )
         return BCheck(lhs, node.op, node, None, None, rhs, ops.field_predicate(node.op, lhs.kind))
 
     def _convert(self, lhs: BField, text: str, span: Span, op: str) -> Any:
@@ -242,15 +276,23 @@ class Binder:
         if text == "<NA>" and op in _NA_OPS and lhs.fdef.name.startswith(("ka.", "jevt.")):
             self.warnings.append(Warning_("LOAD_UNSAFE_NA_CHECK", "", span))
         if op == "regex" and _regex_is_plain(text):
-            self.warnings.append(Warning_(
-                "LOAD_COMPILE_CONDITION",
-                f"regex check with '{text}' may be optimized with simpler operators such as "
-                "'=', 'contains', 'startswith', 'endswith'", span))
+            self.warnings.append(
+                Warning_(
+                    "LOAD_COMPILE_CONDITION",
+                    f"regex check with '{text}' may be optimized with simpler operators such as "
+                    "'=', 'contains', 'startswith', 'endswith'",
+                    span,
+                )
+            )
         squeezed = "".join(text.split())
         if _TRANSFORMER_TEXT.fullmatch(squeezed):
-            self.warnings.append(Warning_(
-                "LOAD_COMPILE_CONDITION",
-                f"'{text}' may be a valid field transformer misused as a const string value", span))
+            self.warnings.append(
+                Warning_(
+                    "LOAD_COMPILE_CONDITION",
+                    f"'{text}' may be a valid field transformer misused as a const string value",
+                    span,
+                )
+            )
         if "." in squeezed:
             name = squeezed.split("[", 1)[0]
             try:
@@ -259,8 +301,13 @@ class Binder:
             except FieldError as exc:
                 looks_like_field = exc.kind == "arg"
             if looks_like_field:
-                self.warnings.append(Warning_(
-                    "LOAD_COMPILE_CONDITION", f"'{text}' may be a valid field misused as a const string value", span))
+                self.warnings.append(
+                    Warning_(
+                        "LOAD_COMPILE_CONDITION",
+                        f"'{text}' may be a valid field misused as a const string value",
+                        span,
+                    )
+                )
 
 
 _U64 = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)\Z")
@@ -294,7 +341,12 @@ def _regex_is_plain(pattern: str) -> bool:
         if (i == 0 and c == "^") or (i == n - 1 and c == "$"):
             i += 1
             continue
-        if ((i == 0 and n > 1) or i == n - 2) and c == "." and i + 1 < n and pattern[i + 1] in "+*?":
+        if (
+            ((i == 0 and n > 1) or i == n - 2)
+            and c == "."
+            and i + 1 < n
+            and pattern[i + 1] in "+*?"
+        ):
             i += 2
             continue
         if c in _REGEX_SPECIALS:
@@ -329,8 +381,11 @@ def _transformed_kind(name: str, inner: BField, span: Span) -> str:
     kind = inner.kind
     if kind not in (ops.STR, ops.LIST):
         raise ConditionError(
-            f"can't add field transformer: type '{_base_type_name(inner)}' is not supported by '{name}' transformer"
-            f" applied on {'list ' if kind == ops.LIST else ''}field '{inner.fdef.name}'", span)
+            f"can't add field transformer: type '{_base_type_name(inner)}' is not supported by "
+            f"'{name}' transformer"
+            f" applied on {'list ' if kind == ops.LIST else ''}field '{inner.fdef.name}'",
+            span,
+        )
     return ops.NUM if name == "len" else kind
 
 
@@ -372,6 +427,7 @@ def _list_getter(extract: Callable[[Any], Any]) -> Getter:
 
 def _transform_getter(inner: Getter, fn: Callable[[Any], Any], elementwise: bool) -> Getter:
     if elementwise:
+
         def get_list(e: Any) -> Any:
             v = inner(e)
             if v is MISSING:

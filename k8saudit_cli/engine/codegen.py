@@ -227,13 +227,15 @@ def generate_group(
     for rule, node in rules:
         test = gen.expr(node, ctx)
         r = gen._name("r", rule)
-        lines.append(f"    if {test}:\n        " + (f"return [{r}]" if first_only else f"h.append({r})"))
+        lines.append(
+            f"    if {test}:\n        " + (f"return [{r}]" if first_only else f"h.append({r})")
+        )
         ctx = ctx | (gen.when(node, False) if first_only else gen.always(node))
     slots = list(gen.slots.values())
     head = ["    h = []"] + ([f"    {' = '.join(slots)} = UNSET"] if slots else [])
     source = f"def {name}(e):\n" + "\n".join(head + lines + ["    return h"]) + "\n"
     namespace = dict(gen.names)
-    exec(compile(source, f"<rules {name}>", "exec"), namespace)  # noqa: S102 - our own generated text
+    exec(compile(source, f"<rules {name}>", "exec"), namespace)
     return namespace[name], source
 
 
@@ -247,5 +249,5 @@ def generate(node: Bound, name: str = "condition") -> tuple[Callable[[Any], bool
     body = gen.expr(node)
     source = f"def {name}(e):\n    return {body}\n"
     namespace = dict(gen.names)
-    exec(compile(source, f"<condition {name}>", "exec"), namespace)  # noqa: S102 - our own generated text
+    exec(compile(source, f"<condition {name}>", "exec"), namespace)
     return namespace[name], source

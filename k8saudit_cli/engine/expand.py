@@ -51,8 +51,8 @@ class ListExpander:
         out: list[ListItem] = []
         for raw in self.lists[name]:
             for item in self._parse(raw, span):
-                if not item.quoted and item.text in self.lists and item.text not in trail + (name,):
-                    out.extend(self.items_of(item.text, span, trail + (name,)))
+                if not item.quoted and item.text in self.lists and item.text not in (*trail, name):
+                    out.extend(self.items_of(item.text, span, (*trail, name)))
                 else:
                     out.append(item)
         result = tuple(out)
@@ -88,7 +88,8 @@ class ListExpander:
             items = self.items_of(value.text, value.span)
             if len(items) != 1:
                 raise ConditionError(
-                    f"list '{value.text}' has {len(items)} items and cannot stand for a single value; "
+                    f"list '{value.text}' has {len(items)} items and cannot stand for a single "
+                    "value; "
                     f"compare with 'in ({value.text})' instead",
                     value.span,
                 )
@@ -142,7 +143,9 @@ def with_origin(expr: object, origin: object) -> object:
     if isinstance(expr, tuple):
         return tuple(with_origin(e, origin) for e in expr)
     if dataclasses.is_dataclass(expr) and not isinstance(expr, type):
-        changes = {f.name: with_origin(getattr(expr, f.name), origin) for f in dataclasses.fields(expr)}
+        changes = {
+            f.name: with_origin(getattr(expr, f.name), origin) for f in dataclasses.fields(expr)
+        }
         return type(expr)(**changes)
     return expr
 

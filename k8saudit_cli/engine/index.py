@@ -122,4 +122,4 @@ def admits(req: Requirement, key: tuple[Any, ...]) -> bool:
     """Whether an event with ``key`` can satisfy ``req``: the ``ka.*`` dimensions see
     nothing when the event has no auditID, the ``json.value`` ones always see the values."""
     values = (key[:3] if key[3] else (MISSING, MISSING, MISSING)) + key[:3]
-    return all(s is None or v in s for s, v in zip(req, values))
+    return all(s is None or v in s for s, v in zip(req, values, strict=False))

@@ -75,7 +75,10 @@ def _path_parts(path: str) -> list[str]:
 
 
 def pmatch_predicate(paths: Iterable[str]) -> Predicate:
-    """True when one of ``paths`` is a path prefix of the value (``/a`` matches ``/a/b``, not ``/ab``)."""
+    """True when one of ``paths`` is a path prefix of the value.
+
+    ``/a`` matches ``/a/b``, not ``/ab``.
+    """
     compiled = []
     for path in paths:
         parts = _path_parts(path)
@@ -86,7 +89,10 @@ def pmatch_predicate(paths: Iterable[str]) -> Predicate:
         for parts in compiled:
             if len(parts) > len(vparts):
                 continue
-            if all(p == v if isinstance(p, str) else p.fullmatch(v) for p, v in zip(parts, vparts)):
+            if all(
+                p == v if isinstance(p, str) else p.fullmatch(v)
+                for p, v in zip(parts, vparts, strict=False)
+            ):
                 return True
         return False
 
@@ -145,8 +151,9 @@ def list_predicate(op: str, value: Any) -> Predicate:
 
 
 #: String operators accepted on list fields for engine-v4 rule files (see bind).
-LEGACY_LIST_OPS = frozenset({"=", "==", "!=", "contains", "icontains", "startswith", "endswith",
-                             "glob", "iglob", "regex"})
+LEGACY_LIST_OPS = frozenset(
+    {"=", "==", "!=", "contains", "icontains", "startswith", "endswith", "glob", "iglob", "regex"}
+)
 
 
 def legacy_list_predicate(op: str, value: str) -> Predicate:
@@ -222,8 +229,28 @@ def field_predicate(op: str, kind: str) -> Callable[[Any, Any], bool]:
 
 #: Operators each left-hand kind accepts (libs' check_op_type_compatibility).
 ALLOWED: dict[str, frozenset[str]] = {
-    STR: frozenset({"=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains", "startswith",
-                    "endswith", "glob", "iglob", "regex", "in", "intersects", "pmatch", "exists"}),
+    STR: frozenset(
+        {
+            "=",
+            "==",
+            "!=",
+            "<",
+            "<=",
+            ">",
+            ">=",
+            "contains",
+            "icontains",
+            "startswith",
+            "endswith",
+            "glob",
+            "iglob",
+            "regex",
+            "in",
+            "intersects",
+            "pmatch",
+            "exists",
+        }
+    ),
     LIST: frozenset({"in", "intersects", "exists"}),
     NUM: frozenset({"=", "==", "!=", "<", "<=", ">", ">=", "in", "intersects", "exists"}),
     BOOL: frozenset({"=", "==", "!=", "in", "intersects", "exists"}),

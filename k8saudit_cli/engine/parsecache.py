@@ -62,7 +62,9 @@ class _Store:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".conditions-")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(dict(list(self.entries.items())[-_MAX_ENTRIES:]), fh, pickle.HIGHEST_PROTOCOL)
+                pickle.dump(
+                    dict(list(self.entries.items())[-_MAX_ENTRIES:]), fh, pickle.HIGHEST_PROTOCOL
+                )
             os.replace(tmp, self.path)
             self.dirty = False
         except OSError:
@@ -77,7 +79,7 @@ def _load(path: Path) -> dict[tuple[str, str], Any]:
         with path.open("rb") as fh:
             data = pickle.load(fh)
         return data if isinstance(data, dict) else {}
-    except Exception:  # noqa: BLE001 - a bad cache is only a cache miss
+    except Exception:
         return {}
 
 

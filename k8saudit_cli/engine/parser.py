@@ -17,8 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 from lark.visitors import Transformer_NonRecursive
 
-from ..errors import ConditionSyntaxError
-from .nodes import (
+from k8saudit_cli.engine.nodes import (
     And,
     Check,
     Expr,
@@ -34,7 +33,8 @@ from .nodes import (
     Val,
     ValueList,
 )
-from .parsecache import lark_cache_path
+from k8saudit_cli.engine.parsecache import lark_cache_path
+from k8saudit_cli.errors import ConditionSyntaxError
 
 __all__ = [
     "FIELD_ARG_BARE",

@@ -15,8 +15,8 @@ from k8saudit_cli.fields.base import (
     FieldType,
     Value,
 )
-from k8saudit_cli.fields.render import to_json, to_text
 from k8saudit_cli.fields.table import FIELDS, FIELDS_BY_NAME, get_field, resolve
+from k8saudit_cli.fields.valuetext import to_json, to_text
 
 __all__ = [
     "FIELDS",

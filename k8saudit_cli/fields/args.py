@@ -29,9 +29,9 @@ class FieldError(K8sAuditError):
         self.message = message
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, FieldError)
-            and (self.kind, self.message) == (other.kind, other.message)
+        return isinstance(other, FieldError) and (self.kind, self.message) == (
+            other.kind,
+            other.message,
         )
 
     def __hash__(self) -> int:

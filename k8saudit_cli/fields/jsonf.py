@@ -99,10 +99,13 @@ Binder = Callable[[str | None], Extractor]
 #: (name suffix, argument, description, bind), in the plugin's order.
 _JSON_FIELDS: tuple[tuple[str, ArgSpec | None, str, Binder], ...] = (
     ("value", _POINTER_ARG, _VALUE_DESC, bind_value),
-    ("obj", None, "The whole event as JSON text, indented by two spaces.",
-     fixed(whole_indented)),
-    ("rawtime", None, "Event time in nanoseconds since the epoch, as a decimal string.",
-     fixed(rawtime)),
+    ("obj", None, "The whole event as JSON text, indented by two spaces.", fixed(whole_indented)),
+    (
+        "rawtime",
+        None,
+        "Event time in nanoseconds since the epoch, as a decimal string.",
+        fixed(rawtime),
+    ),
 )
 
 

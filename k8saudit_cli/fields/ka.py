@@ -243,59 +243,160 @@ def ka_fields() -> list[FieldDef]:
     c = "containers"
     return [
         scalar("ka.auditid", "Unique id of the audit event (auditID).", "auditID"),
-        scalar("ka.stage", "Stage of the request: RequestReceived, ResponseStarted, "
-               "ResponseComplete or Panic.", "stage"),
-        scalar("ka.auth.decision", "Authorization decision (allow or forbid), from the "
-               "authorization.k8s.io/decision annotation.", _ANN, "authorization.k8s.io/decision"),
-        scalar("ka.auth.reason", "Why authorization decided so, from the "
-               "authorization.k8s.io/reason annotation.", _ANN, "authorization.k8s.io/reason"),
-        scalar("ka.auth.openshift.decision", "Authentication decision of the OpenShift API "
-               "server extension (OpenShift only).", _ANN, "authentication.openshift.io/decision"),
-        scalar("ka.validations.admission.policy.failure", "Failure reported by a validating "
-               "admission policy, from its validation_failure annotation.",
-               _ANN, "validation.policy.admission.k8s.io/validation_failure"),
-        scalar("ka.security.pod.violations", "Pod Security admission violations, from the "
-               "pod-security.kubernetes.io/audit-violations annotation.",
-               _ANN, "pod-security.kubernetes.io/audit-violations"),
-        scalar("ka.auth.openshift.username", "User name the OpenShift authentication "
-               "annotation names (OpenShift only).", _ANN, "authentication.openshift.io/username"),
+        scalar(
+            "ka.stage",
+            "Stage of the request: RequestReceived, ResponseStarted, ResponseComplete or Panic.",
+            "stage",
+        ),
+        scalar(
+            "ka.auth.decision",
+            "Authorization decision (allow or forbid), from the "
+            "authorization.k8s.io/decision annotation.",
+            _ANN,
+            "authorization.k8s.io/decision",
+        ),
+        scalar(
+            "ka.auth.reason",
+            "Why authorization decided so, from the authorization.k8s.io/reason annotation.",
+            _ANN,
+            "authorization.k8s.io/reason",
+        ),
+        scalar(
+            "ka.auth.openshift.decision",
+            "Authentication decision of the OpenShift API server extension (OpenShift only).",
+            _ANN,
+            "authentication.openshift.io/decision",
+        ),
+        scalar(
+            "ka.validations.admission.policy.failure",
+            "Failure reported by a validating "
+            "admission policy, from its validation_failure annotation.",
+            _ANN,
+            "validation.policy.admission.k8s.io/validation_failure",
+        ),
+        scalar(
+            "ka.security.pod.violations",
+            "Pod Security admission violations, from the "
+            "pod-security.kubernetes.io/audit-violations annotation.",
+            _ANN,
+            "pod-security.kubernetes.io/audit-violations",
+        ),
+        scalar(
+            "ka.auth.openshift.username",
+            "User name the OpenShift authentication annotation names (OpenShift only).",
+            _ANN,
+            "authentication.openshift.io/username",
+        ),
         scalar("ka.user.name", "Name of the user who made the request.", "user", "username"),
         array("ka.user.groups", "Groups of the user who made the request.", "user", "groups"),
-        scalar("ka.impuser.name", "Name of the impersonated user, when the request "
-               "impersonates one.", "impersonatedUser", "username"),
+        scalar(
+            "ka.impuser.name",
+            "Name of the impersonated user, when the request impersonates one.",
+            "impersonatedUser",
+            "username",
+        ),
         scalar("ka.verb", "The request's verb (get, list, create, patch, delete, ...).", "verb"),
         scalar("ka.uri", "Request URI as the client sent it, query included.", "requestURI"),
-        FieldDef("ka.uri.param", _S, False, _KEY_REQUIRED, "First value of the argument's "
-                 "query parameter in the request URI: ka.uri.param[watch] is true for "
-                 "/api/v1/pods?watch=true.", bind_uri_param),
-        scalar("ka.target.name", "Name of the target object (objectRef.name).",
-               "objectRef", "name"),
+        FieldDef(
+            "ka.uri.param",
+            _S,
+            False,
+            _KEY_REQUIRED,
+            "First value of the argument's "
+            "query parameter in the request URI: ka.uri.param[watch] is true for "
+            "/api/v1/pods?watch=true.",
+            bind_uri_param,
+        ),
+        scalar(
+            "ka.target.name", "Name of the target object (objectRef.name).", "objectRef", "name"
+        ),
         scalar("ka.target.namespace", "Namespace of the target object.", "objectRef", "namespace"),
-        scalar("ka.target.resource", "Resource of the target object (pods, secrets, ...).",
-               "objectRef", "resource"),
-        scalar("ka.target.subresource", "Subresource of the target object (exec, log, ...).",
-               "objectRef", "subresource"),
-        FieldDef("ka.target.pod.name", _S, False, None, "For pods requests without a "
-                 "subresource, the pod name from the response object.", fixed(target_pod_name)),
-        array("ka.req.binding.subjects", "Subjects of the (cluster) role binding in the "
-              "request, each as JSON text.", _RO, "subjects"),
-        FieldDef("ka.req.binding.subjects.user_names", _S, True, None, "Names of the binding's "
-                 "User subjects.", fixed(subject_names("User"))),
-        FieldDef("ka.req.binding.subjects.serviceaccount_names", _S, True, None, "Names of the "
-                 "binding's ServiceAccount subjects.", fixed(subject_names("ServiceAccount"))),
-        FieldDef("ka.req.binding.subjects.serviceaccount_ns_names", _S, True, None,
-                 "The binding's ServiceAccount subjects as namespace:name.",
-                 fixed(subject_names("ServiceAccount", with_namespace=True))),
-        FieldDef("ka.req.binding.subjects.group_names", _S, True, None, "Names of the binding's "
-                 "Group subjects.", fixed(subject_names("Group"))),
-        scalar("ka.req.binding.role", "Name of the role the binding refers to (roleRef.name).",
-               _RO, "roleRef", "name"),
-        FieldDef("ka.req.binding.subject.has_name", _S, False, _KEY_REQUIRED, "Deprecated: "
-                 "always true; kept so that old rules load.", bind_has_name, deprecated=True),
-        scalar("ka.req.configmap.name", "Name of the target configmap (objectRef.name).",
-               "objectRef", "name"),
-        scalar("ka.req.configmap.obj", "The configmap's data in the request, as JSON text.",
-               _RO, "data"),
+        scalar(
+            "ka.target.resource",
+            "Resource of the target object (pods, secrets, ...).",
+            "objectRef",
+            "resource",
+        ),
+        scalar(
+            "ka.target.subresource",
+            "Subresource of the target object (exec, log, ...).",
+            "objectRef",
+            "subresource",
+        ),
+        FieldDef(
+            "ka.target.pod.name",
+            _S,
+            False,
+            None,
+            "For pods requests without a subresource, the pod name from the response object.",
+            fixed(target_pod_name),
+        ),
+        array(
+            "ka.req.binding.subjects",
+            "Subjects of the (cluster) role binding in the request, each as JSON text.",
+            _RO,
+            "subjects",
+        ),
+        FieldDef(
+            "ka.req.binding.subjects.user_names",
+            _S,
+            True,
+            None,
+            "Names of the binding's User subjects.",
+            fixed(subject_names("User")),
+        ),
+        FieldDef(
+            "ka.req.binding.subjects.serviceaccount_names",
+            _S,
+            True,
+            None,
+            "Names of the binding's ServiceAccount subjects.",
+            fixed(subject_names("ServiceAccount")),
+        ),
+        FieldDef(
+            "ka.req.binding.subjects.serviceaccount_ns_names",
+            _S,
+            True,
+            None,
+            "The binding's ServiceAccount subjects as namespace:name.",
+            fixed(subject_names("ServiceAccount", with_namespace=True)),
+        ),
+        FieldDef(
+            "ka.req.binding.subjects.group_names",
+            _S,
+            True,
+            None,
+            "Names of the binding's Group subjects.",
+            fixed(subject_names("Group")),
+        ),
+        scalar(
+            "ka.req.binding.role",
+            "Name of the role the binding refers to (roleRef.name).",
+            _RO,
+            "roleRef",
+            "name",
+        ),
+        FieldDef(
+            "ka.req.binding.subject.has_name",
+            _S,
+            False,
+            _KEY_REQUIRED,
+            "Deprecated: always true; kept so that old rules load.",
+            bind_has_name,
+            deprecated=True,
+        ),
+        scalar(
+            "ka.req.configmap.name",
+            "Name of the target configmap (objectRef.name).",
+            "objectRef",
+            "name",
+        ),
+        scalar(
+            "ka.req.configmap.obj",
+            "The configmap's data in the request, as JSON text.",
+            _RO,
+            "data",
+        ),
         container_field(c, "args"),
         container_field(c, "command"),
         container_field(c, "name"),
@@ -304,63 +405,140 @@ def ka_fields() -> list[FieldDef]:
         container_field(c, "image.repository"),
         old["ka.req.container.image.repository"],
         scalar("ka.req.pod.host_ipc", "The pod's hostIPC flag.", _RO, "spec", "hostIPC"),
-        scalar("ka.req.pod.host_network", "The pod's hostNetwork flag.", _RO, "spec",
-               "hostNetwork"),
-        FieldDef("ka.req.container.host_network", _S, False, None, "Deprecated alias of "
-                 "ka.req.pod.host_network.", fixed(at_path(_RO, "spec", "hostNetwork")),
-                 deprecated=True),
+        scalar(
+            "ka.req.pod.host_network", "The pod's hostNetwork flag.", _RO, "spec", "hostNetwork"
+        ),
+        FieldDef(
+            "ka.req.container.host_network",
+            _S,
+            False,
+            None,
+            "Deprecated alias of ka.req.pod.host_network.",
+            fixed(at_path(_RO, "spec", "hostNetwork")),
+            deprecated=True,
+        ),
         scalar("ka.req.pod.host_pid", "The pod's hostPID flag.", _RO, "spec", "hostPID"),
         container_field(c, "host_port"),
         container_field(c, "privileged"),
         old["ka.req.container.privileged"],
         container_field(c, "allow_privilege_escalation"),
         container_field(c, "read_only_fs"),
-        scalar("ka.req.pod.run_as_user", "runAsUser of the pod's security context.",
-               _RO, "spec", "securityContext", "runAsUser"),
+        scalar(
+            "ka.req.pod.run_as_user",
+            "runAsUser of the pod's security context.",
+            _RO,
+            "spec",
+            "securityContext",
+            "runAsUser",
+        ),
         container_field(c, "run_as_user"),
         container_field(c, "eff_run_as_user"),
-        scalar("ka.req.pod.run_as_group", "runAsGroup of the pod's security context.",
-               _RO, "spec", "securityContext", "runAsGroup"),
+        scalar(
+            "ka.req.pod.run_as_group",
+            "runAsGroup of the pod's security context.",
+            _RO,
+            "spec",
+            "securityContext",
+            "runAsGroup",
+        ),
         container_field(c, "run_as_group"),
         container_field(c, "eff_run_as_group"),
         container_field(c, "proc_mount"),
-        array("ka.req.role.rules", "Rules of the (cluster) role in the request, each as "
-              "JSON text.", _RO, "rules"),
-        indexed("ka.req.role.rules.apiGroups", "API groups of the role's rules, flattened.",
-                rule_items("apiGroups")),
-        indexed("ka.req.role.rules.nonResourceURLs", "Non-resource URLs of the role's rules, "
-                "flattened.", rule_items("nonResourceURLs")),
-        indexed("ka.req.role.rules.verbs", "Verbs of the role's rules, flattened.",
-                rule_items("verbs")),
-        indexed("ka.req.role.rules.resources", "Resources of the role's rules, flattened.",
-                rule_items("resources")),
-        scalar("ka.req.pod.fs_group", "fsGroup of the pod's security context.",
-               _RO, "spec", "securityContext", "fsGroup"),
-        array("ka.req.pod.supplemental_groups", "supplementalGroups of the pod's security "
-              "context.", _RO, "spec", "securityContext", "supplementalGroups"),
+        array(
+            "ka.req.role.rules",
+            "Rules of the (cluster) role in the request, each as JSON text.",
+            _RO,
+            "rules",
+        ),
+        indexed(
+            "ka.req.role.rules.apiGroups",
+            "API groups of the role's rules, flattened.",
+            rule_items("apiGroups"),
+        ),
+        indexed(
+            "ka.req.role.rules.nonResourceURLs",
+            "Non-resource URLs of the role's rules, flattened.",
+            rule_items("nonResourceURLs"),
+        ),
+        indexed(
+            "ka.req.role.rules.verbs", "Verbs of the role's rules, flattened.", rule_items("verbs")
+        ),
+        indexed(
+            "ka.req.role.rules.resources",
+            "Resources of the role's rules, flattened.",
+            rule_items("resources"),
+        ),
+        scalar(
+            "ka.req.pod.fs_group",
+            "fsGroup of the pod's security context.",
+            _RO,
+            "spec",
+            "securityContext",
+            "fsGroup",
+        ),
+        array(
+            "ka.req.pod.supplemental_groups",
+            "supplementalGroups of the pod's security context.",
+            _RO,
+            "spec",
+            "securityContext",
+            "supplementalGroups",
+        ),
         container_field(c, "add_capabilities"),
-        scalar("ka.req.service.type", "Type of the service in the request (ClusterIP, "
-               "NodePort, ...).", _RO, "spec", "type"),
-        indexed("ka.req.service.ports", "Ports of the service in the request: one element, the "
-                "whole ports array as JSON text (as the plugin gives it).",
-                whole_as_one(_RO, "spec", "ports")),
-        indexed("ka.req.pod.volumes.hostpath", "hostPath paths of the pod's volumes.",
-                leaves("volumes", ("hostPath", "path"))),
+        scalar(
+            "ka.req.service.type",
+            "Type of the service in the request (ClusterIP, NodePort, ...).",
+            _RO,
+            "spec",
+            "type",
+        ),
+        indexed(
+            "ka.req.service.ports",
+            "Ports of the service in the request: one element, the "
+            "whole ports array as JSON text (as the plugin gives it).",
+            whole_as_one(_RO, "spec", "ports"),
+        ),
+        indexed(
+            "ka.req.pod.volumes.hostpath",
+            "hostPath paths of the pod's volumes.",
+            leaves("volumes", ("hostPath", "path")),
+        ),
         old["ka.req.volume.hostpath"],
-        indexed("ka.req.pod.volumes.flexvolume_driver", "flexVolume drivers of the pod's "
-                "volumes.", leaves("volumes", ("flexVolume", "driver"))),
-        indexed("ka.req.pod.volumes.volume_type", "Source kind of each of the pod's volumes "
-                "(hostPath, secret, ...): its keys other than name.", volume_types),
-        scalar("ka.resp.name", "Name of the object in the response.",
-               "responseObject", "metadata", "name"),
+        indexed(
+            "ka.req.pod.volumes.flexvolume_driver",
+            "flexVolume drivers of the pod's volumes.",
+            leaves("volumes", ("flexVolume", "driver")),
+        ),
+        indexed(
+            "ka.req.pod.volumes.volume_type",
+            "Source kind of each of the pod's volumes "
+            "(hostPath, secret, ...): its keys other than name.",
+            volume_types,
+        ),
+        scalar(
+            "ka.resp.name",
+            "Name of the object in the response.",
+            "responseObject",
+            "metadata",
+            "name",
+        ),
         scalar("ka.response.code", "HTTP status code of the response.", "responseStatus", "code"),
-        scalar("ka.response.reason", "Reason of the response status (mostly on failures).",
-               "responseStatus", "reason"),
+        scalar(
+            "ka.response.reason",
+            "Reason of the response status (mostly on failures).",
+            "responseStatus",
+            "reason",
+        ),
         scalar("ka.useragent", "User agent of the client.", "userAgent"),
-        indexed("ka.sourceips", "Client IP addresses of the request (sourceIPs).",
-                elements("sourceIPs")),
-        scalar("ka.cluster.name", "Cluster name, from the cluster_name annotation that some "
-               "converters add.", _ANN, "cluster_name"),
+        indexed(
+            "ka.sourceips", "Client IP addresses of the request (sourceIPs).", elements("sourceIPs")
+        ),
+        scalar(
+            "ka.cluster.name",
+            "Cluster name, from the cluster_name annotation that some converters add.",
+            _ANN,
+            "cluster_name",
+        ),
         *container_family("initContainers"),
         *container_family("ephemeralContainers"),
     ]

@@ -290,7 +290,11 @@ def container_field(key: str, sub: str) -> FieldDef:
     build, desc = CONTAINER_SUBFIELDS[sub]
     name = f"ka.req.pod.{key}.{sub}"
     return FieldDef(
-        name, FieldType.STRING, True, INDEX_ARG, desc.format(what=_WHAT[key]),
+        name,
+        FieldType.STRING,
+        True,
+        INDEX_ARG,
+        desc.format(what=_WHAT[key]),
         index_binder(name, build(key)),
     )
 
@@ -351,26 +355,42 @@ def deprecated_fields() -> dict[str, FieldDef]:
     s = FieldType.STRING
     return {
         "ka.req.container.image": FieldDef(
-            "ka.req.container.image", s, False, None,
+            "ka.req.container.image",
+            s,
+            False,
+            None,
             "Deprecated: image of the first container; use ka.req.pod.containers.image.",
-            fixed(first_image), deprecated=True,
+            fixed(first_image),
+            deprecated=True,
         ),
         "ka.req.container.image.repository": FieldDef(
-            "ka.req.container.image.repository", s, False, None,
+            "ka.req.container.image.repository",
+            s,
+            False,
+            None,
             "Deprecated: repository of the first container's image; "
             "use ka.req.pod.containers.image.repository.",
-            fixed(first_repository), deprecated=True,
+            fixed(first_repository),
+            deprecated=True,
         ),
         "ka.req.container.privileged": FieldDef(
-            "ka.req.container.privileged", s, False, None,
+            "ka.req.container.privileged",
+            s,
+            False,
+            None,
             "Deprecated: true if any container is privileged, else false; "
             "use ka.req.pod.containers.privileged.",
-            fixed(any_privileged), deprecated=True,
+            fixed(any_privileged),
+            deprecated=True,
         ),
         "ka.req.volume.hostpath": FieldDef(
-            "ka.req.volume.hostpath", s, False, ArgSpec(ArgKind.KEY, required=True),
+            "ka.req.volume.hostpath",
+            s,
+            False,
+            ArgSpec(ArgKind.KEY, required=True),
             "Deprecated: true if a hostPath volume is the argument path (prefix when it "
             "ends in *), else false; use ka.req.pod.volumes.hostpath.",
-            bind_volume_hostpath, deprecated=True,
+            bind_volume_hostpath,
+            deprecated=True,
         ),
     }

@@ -9,4 +9,11 @@ from k8saudit_cli.ruleset.loader import (
     load_texts,
 )
 
-__all__ = ["ENGINE_VERSION", "PLUGIN_VERSIONS", "CompiledRule", "RuleSet", "load_rules", "load_texts"]
+__all__ = [
+    "ENGINE_VERSION",
+    "PLUGIN_VERSIONS",
+    "CompiledRule",
+    "RuleSet",
+    "load_rules",
+    "load_texts",
+]

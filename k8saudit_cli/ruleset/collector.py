@@ -26,14 +26,40 @@ from k8saudit_cli.ruleset.items import (
 
 APPENDABLE = {"condition", "output", "desc", "tags", "exceptions"}
 REPLACEABLE = {
-    "condition", "output", "desc", "priority", "tags", "exceptions", "enabled", "warn_evttypes",
-    "skip-if-unknown-filter", "capture", "capture_duration",
+    "condition",
+    "output",
+    "desc",
+    "priority",
+    "tags",
+    "exceptions",
+    "enabled",
+    "warn_evttypes",
+    "skip-if-unknown-filter",
+    "capture",
+    "capture_duration",
 }
 _ATTR = {"skip-if-unknown-filter": "skip_if_unknown_filter"}
 LIST_COMPS = ("in", "pmatch", "intersects")
 SUPPORTED_COMPS = {
-    "=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains", "bcontains", "startswith",
-    "bstartswith", "endswith", "glob", "iglob", "regex", "in", "intersects", "pmatch",
+    "=",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "contains",
+    "icontains",
+    "bcontains",
+    "startswith",
+    "bstartswith",
+    "endswith",
+    "glob",
+    "iglob",
+    "regex",
+    "in",
+    "intersects",
+    "pmatch",
 }
 MODIFIERS = ("oneof", "anyof", "allof")
 
@@ -91,7 +117,9 @@ class Collection:
 
 def is_modifier_comp(comp: str) -> bool:
     parts = comp.split()
-    return len(parts) == 2 and parts[1] in MODIFIERS and parts[0] in SUPPORTED_COMPS - set(LIST_COMPS)
+    return (
+        len(parts) == 2 and parts[1] in MODIFIERS and parts[0] in SUPPORTED_COMPS - set(LIST_COMPS)
+    )
 
 
 class Collector:
@@ -116,7 +144,9 @@ class Collector:
                 kind = type(item).__name__[:-3].lower()
                 assert isinstance(item, ItemBase)
                 self.c.diagnostics.append(
-                    Diagnostic(exc.code, Severity.ERROR, exc.message, exc.pos or item.pos, kind, item.name)
+                    Diagnostic(
+                        exc.code, Severity.ERROR, exc.message, exc.pos or item.pos, kind, item.name
+                    )
                 )
 
     # ---------------------------------------------------------------- lists and macros
@@ -125,12 +155,17 @@ class Collector:
         old = self.c.lists.get(item.name)
         if item.append or item.override.get("items") == "append":
             if old is None:
-                raise _Fail("List uses 'append' or 'override.items: append' but no list by that name already exists")
+                raise _Fail(
+                    "List uses 'append' or 'override.items: append' but no list by that name "
+                    "already exists"
+                )
             old.items = old.items + item.items
             old.seq = self.c.seq
             return
         index = old.index if old else self.c.seq
-        self.c.lists[item.name] = ListState(item.name, list(item.items), index, self.c.seq, item.pos)
+        self.c.lists[item.name] = ListState(
+            item.name, list(item.items), index, self.c.seq, item.pos
+        )
 
     def _macro(self, item: MacroDef) -> None:
         assert item.condition is not None
@@ -138,13 +173,16 @@ class Collector:
         if item.append or item.override.get("condition") == "append":
             if old is None:
                 raise _Fail(
-                    "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists"
+                    "Macro uses 'append' or 'override.condition: append' but no macro by that "
+                    "name already exists"
                 )
             old.condition = old.condition.join(item.condition)
             old.seq = self.c.seq
             return
         index = old.index if old else self.c.seq
-        self.c.macros[item.name] = MacroState(item.name, item.condition, index, self.c.seq, item.pos)
+        self.c.macros[item.name] = MacroState(
+            item.name, item.condition, index, self.c.seq, item.pos
+        )
 
     # ---------------------------------------------------------------- rules
 
@@ -154,23 +192,39 @@ class Collector:
             self._legacy_append(item, old)
         elif item.override:
             self._override(item, old)
-        elif item.condition is None and item.output is None and item.desc is None and item.priority is None:
+        elif (
+            item.condition is None
+            and item.output is None
+            and item.desc is None
+            and item.priority is None
+        ):
             self._enabled_only(item, old)
         else:
             self._define(item, old)
 
     def _define(self, item: RuleDef, old: RuleState | None) -> None:
-        assert item.condition and item.output and item.desc is not None and item.priority is not None
+        assert (
+            item.condition and item.output and item.desc is not None and item.priority is not None
+        )
         source = item.source or "syscall"
         if old is not None and old.source and old.source != source:
-            raise _Fail("Rule has been re-defined with a different source", code="LOAD_ERR_VALIDATE")
+            raise _Fail(
+                "Rule has been re-defined with a different source", code="LOAD_ERR_VALIDATE"
+            )
         exceptions = [self._validated(ex) for ex in item.exceptions or []]
         self._unique_exceptions(item)
         state = RuleState(
-            item.name, old.index if old else len(self.c.rules), old.pos if old else item.pos,
-            item.condition, item.output, item.desc, item.priority, source,
+            item.name,
+            old.index if old else len(self.c.rules),
+            old.pos if old else item.pos,
+            item.condition,
+            item.output,
+            item.desc,
+            item.priority,
+            source,
             enabled=True if item.enabled is None else item.enabled,
-            tags=sorted(set(item.tags or [])), exceptions=exceptions,
+            tags=sorted(set(item.tags or [])),
+            exceptions=exceptions,
             skip_if_unknown_filter=bool(item.skip_if_unknown_filter),
             warn_evttypes=True if item.warn_evttypes is None else item.warn_evttypes,
             capture=bool(item.capture),
@@ -179,7 +233,10 @@ class Collector:
 
     def _legacy_append(self, item: RuleDef, old: RuleState | None) -> None:
         if old is None:
-            raise _Fail("Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists")
+            raise _Fail(
+                "Rule uses 'append' or 'override.<key>: append' but no rule by that name already "
+                "exists"
+            )
         if item.condition is None and item.exceptions is None:
             raise _Fail("Appended rule must have exceptions or condition property")
         self._check_source(item, old)
@@ -192,9 +249,15 @@ class Collector:
         """``override:`` on a rule; the reader already checked its keys and operations."""
         if old is None:
             if any(op == "append" for op in item.override.values()):
-                raise _Fail("Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists")
+                raise _Fail(
+                    "Rule uses 'append' or 'override.<key>: append' but no rule by that name "
+                    "already exists"
+                )
             # Falco's message really says "<key>".
-            raise _Fail("An 'override.<key>: replace' to a rule was requested but no rule by that name already exists")
+            raise _Fail(
+                "An 'override.<key>: replace' to a rule was requested but no rule by that name "
+                "already exists"
+            )
         if "condition" in item.override:
             self._check_source(item, old)
         for key, op in item.override.items():
@@ -226,12 +289,18 @@ class Collector:
             setattr(old, _ATTR.get(key, key), getattr(item, _ATTR.get(key, key)))
 
     def _enabled_only(self, item: RuleDef, old: RuleState | None) -> None:
-        self.c.diagnostics.append(Diagnostic(
-            "LOAD_DEPRECATED_ITEM", Severity.WARNING,
-            "The standalone 'enabled' key usage is deprecated. The correct approach requires also a "
-            "'replace' entry under the 'override' key (i.e. 'enabled: replace').",
-            item.pos, "rule", item.name,
-        ))
+        self.c.diagnostics.append(
+            Diagnostic(
+                "LOAD_DEPRECATED_ITEM",
+                Severity.WARNING,
+                "The standalone 'enabled' key usage is deprecated. The correct approach requires "
+                "also a "
+                "'replace' entry under the 'override' key (i.e. 'enabled: replace').",
+                item.pos,
+                "rule",
+                item.name,
+            )
+        )
         if old is None:
             raise _Fail("Rule has 'enabled' key but no rule by that name already exists")
         if item.enabled is not None:
@@ -239,7 +308,9 @@ class Collector:
 
     def _check_source(self, item: RuleDef, old: RuleState) -> None:
         if item.source and old.source and item.source != old.source:
-            raise _Fail("Rule has been re-defined with a different source", code="LOAD_ERR_VALIDATE")
+            raise _Fail(
+                "Rule has been re-defined with a different source", code="LOAD_ERR_VALIDATE"
+            )
 
     # ---------------------------------------------------------------- exceptions
 
@@ -247,22 +318,36 @@ class Collector:
         by_name = {ex.name: ex for ex in old.exceptions}
         for ex in item.exceptions or []:
             if not ex.has_values:
-                self.c.diagnostics.append(Diagnostic(
-                    "LOAD_APPEND_NO_VALUES", Severity.WARNING, "Overriding/appending exception with no values",
-                    ex.pos, "exception", ex.name,
-                ))
+                self.c.diagnostics.append(
+                    Diagnostic(
+                        "LOAD_APPEND_NO_VALUES",
+                        Severity.WARNING,
+                        "Overriding/appending exception with no values",
+                        ex.pos,
+                        "exception",
+                        ex.name,
+                    )
+                )
             if ex.name in by_name:
                 if ex.has_fields:
-                    raise _Fail("Can not append exception fields to existing exception, only values", ex.pos)
+                    raise _Fail(
+                        "Can not append exception fields to existing exception, only values", ex.pos
+                    )
                 if ex.has_comps:
-                    raise _Fail("Can not append exception comps to existing exception, only values", ex.pos)
+                    raise _Fail(
+                        "Can not append exception comps to existing exception, only values", ex.pos
+                    )
                 target = by_name[ex.name]
                 target.values = (target.values or []) + (ex.values or [])
                 continue
             if not ex.has_fields:
-                raise _Fail("Rule exception must have fields property with a list of fields", ex.pos)
+                raise _Fail(
+                    "Rule exception must have fields property with a list of fields", ex.pos
+                )
             if not ex.has_values:
-                raise _Fail("Rule exception must have values property with a list of values", ex.pos)
+                raise _Fail(
+                    "Rule exception must have values property with a list of values", ex.pos
+                )
             added = self._validated(ex)
             old.exceptions.append(added)
             by_name[added.name] = added
@@ -271,7 +356,9 @@ class Collector:
         """Falco's validate_exception_info: check shapes and fill default comps."""
         ex = copy.deepcopy(ex)
         if not ex.fields:
-            raise _Fail("Rule exception item must have fields property with a list of fields", ex.pos)
+            raise _Fail(
+                "Rule exception item must have fields property with a list of fields", ex.pos
+            )
         if isinstance(ex.fields, list):
             comps = ex.comps if ex.comps is not None else ["="] * len(ex.fields)
             if isinstance(comps, str) or len(comps) != len(ex.fields):
@@ -288,8 +375,11 @@ class Collector:
             comp = comp.strip()
             if comp not in LIST_COMPS and not is_modifier_comp(comp):
                 raise _Fail(
-                    "When fields is a single value, comps must be one of (in, pmatch, intersects) or a "
-                    "modifier operator (e.g. startswith oneof)", ex.pos)
+                    "When fields is a single value, comps must be one of (in, pmatch, intersects) "
+                    "or a "
+                    "modifier operator (e.g. startswith oneof)",
+                    ex.pos,
+                )
             ex.comps = comp
         return ex
 
@@ -297,15 +387,23 @@ class Collector:
         seen: set[str] = set()
         for ex in item.exceptions or []:
             if ex.name in seen:
-                self.c.diagnostics.append(Diagnostic(
-                    "LOAD_EXCEPTION_NAME_NOT_UNIQUE", Severity.WARNING,
-                    f"Multiple definitions of exception '{ex.name}' in the same rule", ex.pos, "exception", ex.name,
-                ))
+                self.c.diagnostics.append(
+                    Diagnostic(
+                        "LOAD_EXCEPTION_NAME_NOT_UNIQUE",
+                        Severity.WARNING,
+                        f"Multiple definitions of exception '{ex.name}' in the same rule",
+                        ex.pos,
+                        "exception",
+                        ex.name,
+                    )
+                )
             seen.add(ex.name)
 
 
 class _Fail(Exception):
-    def __init__(self, message: str, pos: Position | None = None, code: str = "LOAD_ERR_VALIDATE") -> None:
+    def __init__(
+        self, message: str, pos: Position | None = None, code: str = "LOAD_ERR_VALIDATE"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.pos = pos

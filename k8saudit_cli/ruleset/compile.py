@@ -38,12 +38,17 @@ from k8saudit_cli.errors import (
     Severity,
     Snippet,
 )
-from k8saudit_cli.output import OutputFormat, compile_output
+from k8saudit_cli.output_format import OutputFormat, compile_output
 from k8saudit_cli.ruleset.collector import LIST_COMPS, Collection, RuleState, is_modifier_comp
 from k8saudit_cli.ruleset.items import ExceptionDef, SourceText
 
 K8S_SOURCE = "k8s_audit"
-UNKNOWN_FILTER_MARKERS = ("nonexistent field", "invalid formatting token", "unknown event type", "unknown filter:")
+UNKNOWN_FILTER_MARKERS = (
+    "nonexistent field",
+    "invalid formatting token",
+    "unknown event type",
+    "unknown filter:",
+)
 
 
 @dataclass
@@ -180,7 +185,9 @@ class Compiler:
             raise _AlreadyReported(name)
         state = self.coll.macros.get(name)
         if state is None or (user is not None and not state.index < self.coll.macros[user].seq):
-            raise ConditionError(f"Undefined macro '{name}' used in filter.", span, "LOAD_ERR_VALIDATE")
+            raise ConditionError(
+                f"Undefined macro '{name}' used in filter.", span, "LOAD_ERR_VALIDATE"
+            )
         if name in self._expanding:
             raise ConditionError(f"reference loop in macro '{name}'", span, "LOAD_ERR_VALIDATE")
         if name in self._macro_cache:
@@ -224,20 +231,38 @@ class Compiler:
         for w in binder.warnings:
             self._warning(w.code, w.message, w.span, rule.name)
         return CompiledRule(
-            rule.name, rule.index, rule.priority, rule.source, rule.enabled, tuple(rule.tags), rule.desc,
-            rule.condition.value, ast, bound, closure(bound), output, fields_read, rule.pos,
+            rule.name,
+            rule.index,
+            rule.priority,
+            rule.source,
+            rule.enabled,
+            tuple(rule.tags),
+            rule.desc,
+            rule.condition.value,
+            ast,
+            bound,
+            closure(bound),
+            output,
+            fields_read,
+            rule.pos,
         )
 
     def _rule_ast(self, rule: RuleState) -> Expr:
         ast: Expr = with_origin(parse_condition(rule.condition.value), ("rule", rule.name))  # type: ignore[assignment]
-        parts = [p for p in (self._exception_ast(rule, ex) for ex in rule.exceptions) if p is not None]
+        parts = [
+            p for p in (self._exception_ast(rule, ex) for ex in rule.exceptions) if p is not None
+        ]
         if not parts:
             return ast
         return And((ast, *(Not(p) for p in parts)))
 
     def _skippable(self, rule: RuleState, message: str) -> bool:
         if rule.skip_if_unknown_filter and any(m in message for m in UNKNOWN_FILTER_MARKERS):
-            self._add(Diagnostic("LOAD_UNKNOWN_FILTER", Severity.WARNING, message, rule.pos, "rule", rule.name))
+            self._add(
+                Diagnostic(
+                    "LOAD_UNKNOWN_FILTER", Severity.WARNING, message, rule.pos, "rule", rule.name
+                )
+            )
             return True
         return False
 
@@ -252,16 +277,29 @@ class Compiler:
             items: list[ListItem] = []
             for v in ex.values:
                 if not isinstance(v, str):
-                    raise ConditionError("Expected values array to contain a list of strings", span, "LOAD_ERR_VALIDATE")
+                    raise ConditionError(
+                        "Expected values array to contain a list of strings",
+                        span,
+                        "LOAD_ERR_VALIDATE",
+                    )
                 items.extend(_value_items(v, span))
-            return _exc_check(self._exc_field(ex.fields, span), str(ex.comps), ValueList(tuple(items), False, span), span)
+            return _exc_check(
+                self._exc_field(ex.fields, span),
+                str(ex.comps),
+                ValueList(tuple(items), False, span),
+                span,
+            )
         fields = list(ex.fields or [])
         comps = list(ex.comps or [])
         groups: list[Expr] = []
         for tup in ex.values or []:
             if not isinstance(tup, list) or len(tup) != len(fields):
-                raise ConditionError("Fields and values lists must have equal length", span, "LOAD_ERR_VALIDATE")
-            terms = [self._exc_term(f, c, v, span) for f, c, v in zip(fields, comps, tup)]
+                raise ConditionError(
+                    "Fields and values lists must have equal length", span, "LOAD_ERR_VALIDATE"
+                )
+            terms = [
+                self._exc_term(f, c, v, span) for f, c, v in zip(fields, comps, tup, strict=False)
+            ]
             groups.append(_joined(And, terms, span))
         return _joined(Or, groups, span) if groups else None
 
@@ -290,7 +328,9 @@ class Compiler:
             except ConditionError:
                 check = None
         if not isinstance(check, Check):
-            raise ConditionError(f"'{text}' is not a supported filter field", span, "LOAD_ERR_VALIDATE")
+            raise ConditionError(
+                f"'{text}' is not a supported filter field", span, "LOAD_ERR_VALIDATE"
+            )
         return with_origin(check.lhs, span.origin)  # type: ignore[return-value]
 
     # ---------------------------------------------------------------- diagnostics
@@ -300,7 +340,11 @@ class Compiler:
         start = getattr(span, "start", 0)
         if isinstance(origin, tuple) and origin[0] in ("rule", "macro"):
             kind, name = origin[0], origin[1]
-            text = self.coll.rules[name].condition if kind == "rule" else self.coll.macros[name].condition
+            text = (
+                self.coll.rules[name].condition
+                if kind == "rule"
+                else self.coll.macros[name].condition
+            )
             pos = text.position(start)
             snippet = Snippet(text.line_at(start), pos.col) if pos else None
             return pos, snippet, f"{kind} condition", name
@@ -313,21 +357,37 @@ class Compiler:
     def _error(self, exc: ConditionError, kind: str, name: str) -> None:
         pos, snippet, itype, iname = self._locate(exc.span)
         if pos is None:
-            pos = (self.coll.rules[name].pos if kind == "rule" else self.coll.macros[name].pos)
+            pos = self.coll.rules[name].pos if kind == "rule" else self.coll.macros[name].pos
             itype, iname = kind, name
         message = exc.message if iname == name else f"{exc.message} (used by {kind} '{name}')"
         self._add(Diagnostic(exc.code, Severity.ERROR, message, pos, itype, iname, snippet))
 
-    def _syntax_error(self, exc: ConditionSyntaxError, text: SourceText, itype: str, name: str) -> None:
+    def _syntax_error(
+        self, exc: ConditionSyntaxError, text: SourceText, itype: str, name: str
+    ) -> None:
         pos = text.position(exc.offset)
         snippet = Snippet(text.line_at(exc.offset), pos.col) if pos else None
-        self._add(Diagnostic("LOAD_ERR_COMPILE_CONDITION", Severity.ERROR, exc.message, pos, itype, name, snippet))
+        self._add(
+            Diagnostic(
+                "LOAD_ERR_COMPILE_CONDITION", Severity.ERROR, exc.message, pos, itype, name, snippet
+            )
+        )
 
     def _output_error(self, exc: ConditionError, rule: RuleState) -> None:
         start = getattr(exc.span, "start", 0)
         pos = rule.output.position(start) or rule.pos
         snippet = Snippet(rule.output.line_at(start), pos.col)
-        self._add(Diagnostic("LOAD_ERR_COMPILE_OUTPUT", Severity.ERROR, exc.message, pos, "rule output", rule.name, snippet))
+        self._add(
+            Diagnostic(
+                "LOAD_ERR_COMPILE_OUTPUT",
+                Severity.ERROR,
+                exc.message,
+                pos,
+                "rule output",
+                rule.name,
+                snippet,
+            )
+        )
 
     def _warning(self, code: str, message: str, span: Span | None, rule: str) -> None:
         pos, snippet, itype, iname = self._locate(span)
@@ -344,19 +404,41 @@ class Compiler:
     def _unused_warnings(self) -> None:
         for name, state in self.coll.macros.items():
             if name not in self.used_macros:
-                self._add(Diagnostic("LOAD_UNUSED_MACRO", Severity.WARNING,
-                                     "Macro not referred to by any other rule/macro", state.pos, "macro", name))
+                self._add(
+                    Diagnostic(
+                        "LOAD_UNUSED_MACRO",
+                        Severity.WARNING,
+                        "Macro not referred to by any other rule/macro",
+                        state.pos,
+                        "macro",
+                        name,
+                    )
+                )
         for name, lst in self.coll.lists.items():
             if name not in self.lists.used:
-                self._add(Diagnostic("LOAD_UNUSED_LIST", Severity.WARNING,
-                                     "List not referred to by any other rule/macro", lst.pos, "list", name))
+                self._add(
+                    Diagnostic(
+                        "LOAD_UNUSED_LIST",
+                        Severity.WARNING,
+                        "List not referred to by any other rule/macro",
+                        lst.pos,
+                        "list",
+                        name,
+                    )
+                )
 
     def _skipped_warnings(self) -> None:
         for (file, source), n in sorted(self.skipped.items()):
             noun = "rule" if n == 1 else "rules"
-            self._add(Diagnostic("LOAD_UNKNOWN_SOURCE", Severity.WARNING,
-                                 f"{n} {source} {noun} skipped (k8saudit only evaluates source k8s_audit)",
-                                 Position(file, 1, 1), "rules content"))
+            self._add(
+                Diagnostic(
+                    "LOAD_UNKNOWN_SOURCE",
+                    Severity.WARNING,
+                    f"{n} {source} {noun} skipped (k8saudit only evaluates source k8s_audit)",
+                    Position(file, 1, 1),
+                    "rules content",
+                )
+            )
 
 
 def _exc_check(lhs: FieldExpr, comp: str, value: Any, span: Span) -> Check:

@@ -83,7 +83,9 @@ def load_texts(texts: Sequence[tuple[str, str]]) -> RuleSet:
     return load_rules([name for name, _ in texts], read_text=table.__getitem__)
 
 
-def _read_source(path: str, read_text: Callable[[str], str] | None, diags: list[Diagnostic]) -> SourceFile | None:
+def _read_source(
+    path: str, read_text: Callable[[str], str] | None, diags: list[Diagnostic]
+) -> SourceFile | None:
     try:
         if read_text is not None:
             return SourceFile(path, read_text(path))
@@ -91,8 +93,14 @@ def _read_source(path: str, read_text: Callable[[str], str] | None, diags: list[
             return SourceFile(path, fh.read())
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        diags.append(Diagnostic("LOAD_ERR_FILE_READ", Severity.ERROR,
-                                f"Could not open file {path} for reading: {reason}", Position(path, 1, 1)))
+        diags.append(
+            Diagnostic(
+                "LOAD_ERR_FILE_READ",
+                Severity.ERROR,
+                f"Could not open file {path} for reading: {reason}",
+                Position(path, 1, 1),
+            )
+        )
         return None
 
 
@@ -110,15 +118,29 @@ def check_versions(coll: Collection) -> list[Diagnostic]:
     out = []
     for req in coll.engine_versions:
         if req.version[0] != ENGINE_VERSION[0] or req.version > ENGINE_VERSION:
-            out.append(Diagnostic(
-                "LOAD_ERR_VALIDATE", Severity.ERROR,
-                f"Rules require engine version {_fmt(req.version)}, but engine version is {_fmt(ENGINE_VERSION)}",
-                req.pos, "required_engine_version"))
+            out.append(
+                Diagnostic(
+                    "LOAD_ERR_VALIDATE",
+                    Severity.ERROR,
+                    f"Rules require engine version {_fmt(req.version)}, but engine version is "
+                    f"{_fmt(ENGINE_VERSION)}",
+                    req.pos,
+                    "required_engine_version",
+                )
+            )
     for block in coll.plugin_versions:
         for group in block.groups:
             message = _plugin_group_problem(group)
             if message:
-                out.append(Diagnostic("LOAD_ERR_VALIDATE", Severity.ERROR, message, block.pos, "required plugin versions"))
+                out.append(
+                    Diagnostic(
+                        "LOAD_ERR_VALIDATE",
+                        Severity.ERROR,
+                        message,
+                        block.pos,
+                        "required plugin versions",
+                    )
+                )
     return out
 
 
@@ -129,10 +151,21 @@ def _plugin_group_problem(group: list[PluginRequirement]) -> str | None:
             continue
         need, got = _semver(req.version), _semver(have)
         if need is None or got is None or need[0] != got[0] or got < need:
-            return f"Plugin '{req.name}' version '{have}' is not compatible with required plugin version '{req.version}'"
+            return (
+                f"Plugin '{req.name}' version '{have}' is not compatible with required plugin "
+                f"version '{req.version}'"
+            )
         return None
     names = ", ".join(f"{r.name} (>= {r.version})" for r in group)
     return f"Plugin requirement not satisfied, must load one of: {names}"
 
 
-__all__ = ["ENGINE_VERSION", "K8S_SOURCE", "PLUGIN_VERSIONS", "CompiledRule", "RuleSet", "load_rules", "load_texts"]
+__all__ = [
+    "ENGINE_VERSION",
+    "K8S_SOURCE",
+    "PLUGIN_VERSIONS",
+    "CompiledRule",
+    "RuleSet",
+    "load_rules",
+    "load_texts",
+]

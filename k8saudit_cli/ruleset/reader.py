@@ -41,9 +41,21 @@ EXPECTED_KEYS = {
     "list": {"list", "items", "append", "override"},
     "macro": {"macro", "condition", "append", "override"},
     "rule": {
-        "rule", "condition", "output", "desc", "priority", "source", "enabled", "capture",
-        "capture_duration", "warn_evttypes", "skip-if-unknown-filter", "tags", "exceptions",
-        "override", "append",
+        "rule",
+        "condition",
+        "output",
+        "desc",
+        "priority",
+        "source",
+        "enabled",
+        "capture",
+        "capture_duration",
+        "warn_evttypes",
+        "skip-if-unknown-filter",
+        "tags",
+        "exceptions",
+        "override",
+        "append",
     },
     "required_engine_version": {"required_engine_version"},
     "required_plugin_versions": {"required_plugin_versions"},
@@ -51,8 +63,17 @@ EXPECTED_KEYS = {
 #: Keys a rule's ``override`` may append to / replace, in the order Falco checks them.
 _APPEND_ORDER = ("condition", "exceptions", "output", "desc", "tags")
 _REPLACE_ORDER = (
-    "condition", "exceptions", "output", "desc", "tags", "priority", "capture", "capture_duration",
-    "enabled", "warn_evttypes", "skip-if-unknown-filter",
+    "condition",
+    "exceptions",
+    "output",
+    "desc",
+    "tags",
+    "priority",
+    "capture",
+    "capture_duration",
+    "enabled",
+    "warn_evttypes",
+    "skip-if-unknown-filter",
 )
 RULE_APPENDABLE = frozenset(_APPEND_ORDER)
 RULE_REPLACEABLE = frozenset(_REPLACE_ORDER)
@@ -67,7 +88,10 @@ class ItemError(Exception):
     """A decoding error inside one item; ``node`` says where."""
 
     def __init__(
-        self, message: str, node: yaml.Node | None, item_type: str | None = None,
+        self,
+        message: str,
+        node: yaml.Node | None,
+        item_type: str | None = None,
         code: str = "LOAD_ERR_YAML_VALIDATE",
     ) -> None:
         super().__init__(message)
@@ -97,10 +121,18 @@ class Reader:
             if doc is None or is_null(doc):
                 continue
             if isinstance(doc, yaml.ScalarNode):
-                self._diag("LOAD_ERR_YAML_VALIDATE", "Rules content is not yaml", self._pos(doc), "rules content")
+                self._diag(
+                    "LOAD_ERR_YAML_VALIDATE",
+                    "Rules content is not yaml",
+                    self._pos(doc),
+                    "rules content",
+                )
             elif isinstance(doc, yaml.MappingNode):
                 self._diag(
-                    "LOAD_ERR_YAML_VALIDATE", "Rules content is not yaml array of objects", self._pos(doc), "rules content"
+                    "LOAD_ERR_YAML_VALIDATE",
+                    "Rules content is not yaml array of objects",
+                    self._pos(doc),
+                    "rules content",
                 )
             else:
                 for entry in doc.value:
@@ -121,14 +153,24 @@ class Reader:
         entries = {k: (kn, v) for k, kn, v in mapping_items(node)}
         kind = next((k for k in ITEM_KINDS if k in entries), None)
         if kind is None:
-            self._diag("LOAD_UNKNOWN_ITEM", "Unknown top level item", self._pos(node), "rules content item", warning=True)
+            self._diag(
+                "LOAD_UNKNOWN_ITEM",
+                "Unknown top level item",
+                self._pos(node),
+                "rules content item",
+                warning=True,
+            )
             return
         name = _scalar_text(entries[kind][1]) if kind in ("list", "macro", "rule") else None
         for key, (key_node, _) in entries.items():
             if key not in EXPECTED_KEYS[kind]:
                 self._diag(
-                    "LOAD_UNKNOWN_KEY", f"Unknown key '{key}'. The key will be ignored.",
-                    self._pos(key_node), kind, name, warning=True,
+                    "LOAD_UNKNOWN_KEY",
+                    f"Unknown key '{key}'. The key will be ignored.",
+                    self._pos(key_node),
+                    kind,
+                    name,
+                    warning=True,
                 )
         try:
             item = getattr(self, "_read_" + kind)(node, entries)
@@ -150,8 +192,10 @@ class Reader:
             m = _SEMVER.match(text)
             if not m:
                 raise ItemError(
-                    f"Unable to parse engine version '{text}' as a semver string. Expected \"x.y.z\" semver format.",
-                    vnode, "required_engine_version",
+                    f"Unable to parse engine version '{text}' as a semver string. Expected "
+                    '"x.y.z" semver format.',
+                    vnode,
+                    "required_engine_version",
                 )
             version = (int(m.group(1)), int(m.group(2)), int(m.group(3)))
         return EngineVersionReq(version, text, self._pos(vnode))
@@ -164,20 +208,32 @@ class Reader:
         groups = []
         for entry in seq.value:
             if not isinstance(entry, yaml.MappingNode):
-                raise ItemError("Plugin version must be a mapping", entry, "required plugin versions entry")
+                raise ItemError(
+                    "Plugin version must be a mapping", entry, "required plugin versions entry"
+                )
             group = [self._plugin_req(entry)]
             alts = {k: v for k, _, v in mapping_items(entry)}.get("alternatives")
             if alts is not None:
                 if not isinstance(alts, yaml.SequenceNode):
-                    raise ItemError("Value of plugin version alternatives must be a sequence", alts, itype)
+                    raise ItemError(
+                        "Value of plugin version alternatives must be a sequence", alts, itype
+                    )
                 for alt in alts.value:
                     if not isinstance(alt, yaml.MappingNode):
-                        raise ItemError("Plugin version must be a mapping", alt, "required plugin versions alternative")
+                        raise ItemError(
+                            "Plugin version must be a mapping",
+                            alt,
+                            "required plugin versions alternative",
+                        )
                     req = self._plugin_req(alt)
                     if any(r.name == req.name for r in group):
                         raise ItemError(  # Falco checks this in its collector: a validation error
-                            f"Defined multiple alternative version requirements for plugin '{req.name}'", alt, itype,
-                            "LOAD_ERR_VALIDATE")
+                            "Defined multiple alternative version requirements for plugin "
+                            f"'{req.name}'",
+                            alt,
+                            itype,
+                            "LOAD_ERR_VALIDATE",
+                        )
                     group.append(req)
             groups.append(group)
         return PluginVersionsReq(groups, self._pos(seq))
@@ -187,15 +243,25 @@ class Reader:
         name = self._req_scalar(e, "name", node)
         version = self._req_scalar(e, "version", node)
         if not _SEMVER.match(version):
-            raise ItemError(f"Invalid required version '{version}' for plugin '{name}'", e["version"][1],
-                            code="LOAD_ERR_VALIDATE")
+            raise ItemError(
+                f"Invalid required version '{version}' for plugin '{name}'",
+                e["version"][1],
+                code="LOAD_ERR_VALIDATE",
+            )
         return PluginRequirement(name, version)
 
     def _read_list(self, node: yaml.MappingNode, e: dict) -> ListDef:
         name = self._req_scalar(e, "list", node)
         if not _LIST_NAME.match(name):
-            self._diag("LOAD_INVALID_LIST_NAME", f"List has an invalid name. List names should match a regular expression: {_LIST_NAME.pattern[:-2]}",
-                       self._pos(node), "list", name, warning=True)
+            self._diag(
+                "LOAD_INVALID_LIST_NAME",
+                "List has an invalid name. List names should match a regular expression: "
+                f"{_LIST_NAME.pattern[:-2]}",
+                self._pos(node),
+                "list",
+                name,
+                warning=True,
+            )
         item = ListDef(name, self._pos(node), self.src, keys=frozenset(e))
         self._append_override(item, e, {"items"}, {"items"})
         if "items" not in e:
@@ -212,8 +278,15 @@ class Reader:
     def _read_macro(self, node: yaml.MappingNode, e: dict) -> MacroDef:
         name = self._req_scalar(e, "macro", node)
         if not _MACRO_NAME.match(name):
-            self._diag("LOAD_INVALID_MACRO_NAME", f"Macro has an invalid name. Macro names should match a regular expression: {_MACRO_NAME.pattern[:-2]}",
-                       self._pos(node), "macro", name, warning=True)
+            self._diag(
+                "LOAD_INVALID_MACRO_NAME",
+                "Macro has an invalid name. Macro names should match a regular expression: "
+                f"{_MACRO_NAME.pattern[:-2]}",
+                self._pos(node),
+                "macro",
+                name,
+                warning=True,
+            )
         item = MacroDef(name, self._pos(node), self.src, keys=frozenset(e))
         self._append_override(item, e, {"condition"}, {"condition"})
         self._req_scalar(e, "condition", node, item_type="macro condition")
@@ -241,8 +314,12 @@ class Reader:
                 raise ItemError("Invalid priority", e["priority"][1], "rule priority")
         if "source" in e:
             item.source = _scalar_text(e["source"][1]) or None
-        for key, attr in (("enabled", "enabled"), ("skip-if-unknown-filter", "skip_if_unknown_filter"),
-                          ("warn_evttypes", "warn_evttypes"), ("capture", "capture")):
+        for key, attr in (
+            ("enabled", "enabled"),
+            ("skip-if-unknown-filter", "skip_if_unknown_filter"),
+            ("warn_evttypes", "warn_evttypes"),
+            ("capture", "capture"),
+        ):
             if key in e:
                 setattr(item, attr, self._bool(e[key][1]))
         if "tags" in e:
@@ -267,15 +344,23 @@ class Reader:
     # ---------------------------------------------------------------- pieces
 
     def _append_override(
-        self, item: ItemBase, e: dict, appendable: frozenset[str] | set[str], replaceable: frozenset[str] | set[str]
+        self,
+        item: ItemBase,
+        e: dict,
+        appendable: frozenset[str] | set[str],
+        replaceable: frozenset[str] | set[str],
     ) -> None:
         if "append" in e:
             item.append = bool(self._bool(e["append"][1]))
             if item.append:
                 self._diag(
                     "LOAD_DEPRECATED_ITEM",
-                    "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
-                    self._pos(e["append"][0]), type(item).__name__[:-3].lower(), item.name, warning=True,
+                    "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') "
+                    "under 'override' instead.",
+                    self._pos(e["append"][0]),
+                    type(item).__name__[:-3].lower(),
+                    item.name,
+                    warning=True,
                 )
         if "override" not in e:
             return
@@ -285,19 +370,29 @@ class Reader:
         for key, knode, vnode in mapping_items(onode):
             op = _scalar_text(vnode)
             if op == "append" and key not in appendable:
-                raise ItemError(f"Key '{key}' cannot be appended to, use 'replace' instead", knode, "overrides")
+                raise ItemError(
+                    f"Key '{key}' cannot be appended to, use 'replace' instead", knode, "overrides"
+                )
             if op == "replace" and key not in replaceable:
                 raise ItemError(f"Key '{key}' cannot be replaced", knode, "overrides")
             if op not in ("append", "replace"):
-                allowed = ("append " if key in appendable else "") + ("replace " if key in replaceable else "")
+                allowed = ("append " if key in appendable else "") + (
+                    "replace " if key in replaceable else ""
+                )
                 raise ItemError(
-                    f"Invalid override operation for key '{key}': '{op}'. Allowed values are: {allowed}",
-                    vnode, "overrides")
+                    f"Invalid override operation for key '{key}': '{op}'. Allowed values are: "
+                    f"{allowed}",
+                    vnode,
+                    "overrides",
+                )
             item.override[key] = op
         if item.append and item.override:
             raise ItemError(
                 "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry "
-                "(e.g. 'condition: append') under 'override' instead.", onode, "overrides")
+                "(e.g. 'condition: append') under 'override' instead.",
+                onode,
+                "overrides",
+            )
 
     def _exceptions(self, node: yaml.Node, appending: bool) -> list[ExceptionDef]:
         """A rule's ``exceptions``; ``fields`` may be left out only when appending."""
@@ -322,7 +417,9 @@ class Reader:
                 d.has_values = True
                 vnode = e["values"][1]
                 if not isinstance(vnode, yaml.SequenceNode):
-                    raise ItemError("Rule exception values must be a sequence", vnode, "exception values")
+                    raise ItemError(
+                        "Rule exception values must be a sequence", vnode, "exception values"
+                    )
                 d.values = [self._value_tree(v) for v in vnode.value]
             out.append(d)
         return out
@@ -334,7 +431,9 @@ class Reader:
             if node.value == "":
                 raise ItemError("Value must be non-empty", node, "exception value")
             return node.value
-        raise ItemError("Expected values array to contain a list of strings", node, "exception value")
+        raise ItemError(
+            "Expected values array to contain a list of strings", node, "exception value"
+        )
 
     def _scalar_or_seq(self, node: yaml.Node) -> list[str] | str:
         if isinstance(node, yaml.SequenceNode):
@@ -353,7 +452,9 @@ class Reader:
             out.append(child.value)
         return out
 
-    def _req_scalar(self, e: dict, key: str, parent: yaml.Node, item_type: str | None = None) -> str:
+    def _req_scalar(
+        self, e: dict, key: str, parent: yaml.Node, item_type: str | None = None
+    ) -> str:
         if key not in e:
             raise ItemError(f"Item has no mapping for key '{key}'", parent, item_type)
         node = e[key][1]
@@ -375,8 +476,13 @@ class Reader:
         return node_position(self.src, node)
 
     def _diag(
-        self, code: str, message: str, pos: Position, item_type: str | None = None,
-        item_name: str | None = None, warning: bool = False,
+        self,
+        code: str,
+        message: str,
+        pos: Position,
+        item_type: str | None = None,
+        item_name: str | None = None,
+        warning: bool = False,
     ) -> None:
         sev = Severity.WARNING if warning else Severity.ERROR
         self.diagnostics.append(Diagnostic(code, sev, message, pos, item_type, item_name))
@@ -390,12 +496,18 @@ def _check_override_keys(override: dict[str, str], e: dict, node: yaml.MappingNo
         for key in keys:
             if override.get(key) == op:
                 if key not in present:
-                    raise ItemError(f"An {op} override for '{key}' was specified but '{key}' is not defined", node)
+                    raise ItemError(
+                        f"An {op} override for '{key}' was specified but '{key}' is not defined",
+                        node,
+                    )
                 present.discard(key)
     if present:
         key = min(present)
         raise ItemError(
-            f"Unexpected key '{key}': no corresponding entry under 'override' is defined.", e[key][1], "overrides")
+            f"Unexpected key '{key}': no corresponding entry under 'override' is defined.",
+            e[key][1],
+            "overrides",
+        )
 
 
 def _scalar_text(node: yaml.Node) -> str | None:

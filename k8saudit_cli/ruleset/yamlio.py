@@ -62,7 +62,9 @@ def compose_documents(src: SourceFile) -> list[Node | None]:
         return list(yaml.compose_all(src.text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        pos = Position(src.name, mark.line + 1, mark.column + 1) if mark else Position(src.name, 1, 1)
+        pos = (
+            Position(src.name, mark.line + 1, mark.column + 1) if mark else Position(src.name, 1, 1)
+        )
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
         raise YamlError(f"{problem}{context}", pos) from None
@@ -75,7 +77,9 @@ def node_position(src: SourceFile, node: yaml.Node) -> Position:
 
 
 def is_null(node: yaml.Node | None) -> bool:
-    return node is None or (isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG and not node.style)
+    return node is None or (
+        isinstance(node, yaml.ScalarNode) and node.tag == NULL_TAG and not node.style
+    )
 
 
 def scalar_bool(text: str) -> bool | None:
@@ -134,14 +138,31 @@ def scalar_offset_position(src: SourceFile, node: yaml.ScalarNode, offset: int) 
             return node_position(src, node)
     # Land on the next written character, unless the offset is past the value's end
     # (an error "at the end" points just after the last character).
-    while p < end and text[p] in " \t\r\n" and offset < len(value) and value[offset] not in " \t\r\n":
+    while (
+        p < end and text[p] in " \t\r\n" and offset < len(value) and value[offset] not in " \t\r\n"
+    ):
         p += 1
     return src.position_of(p)
 
 
 _YAML_ESCAPES = {
-    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
-    "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028",
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
     "P": "\u2029",
 }
 _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}

@@ -77,7 +77,9 @@ def compile_output(text: str, binder: Binder | None = None) -> OutputFormat:
             i += 1
             continue
         if i + 1 >= n:
-            raise OutputError("invalid formatting syntax: formatting cannot end with a %", Span(i, i + 1))
+            raise OutputError(
+                "invalid formatting syntax: formatting cannot end with a %", Span(i, i + 1)
+            )
         if literal:
             tokens.append(Token("".join(literal)))
             literal = []
@@ -100,14 +102,19 @@ def _parse_token(text: str, i: int) -> tuple[FieldRef | Transform, int]:
     if m:
         inner, end = _parse_token(text, m.end())
         if end >= len(text) or text[end] != ")":
-            raise OutputError(f"expected ')' after transformer argument at '{text[i:end + 1]}'", Span(end, end + 1))
+            raise OutputError(
+                f"expected ')' after transformer argument at '{text[i : end + 1]}'",
+                Span(end, end + 1),
+            )
         return Transform(m.group(1), inner, Span(i, end + 1)), end + 1
     m = _NAME_RE.match(text, i)
     cand = m.group(0) if m else ""
     name = next((cand[:k] for k in range(len(cand), 0, -1) if cand[:k] in _FIELD_NAMES), None)
     if name is None:
         shown = text[i : i + 40].split()[0] if text[i:].strip() else ""
-        raise OutputError(f"invalid formatting token %{shown}: unknown filter: not a known field", Span(i, i + 1))
+        raise OutputError(
+            f"invalid formatting token %{shown}: unknown filter: not a known field", Span(i, i + 1)
+        )
     end = i + len(name)
     arg = None
     if end < len(text) and text[end] == "[" and _takes_arg(name):

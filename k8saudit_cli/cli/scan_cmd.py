@@ -25,11 +25,11 @@ from k8saudit_cli.cli.common import (
 )
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions, Problems, read_events
 from k8saudit_cli.detect import Alert, Detector
+from k8saudit_cli.detection_run import ScanOptions, ScanStats, run_scan
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.report import plain_text, print_rich, summary_json
-from k8saudit_cli.scan import ScanOptions, ScanStats, run_scan
-from k8saudit_cli.select import select_rules, unmatched_steps
+from k8saudit_cli.selection import select_rules, unmatched_steps
 from k8saudit_cli.sources import STDIN, Input, expand_inputs
 
 EPILOG = """\b
@@ -50,43 +50,120 @@ decompressed by content. Each line holds an Event, an EventList or an array.
 @click.command("scan", cls=OrderedSelectionCommand, epilog=EPILOG)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @rules_option()
-@click.option("--disable-rule", "disable_rule", multiple=True, metavar="GLOB",
-              help="Disable rules whose name matches (only '*' is special).")
-@click.option("--enable-rule", "enable_rule", multiple=True, metavar="GLOB",
-              help="Enable rules whose name matches, even 'enabled: false' ones.")
-@click.option("--disable-tag", "disable_tag", multiple=True, metavar="TAG", help="Disable rules with this tag.")
-@click.option("--enable-tag", "enable_tag", multiple=True, metavar="TAG", help="Enable rules with this tag.")
-@click.option("--min-priority", type=PriorityType(), default="debug", show_default=True,
-              help="Drop rules less severe than this (Falco's 'priority' setting).")
-@click.option("--rule-matching", type=click.Choice(["all", "first"]), default="all", show_default=True,
-              help="'all': every matching rule alerts (what a responder wants). 'first': only the first "
-                   "matching rule per event, Falco's default.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="'text': Falco's alert line. 'json': Falco's json_output object per line.")
-@click.option("--time-format", type=click.Choice(["iso", "falco"]), default="iso", show_default=True,
-              help="'iso': 2024-05-01T10:00:00.123456000+0000 (UTC). 'falco': Falco's default "
-                   "HH:MM:SS.nnnnnnnnn in local time.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-              help="Write alerts to FILE instead of stdout.")
-@click.option("--since", metavar="TIME", help="Only events at or after TIME (RFC 3339, or relative: 2h, 30m, 7d ago).")
+@click.option(
+    "--disable-rule",
+    "disable_rule",
+    multiple=True,
+    metavar="GLOB",
+    help="Disable rules whose name matches (only '*' is special).",
+)
+@click.option(
+    "--enable-rule",
+    "enable_rule",
+    multiple=True,
+    metavar="GLOB",
+    help="Enable rules whose name matches, even 'enabled: false' ones.",
+)
+@click.option(
+    "--disable-tag",
+    "disable_tag",
+    multiple=True,
+    metavar="TAG",
+    help="Disable rules with this tag.",
+)
+@click.option(
+    "--enable-tag", "enable_tag", multiple=True, metavar="TAG", help="Enable rules with this tag."
+)
+@click.option(
+    "--min-priority",
+    type=PriorityType(),
+    default="debug",
+    show_default=True,
+    help="Drop rules less severe than this (Falco's 'priority' setting).",
+)
+@click.option(
+    "--rule-matching",
+    type=click.Choice(["all", "first"]),
+    default="all",
+    show_default=True,
+    help="'all': every matching rule alerts (what a responder wants). 'first': only the first "
+    "matching rule per event, Falco's default.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="'text': Falco's alert line. 'json': Falco's json_output object per line.",
+)
+@click.option(
+    "--time-format",
+    type=click.Choice(["iso", "falco"]),
+    default="iso",
+    show_default=True,
+    help="'iso': 2024-05-01T10:00:00.123456000+0000 (UTC). 'falco': Falco's default "
+    "HH:MM:SS.nnnnnnnnn in local time.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write alerts to FILE instead of stdout.",
+)
+@click.option(
+    "--since",
+    metavar="TIME",
+    help="Only events at or after TIME (RFC 3339, or relative: 2h, 30m, 7d ago).",
+)
 @click.option("--until", metavar="TIME", help="Only events before TIME (same forms as --since).")
-@click.option("--summary-json", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-              help="Also write the end-of-run numbers as JSON to FILE.")
+@click.option(
+    "--summary-json",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Also write the end-of-run numbers as JSON to FILE.",
+)
 @click.option("--no-summary", is_flag=True, help="Do not print the end-of-run report on stderr.")
-@click.option("--no-progress", is_flag=True, help="Never show the progress bar (it only appears on a terminal).")
-@click.option("--fail-on", type=PriorityType(), metavar="PRIORITY",
-              help="Exit 1 if any alert has this priority or a more severe one.")
+@click.option(
+    "--no-progress",
+    is_flag=True,
+    help="Never show the progress bar (it only appears on a terminal).",
+)
+@click.option(
+    "--fail-on",
+    type=PriorityType(),
+    metavar="PRIORITY",
+    help="Exit 1 if any alert has this priority or a more severe one.",
+)
 @click.option("--strict", is_flag=True, help="Exit 2 if any input line or event had to be skipped.")
-@click.option("--max-event-size", type=click.IntRange(min=1), default=DEFAULT_MAX_EVENT_SIZE, show_default=True,
-              metavar="BYTES", help="Skip events whose JSON is larger (as Falco's maxEventSize).")
-@click.option("-j", "--jobs", default="1", show_default=True, metavar="N|auto",
-              help="Worker processes. Big plain files are split on line boundaries, many or compressed "
-                   "files are spread over the workers; alerts, evt.num and the report stay exactly as "
-                   "with one process. 'auto' uses every core.")
-@click.option("--no-fast-path", is_flag=True,
-              help="Evaluate with the plain reference evaluator (for checking; slower).")
+@click.option(
+    "--max-event-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_EVENT_SIZE,
+    show_default=True,
+    metavar="BYTES",
+    help="Skip events whose JSON is larger (as Falco's maxEventSize).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    default="1",
+    show_default=True,
+    metavar="N|auto",
+    help="Worker processes. Big plain files are split on line boundaries, many or compressed "
+    "files are spread over the workers; alerts, evt.num and the report stay exactly as "
+    "with one process. 'auto' uses every core.",
+)
+@click.option(
+    "--no-fast-path",
+    is_flag=True,
+    help="Evaluate with the plain reference evaluator (for checking; slower).",
+)
 @click.pass_context
-def scan_command(ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, ...], **opts: Any) -> None:
+def scan_command(
+    ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, ...], **opts: Any
+) -> None:
     """Scan audit logs with Falco rules; print one alert per rule match.
 
     Alerts go to stdout (or --output); warnings and the end-of-run report
@@ -108,7 +185,9 @@ def scan_command(ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, 
         warn("no rule is enabled: nothing can be detected")
     since = parse_when(opts["since"]) if opts["since"] else None
     until = parse_when(opts["until"]) if opts["until"] else None
-    detector = Detector(selected, match_all=opts["rule_matching"] == "all", fast=not opts["no_fast_path"])
+    detector = Detector(
+        selected, match_all=opts["rule_matching"] == "all", fast=not opts["no_fast_path"]
+    )
     problems = Problems(emit=lambda line: click.echo(line, err=True))
     stats = ScanStats(problems=problems)
     renderer = AlertRenderer(opts["time_format"])
@@ -135,8 +214,17 @@ def scan_command(ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, 
 
             bar = _ChunkProgress(paths, problems) if show_progress else None
             try:
-                run_parallel_scan(paths, detector, decode, fmt, write, window, stats, jobs,
-                                  bar.done if bar else None)
+                run_parallel_scan(
+                    paths,
+                    detector,
+                    decode,
+                    fmt,
+                    write,
+                    window,
+                    stats,
+                    jobs,
+                    bar.done if bar else None,
+                )
             finally:
                 if bar:
                     bar.close()
@@ -173,7 +261,9 @@ class _ChunkProgress:
         from tqdm import tqdm
 
         total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
-        self.bar = tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True)
+        self.bar = tqdm(
+            total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True
+        )
         self.problems, self.prev_emit = problems, problems.emit
         problems.emit = lambda line: self.bar.write(line, file=sys.stderr)
 
@@ -220,7 +310,9 @@ def _with_progress(
     from tqdm import tqdm
 
     total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
-    bar = tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True)
+    bar = tqdm(
+        total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True
+    )
     prev_emit = problems.emit
     problems.emit = lambda line: bar.write(line, file=sys.stderr)
     try:
@@ -265,5 +357,7 @@ def _finish(stats: ScanStats, opts: dict[str, Any]) -> None:
         fail(f"--strict: {stats.problems.skipped} input item(s) were skipped")
     fail_on = opts["fail_on"]
     if fail_on is not None and stats.most_severe is not None and stats.most_severe <= fail_on:
-        click.echo(f"k8saudit: alerts at or above {prio.name(fail_on)}: failing (--fail-on)", err=True)
+        click.echo(
+            f"k8saudit: alerts at or above {prio.name(fail_on)}: failing (--fail-on)", err=True
+        )
         sys.exit(1)

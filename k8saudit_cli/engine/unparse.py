@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from .nodes import (
+from k8saudit_cli.engine.nodes import (
     And,
     Check,
     Const,
@@ -26,7 +26,7 @@ from .nodes import (
     Val,
     ValueList,
 )
-from .parser import FIELD_ARG_BARE, lexical_pattern
+from k8saudit_cli.engine.parser import FIELD_ARG_BARE, lexical_pattern
 
 __all__ = ["quote", "render"]
 

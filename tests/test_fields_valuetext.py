@@ -14,7 +14,7 @@ from k8saudit_cli.fields.jsonf import array_index, split_pointer
 from k8saudit_cli.fields.jsonval import compact, encode, indented, text
 from k8saudit_cli.fields.ka import query_param
 from k8saudit_cli.fields.pod import repository
-from k8saudit_cli.fields.render import LIST_TEXT_MAX, list_text
+from k8saudit_cli.fields.valuetext import LIST_TEXT_MAX, list_text
 
 
 def fdef(name: str):  # type: ignore[no-untyped-def]
@@ -132,7 +132,9 @@ def test_local_date_can_be_the_previous_day() -> None:
 def test_rawtime_parts_keep_nanoseconds() -> None:
     t = 1714557600_999999999
     assert (_at("evt.rawtime", t), _at("evt.rawtime.s", t), _at("evt.rawtime.ns", t)) == (
-        t, 1714557600, 999999999,
+        t,
+        1714557600,
+        999999999,
     )
 
 
@@ -157,8 +159,19 @@ def test_split_pointer(pointer: str, tokens: tuple[str, ...] | None) -> None:
 
 @pytest.mark.parametrize(
     ("token", "size", "index"),
-    [("0", 1, 0), ("2", 3, 2), ("3", 3, None), ("01", 3, 1), ("+1", 3, 1), ("-0", 3, 0),
-     ("-1", 3, None), ("", 3, None), ("1e0", 3, None), (" 1", 3, None), ("١", 3, None)],
+    [
+        ("0", 1, 0),
+        ("2", 3, 2),
+        ("3", 3, None),
+        ("01", 3, 1),
+        ("+1", 3, 1),
+        ("-0", 3, 0),
+        ("-1", 3, None),
+        ("", 3, None),
+        ("1e0", 3, None),
+        (" 1", 3, None),
+        ("١", 3, None),  # noqa: RUF001 (an Arabic-Indic digit, on purpose)
+    ],
 )
 def test_array_index_reads_tokens_like_atoi(token: str, size: int, index: int | None) -> None:
     assert array_index(token, size) == index

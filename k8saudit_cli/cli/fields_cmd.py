@@ -90,16 +90,28 @@ false and `exists` is false.
 @click.command("fields", help=_HELP)
 @click.argument("inputs", metavar="[FILE]...", nargs=-1)
 @click.option(
-    "-e", "--event", "event_num", type=click.IntRange(min=1), metavar="N",
+    "-e",
+    "--event",
+    "event_num",
+    type=click.IntRange(min=1),
+    metavar="N",
     help="Show the values for the N-th event of FILE... (1-based).",
 )
 @click.option(
-    "-f", "--field", "specs", multiple=True, metavar="NAME[ARG]",
+    "-f",
+    "--field",
+    "specs",
+    multiple=True,
+    metavar="NAME[ARG]",
     help="Only this field; repeatable; may carry an argument: 'ka.uri.param[watch]'.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
-    show_default=True, help="Output format (markdown: the table docs/fields.md holds).",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Output format (markdown: the table docs/fields.md holds).",
 )
 def fields_command(
     inputs: tuple[str, ...], event_num: int | None, specs: tuple[str, ...], fmt: str
