@@ -31,9 +31,9 @@ from k8saudit_cli.engine.unparse import render
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset import load_rules, load_texts
-from k8saudit_cli.ruleset.collector import RuleState
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.ruleset.loader import RuleSet
+from k8saudit_cli.ruleset.states import RuleState
 
 DATA = Path(__file__).parent / "data" / "loader"
 EVENT_TIME_NS = 1714557600012345678

@@ -4,122 +4,45 @@ A later definition replaces an earlier one but keeps its position; ``append``
 and ``override`` extend or replace single keys; the "enabled-only" item flips
 a flag. Every definition bumps a counter (``seq``) so later passes can apply
 Falco's visibility rules (a macro sees only macros defined before it).
+Exceptions have their own checks, in :mod:`collect_exceptions`.
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
-
-from k8saudit_cli.errors import Diagnostic, Position, Severity
+from k8saudit_cli.errors import Diagnostic, Severity
+from k8saudit_cli.ruleset.collect_exceptions import (
+    append_exceptions,
+    duplicate_exception_warnings,
+    validated,
+)
 from k8saudit_cli.ruleset.items import (
     EngineVersionReq,
-    ExceptionDef,
     ItemBase,
     ListDef,
     MacroDef,
     PluginVersionsReq,
     RuleDef,
-    Scalar,
-    SourceText,
+)
+from k8saudit_cli.ruleset.states import (
+    CollectError,
+    Collection,
+    ListState,
+    MacroState,
+    RuleState,
 )
 
-APPENDABLE = {"condition", "output", "desc", "tags", "exceptions"}
-REPLACEABLE = {
-    "condition",
-    "output",
-    "desc",
-    "priority",
-    "tags",
-    "exceptions",
-    "enabled",
-    "warn_evttypes",
-    "skip-if-unknown-filter",
-    "capture",
-    "capture_duration",
-}
+#: Rule keys whose RuleDef/RuleState attribute is spelled differently.
 _ATTR = {"skip-if-unknown-filter": "skip_if_unknown_filter"}
-LIST_COMPS = ("in", "pmatch", "intersects")
-SUPPORTED_COMPS = {
-    "=",
-    "==",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "contains",
-    "icontains",
-    "bcontains",
-    "startswith",
-    "bstartswith",
-    "endswith",
-    "glob",
-    "iglob",
-    "regex",
-    "in",
-    "intersects",
-    "pmatch",
-}
-MODIFIERS = ("oneof", "anyof", "allof")
-
-
-@dataclass
-class ListState:
-    """``index``: the counter at first definition; ``seq``: at the last change."""
-
-    name: str
-    items: list[Scalar]
-    index: int
-    seq: int
-    pos: Position
-
-
-@dataclass
-class MacroState:
-    name: str
-    condition: SourceText
-    index: int
-    seq: int
-    pos: Position
-
-
-@dataclass
-class RuleState:
-    name: str
-    index: int
-    pos: Position
-    condition: SourceText
-    output: SourceText
-    desc: str
-    priority: int
-    source: str
-    enabled: bool = True
-    tags: list[str] = field(default_factory=list)
-    exceptions: list[ExceptionDef] = field(default_factory=list)
-    skip_if_unknown_filter: bool = False
-    warn_evttypes: bool = True
-    capture: bool = False
-
-
-@dataclass
-class Collection:
-    """Everything loaded so far, in definition order."""
-
-    lists: dict[str, ListState] = field(default_factory=dict)
-    macros: dict[str, MacroState] = field(default_factory=dict)
-    rules: dict[str, RuleState] = field(default_factory=dict)
-    engine_versions: list[EngineVersionReq] = field(default_factory=list)
-    plugin_versions: list[PluginVersionsReq] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    seq: int = 0
-
-
-def is_modifier_comp(comp: str) -> bool:
-    parts = comp.split()
-    return (
-        len(parts) == 2 and parts[1] in MODIFIERS and parts[0] in SUPPORTED_COMPS - set(LIST_COMPS)
-    )
+_NO_RULE_TO_APPEND = (
+    "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists"
+)
+_NO_RULE_TO_REPLACE = (  # Falco's message really says "<key>".
+    "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists"
+)
+_STANDALONE_ENABLED = (
+    "The standalone 'enabled' key usage is deprecated. The correct approach requires also a "
+    "'replace' entry under the 'override' key (i.e. 'enabled: replace')."
+)
 
 
 class Collector:
@@ -131,23 +54,25 @@ class Collector:
             self.c.engine_versions.append(item)
         elif isinstance(item, PluginVersionsReq):
             self.c.plugin_versions.append(item)
-        else:
+        elif isinstance(item, ItemBase):
             self.c.seq += 1
             try:
-                if isinstance(item, ListDef):
-                    self._list(item)
-                elif isinstance(item, MacroDef):
-                    self._macro(item)
-                elif isinstance(item, RuleDef):
-                    self._rule(item)
-            except _Fail as exc:
-                kind = type(item).__name__[:-3].lower()
-                assert isinstance(item, ItemBase)
+                self._definition(item)
+            except CollectError as exc:
+                kind = type(item).__name__[:-3].lower()  # RuleDef -> rule
                 self.c.diagnostics.append(
                     Diagnostic(
                         exc.code, Severity.ERROR, exc.message, exc.pos or item.pos, kind, item.name
                     )
                 )
+
+    def _definition(self, item: ItemBase) -> None:
+        if isinstance(item, ListDef):
+            self._list(item)
+        elif isinstance(item, MacroDef):
+            self._macro(item)
+        elif isinstance(item, RuleDef):
+            self._rule(item)
 
     # ---------------------------------------------------------------- lists and macros
 
@@ -155,7 +80,7 @@ class Collector:
         old = self.c.lists.get(item.name)
         if item.append or item.override.get("items") == "append":
             if old is None:
-                raise _Fail(
+                raise CollectError(
                     "List uses 'append' or 'override.items: append' but no list by that name "
                     "already exists"
                 )
@@ -172,7 +97,7 @@ class Collector:
         old = self.c.macros.get(item.name)
         if item.append or item.override.get("condition") == "append":
             if old is None:
-                raise _Fail(
+                raise CollectError(
                     "Macro uses 'append' or 'override.condition: append' but no macro by that "
                     "name already exists"
                 )
@@ -208,12 +133,12 @@ class Collector:
         )
         source = item.source or "syscall"
         if old is not None and old.source and old.source != source:
-            raise _Fail(
+            raise CollectError(
                 "Rule has been re-defined with a different source", code="LOAD_ERR_VALIDATE"
             )
-        exceptions = [self._validated(ex) for ex in item.exceptions or []]
-        self._unique_exceptions(item)
-        state = RuleState(
+        exceptions = [validated(ex) for ex in item.exceptions or []]
+        self.c.diagnostics.extend(duplicate_exception_warnings(item.exceptions or []))
+        self.c.rules[item.name] = RuleState(
             item.name,
             old.index if old else len(self.c.rules),
             old.pos if old else item.pos,
@@ -229,43 +154,31 @@ class Collector:
             warn_evttypes=True if item.warn_evttypes is None else item.warn_evttypes,
             capture=bool(item.capture),
         )
-        self.c.rules[item.name] = state
 
     def _legacy_append(self, item: RuleDef, old: RuleState | None) -> None:
         if old is None:
-            raise _Fail(
-                "Rule uses 'append' or 'override.<key>: append' but no rule by that name already "
-                "exists"
-            )
+            raise CollectError(_NO_RULE_TO_APPEND)
         if item.condition is None and item.exceptions is None:
-            raise _Fail("Appended rule must have exceptions or condition property")
-        self._check_source(item, old)
+            raise CollectError("Appended rule must have exceptions or condition property")
+        _check_source(item, old)
         if item.condition is not None:
             old.condition = old.condition.join(item.condition)
         if item.exceptions is not None:
-            self._append_exceptions(old, item)
+            append_exceptions(old, item.exceptions, self.c.diagnostics)
 
     def _override(self, item: RuleDef, old: RuleState | None) -> None:
         """``override:`` on a rule; the reader already checked its keys and operations."""
         if old is None:
-            if any(op == "append" for op in item.override.values()):
-                raise _Fail(
-                    "Rule uses 'append' or 'override.<key>: append' but no rule by that name "
-                    "already exists"
-                )
-            # Falco's message really says "<key>".
-            raise _Fail(
-                "An 'override.<key>: replace' to a rule was requested but no rule by that name "
-                "already exists"
-            )
+            appends = any(op == "append" for op in item.override.values())
+            raise CollectError(_NO_RULE_TO_APPEND if appends else _NO_RULE_TO_REPLACE)
         if "condition" in item.override:
-            self._check_source(item, old)
+            _check_source(item, old)
         for key, op in item.override.items():
             if op == "append":
                 self._append_key(old, item, key)
         for key, op in item.override.items():
             if op == "replace":
-                self._replace_key(old, item, key)
+                _replace_key(old, item, key)
 
     def _append_key(self, old: RuleState, item: RuleDef, key: str) -> None:
         if key in ("condition", "output"):
@@ -278,133 +191,36 @@ class Collector:
         elif key == "tags":
             old.tags = sorted(set(old.tags) | set(item.tags or []))
         elif key == "exceptions":
-            self._append_exceptions(old, item)
-
-    def _replace_key(self, old: RuleState, item: RuleDef, key: str) -> None:
-        if key == "exceptions":
-            old.exceptions = [self._validated(ex) for ex in item.exceptions or []]
-        elif key == "tags":
-            old.tags = sorted(set(item.tags or []))
-        elif key != "capture_duration":
-            setattr(old, _ATTR.get(key, key), getattr(item, _ATTR.get(key, key)))
+            append_exceptions(old, item.exceptions or [], self.c.diagnostics)
 
     def _enabled_only(self, item: RuleDef, old: RuleState | None) -> None:
         self.c.diagnostics.append(
             Diagnostic(
                 "LOAD_DEPRECATED_ITEM",
                 Severity.WARNING,
-                "The standalone 'enabled' key usage is deprecated. The correct approach requires "
-                "also a "
-                "'replace' entry under the 'override' key (i.e. 'enabled: replace').",
+                _STANDALONE_ENABLED,
                 item.pos,
                 "rule",
                 item.name,
             )
         )
         if old is None:
-            raise _Fail("Rule has 'enabled' key but no rule by that name already exists")
+            raise CollectError("Rule has 'enabled' key but no rule by that name already exists")
         if item.enabled is not None:
             old.enabled = item.enabled
 
-    def _check_source(self, item: RuleDef, old: RuleState) -> None:
-        if item.source and old.source and item.source != old.source:
-            raise _Fail(
-                "Rule has been re-defined with a different source", code="LOAD_ERR_VALIDATE"
-            )
 
-    # ---------------------------------------------------------------- exceptions
-
-    def _append_exceptions(self, old: RuleState, item: RuleDef) -> None:
-        by_name = {ex.name: ex for ex in old.exceptions}
-        for ex in item.exceptions or []:
-            if not ex.has_values:
-                self.c.diagnostics.append(
-                    Diagnostic(
-                        "LOAD_APPEND_NO_VALUES",
-                        Severity.WARNING,
-                        "Overriding/appending exception with no values",
-                        ex.pos,
-                        "exception",
-                        ex.name,
-                    )
-                )
-            if ex.name in by_name:
-                if ex.has_fields:
-                    raise _Fail(
-                        "Can not append exception fields to existing exception, only values", ex.pos
-                    )
-                if ex.has_comps:
-                    raise _Fail(
-                        "Can not append exception comps to existing exception, only values", ex.pos
-                    )
-                target = by_name[ex.name]
-                target.values = (target.values or []) + (ex.values or [])
-                continue
-            if not ex.has_fields:
-                raise _Fail(
-                    "Rule exception must have fields property with a list of fields", ex.pos
-                )
-            if not ex.has_values:
-                raise _Fail(
-                    "Rule exception must have values property with a list of values", ex.pos
-                )
-            added = self._validated(ex)
-            old.exceptions.append(added)
-            by_name[added.name] = added
-
-    def _validated(self, ex: ExceptionDef) -> ExceptionDef:
-        """Falco's validate_exception_info: check shapes and fill default comps."""
-        ex = copy.deepcopy(ex)
-        if not ex.fields:
-            raise _Fail(
-                "Rule exception item must have fields property with a list of fields", ex.pos
-            )
-        if isinstance(ex.fields, list):
-            comps = ex.comps if ex.comps is not None else ["="] * len(ex.fields)
-            if isinstance(comps, str) or len(comps) != len(ex.fields):
-                raise _Fail("Fields and comps lists must have equal length", ex.pos)
-            comps = [c.strip() for c in comps]
-            for comp in comps:
-                if comp not in SUPPORTED_COMPS and not is_modifier_comp(comp):
-                    raise _Fail(f"'{comp}' is not a supported comparison operator", ex.pos)
-            ex.comps = comps
-        else:
-            comp = ex.comps if ex.comps is not None else "in"
-            if isinstance(comp, list):
-                raise _Fail("Fields and comps must both be strings", ex.pos)
-            comp = comp.strip()
-            if comp not in LIST_COMPS and not is_modifier_comp(comp):
-                raise _Fail(
-                    "When fields is a single value, comps must be one of (in, pmatch, intersects) "
-                    "or a "
-                    "modifier operator (e.g. startswith oneof)",
-                    ex.pos,
-                )
-            ex.comps = comp
-        return ex
-
-    def _unique_exceptions(self, item: RuleDef) -> None:
-        seen: set[str] = set()
-        for ex in item.exceptions or []:
-            if ex.name in seen:
-                self.c.diagnostics.append(
-                    Diagnostic(
-                        "LOAD_EXCEPTION_NAME_NOT_UNIQUE",
-                        Severity.WARNING,
-                        f"Multiple definitions of exception '{ex.name}' in the same rule",
-                        ex.pos,
-                        "exception",
-                        ex.name,
-                    )
-                )
-            seen.add(ex.name)
+def _replace_key(old: RuleState, item: RuleDef, key: str) -> None:
+    if key == "exceptions":
+        old.exceptions = [validated(ex) for ex in item.exceptions or []]
+    elif key == "tags":
+        old.tags = sorted(set(item.tags or []))
+    elif key != "capture_duration":
+        setattr(old, _ATTR.get(key, key), getattr(item, _ATTR.get(key, key)))
 
 
-class _Fail(Exception):
-    def __init__(
-        self, message: str, pos: Position | None = None, code: str = "LOAD_ERR_VALIDATE"
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.pos = pos
-        self.code = code
+def _check_source(item: RuleDef, old: RuleState) -> None:
+    if item.source and old.source and item.source != old.source:
+        raise CollectError(
+            "Rule has been re-defined with a different source", code="LOAD_ERR_VALIDATE"
+        )

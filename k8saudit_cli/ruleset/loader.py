@@ -12,23 +12,22 @@ and every rule compiled, so one run lists every error and warning.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from k8saudit_cli.errors import Diagnostic, Position, Severity
-from k8saudit_cli.ruleset.collector import Collection, Collector
+from k8saudit_cli.ruleset.collector import Collector
 from k8saudit_cli.ruleset.compile import K8S_SOURCE, CompiledRule, Compiler
 from k8saudit_cli.ruleset.items import PluginRequirement
+from k8saudit_cli.ruleset.read_requirements import SEMVER
 from k8saudit_cli.ruleset.reader import Reader
+from k8saudit_cli.ruleset.states import Collection
 from k8saudit_cli.ruleset.yamlio import SourceFile
 
 #: The Falco engine version whose rules language we implement (Falco 0.44).
 ENGINE_VERSION = (0, 62, 0)
 #: The plugin versions we present ourselves as, for required_plugin_versions.
 PLUGIN_VERSIONS = {"k8saudit": "0.18.0", "json": "0.7.4"}
-
-_SEMVER = re.compile(r"\s*(\d+)\.(\d+)\.(\d+)")
 
 
 @dataclass
@@ -105,7 +104,7 @@ def _read_source(
 
 
 def _semver(text: str) -> tuple[int, int, int] | None:
-    m = _SEMVER.match(text)
+    m = SEMVER.match(text)
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 
