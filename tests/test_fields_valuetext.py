@@ -12,7 +12,7 @@ from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.fields import MISSING, get_field, resolve, to_json, to_text
 from k8saudit_cli.fields.jsonf import array_index, split_pointer
 from k8saudit_cli.fields.jsonval import compact, encode, indented, text
-from k8saudit_cli.fields.ka import query_param
+from k8saudit_cli.fields.ka_request import query_param
 from k8saudit_cli.fields.pod import repository
 from k8saudit_cli.fields.valuetext import LIST_TEXT_MAX, list_text
 

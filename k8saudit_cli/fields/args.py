@@ -9,9 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from k8saudit_cli.errors import K8sAuditError
-from k8saudit_cli.fields.base import Extractor
+from k8saudit_cli.fields.base import ArgKind, ArgSpec, Extractor
 
 _MAX_U64 = 2**64 - 1
+
+#: Builds a field's extractor for its index argument (``None``: no index given).
+Make = Callable[[int | None], Extractor]
+#: An optional index: ``ka.req.pod.containers.image[0]``.
+INDEX_ARG = ArgSpec(ArgKind.INDEX, required=False)
+#: A required key: ``ka.uri.param[watch]``.
+KEY_ARG = ArgSpec(ArgKind.KEY, required=True)
 
 
 class FieldError(K8sAuditError):
@@ -79,9 +86,7 @@ def parse_index(name: str, arg: str) -> int:
     )
 
 
-def index_binder(
-    name: str, make: Callable[[int | None], Extractor]
-) -> Callable[[str | None], Extractor]:
+def index_binder(name: str, make: Make) -> Callable[[str | None], Extractor]:
     """A ``bind`` for an optional index argument: parse once, then build the extractor."""
 
     def bind(arg: str | None) -> Extractor:

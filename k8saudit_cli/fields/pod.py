@@ -1,5 +1,7 @@
 """Extractors for the pod parts of a request: container lists and volumes.
 
+The field rows that use them are in :mod:`ka_pod`.
+
 ``containers``, ``initContainers`` and ``ephemeralContainers`` share one set
 of sub-fields so a privileged init container is seen by the same rules as a
 privileged container. An optional index argument picks one element of the
@@ -9,25 +11,12 @@ list; an out-of-range index, or a list that is absent or not an array, means
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.fields.args import fixed, index_binder
-from k8saudit_cli.fields.base import (
-    MISSING,
-    ArgKind,
-    ArgSpec,
-    Extractor,
-    FieldDef,
-    FieldType,
-    Value,
-)
+from k8saudit_cli.fields.args import Make
+from k8saudit_cli.fields.base import MISSING, Extractor, Value
 from k8saudit_cli.fields.jsonval import ListGetter, getter, list_getter, text, texts
-
-Make = Callable[[int | None], Extractor]
-
-INDEX_ARG = ArgSpec(ArgKind.INDEX, required=False)
 
 
 def spec_list(key: str) -> ListGetter:
@@ -218,93 +207,6 @@ def volume_types(idx: int | None) -> Extractor:
     return extract
 
 
-# ------------------------------------------------------------ container fields
-
-#: sub-field -> (builder, description template); ``{what}`` names the list.
-CONTAINER_SUBFIELDS: dict[str, tuple[Callable[[str], Make], str]] = {
-    "name": (lambda k: leaves(k, ("name",)), "Names of the {what}."),
-    "image": (lambda k: leaves(k, ("image",)), "Images of the {what}."),
-    "image.repository": (
-        repositories,
-        "Images of the {what} without tag and digest (reg:5000/app:1 gives reg:5000/app).",
-    ),
-    "command": (
-        lambda k: joined(k, "command"),
-        "Command of each of the {what}, its words joined by spaces.",
-    ),
-    "args": (
-        lambda k: joined(k, "args"),
-        "Arguments of each of the {what}, joined by spaces.",
-    ),
-    "privileged": (
-        lambda k: leaves(k, (_SC, "privileged")),
-        "securityContext.privileged of the {what} that set it.",
-    ),
-    "allow_privilege_escalation": (
-        lambda k: leaves(k, (_SC, "allowPrivilegeEscalation")),
-        "securityContext.allowPrivilegeEscalation of the {what} that set it.",
-    ),
-    "read_only_fs": (
-        lambda k: leaves(k, (_SC, "readOnlyRootFilesystem")),
-        "securityContext.readOnlyRootFilesystem of the {what} that set it.",
-    ),
-    "run_as_user": (
-        lambda k: leaves(k, (_SC, "runAsUser")),
-        "securityContext.runAsUser of the {what} that set it.",
-    ),
-    "eff_run_as_user": (
-        lambda k: effective(k, "runAsUser"),
-        "User id each of the {what} runs as: its own runAsUser, else the pod's, else 0.",
-    ),
-    "run_as_group": (
-        lambda k: leaves(k, (_SC, "runAsGroup")),
-        "securityContext.runAsGroup of the {what} that set it.",
-    ),
-    "eff_run_as_group": (
-        lambda k: effective(k, "runAsGroup"),
-        "Group id each of the {what} runs as: its own runAsGroup, else the pod's, else 0.",
-    ),
-    "proc_mount": (
-        lambda k: leaves(k, (_SC, "procMount")),
-        "securityContext.procMount of the {what} that set it.",
-    ),
-    "add_capabilities": (
-        capabilities,
-        "Capabilities added by the {what} (securityContext.capabilities.add), one per element.",
-    ),
-    "host_port": (
-        host_ports,
-        "Ports of the {what}: each port's hostPort, else its containerPort.",
-    ),
-}
-
-_WHAT = {
-    "containers": "pod's containers",
-    "initContainers": "pod's init containers",
-    "ephemeralContainers": "pod's ephemeral containers",
-}
-
-
-def container_field(key: str, sub: str) -> FieldDef:
-    """``ka.req.pod.<key>.<sub>``: a string list with an optional index argument."""
-    build, desc = CONTAINER_SUBFIELDS[sub]
-    name = f"ka.req.pod.{key}.{sub}"
-    return FieldDef(
-        name,
-        FieldType.STRING,
-        True,
-        INDEX_ARG,
-        desc.format(what=_WHAT[key]),
-        index_binder(name, build(key)),
-    )
-
-
-def container_family(key: str) -> list[FieldDef]:
-    """Every sub-field for one list; ephemeral containers have no ports (as upstream)."""
-    skip = "host_port" if key == "ephemeralContainers" else None
-    return [container_field(key, s) for s in CONTAINER_SUBFIELDS if s != skip]
-
-
 # ------------------------------------------------------- deprecated scalar forms
 
 
@@ -348,49 +250,3 @@ def bind_volume_hostpath(arg: str | None) -> Extractor:
         return "false"
 
     return extract
-
-
-def deprecated_fields() -> dict[str, FieldDef]:
-    """The engine-v4 scalar aliases, by name (the table places them)."""
-    s = FieldType.STRING
-    return {
-        "ka.req.container.image": FieldDef(
-            "ka.req.container.image",
-            s,
-            False,
-            None,
-            "Deprecated: image of the first container; use ka.req.pod.containers.image.",
-            fixed(first_image),
-            deprecated=True,
-        ),
-        "ka.req.container.image.repository": FieldDef(
-            "ka.req.container.image.repository",
-            s,
-            False,
-            None,
-            "Deprecated: repository of the first container's image; "
-            "use ka.req.pod.containers.image.repository.",
-            fixed(first_repository),
-            deprecated=True,
-        ),
-        "ka.req.container.privileged": FieldDef(
-            "ka.req.container.privileged",
-            s,
-            False,
-            None,
-            "Deprecated: true if any container is privileged, else false; "
-            "use ka.req.pod.containers.privileged.",
-            fixed(any_privileged),
-            deprecated=True,
-        ),
-        "ka.req.volume.hostpath": FieldDef(
-            "ka.req.volume.hostpath",
-            s,
-            False,
-            ArgSpec(ArgKind.KEY, required=True),
-            "Deprecated: true if a hostPath volume is the argument path (prefix when it "
-            "ends in *), else false; use ka.req.pod.volumes.hostpath.",
-            bind_volume_hostpath,
-            deprecated=True,
-        ),
-    }

@@ -16,9 +16,9 @@ from k8saudit_cli.fields.args import (
 from k8saudit_cli.fields.base import Extractor, FieldDef
 from k8saudit_cli.fields.evt import evt_fields
 from k8saudit_cli.fields.jsonf import json_fields
-from k8saudit_cli.fields.ka import ka_fields
+from k8saudit_cli.fields.ka import KA_FIELDS
 
-FIELDS: tuple[FieldDef, ...] = (*evt_fields(), *ka_fields(), *json_fields())
+FIELDS: tuple[FieldDef, ...] = (*evt_fields(), *KA_FIELDS, *json_fields())
 
 FIELDS_BY_NAME: dict[str, FieldDef] = {f.name: f for f in FIELDS}
 
