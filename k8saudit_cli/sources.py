@@ -17,7 +17,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from k8saudit_cli.errors import InputError
 
@@ -108,7 +108,12 @@ class Input:
         self.name = "<stdin>" if path == STDIN else path
         self.path = path
         raw = _open_raw(path)
-        buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+        # A replaced stdin (tests, embedding) may be any binary stream with ``readinto``.
+        buffered = (
+            raw
+            if isinstance(raw, io.BufferedReader)
+            else io.BufferedReader(cast(io.RawIOBase, raw))
+        )
         self._raw = buffered
         self.compression = compression_of(buffered.peek(6)[:6])
         self._stream: BinaryIO = _decompressor(buffered, self.compression)
