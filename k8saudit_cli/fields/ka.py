@@ -52,4 +52,3 @@ KA_FIELDS: tuple[FieldDef, ...] = (
     *INIT_CONTAINER_FIELDS,
     *EPHEMERAL_CONTAINER_FIELDS,
 )
-
