@@ -12,7 +12,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "k8saudit_cli"
 
 LAYERS = [
-    {"errors", "priority", "event", "jsontext"},
+    {"errors", "priority", "event", "jsontext", "timestamps"},
     {"sources"},
     {"decode"},
     {"fields"},
@@ -20,8 +20,10 @@ LAYERS = [
     {"output_format"},
     {"ruleset", "default_rules"},
     {"selection", "detect"},
-    {"alerts", "detection_run", "fixtures"},
-    {"parallel", "report"},
+    {"alerts", "run_options", "run_stats"},
+    {"parallel_run"},
+    {"detection_run"},
+    {"fixtures", "report"},
     {"cli", "__main__"},
 ]
 
@@ -67,3 +69,7 @@ def test_every_module_imports_downward_only():
 
 def test_the_check_can_fail():
     assert layer_of("cli.scan_cmd") > layer_of("engine.bind") > layer_of("decode")
+
+
+def test_timestamps_is_the_bottom():
+    assert imports(PACKAGE / "timestamps.py") == []
