@@ -13,15 +13,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from k8saudit_cli.decode import Problems, read_events
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.parallel_run import Chunk, run_parallel
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink, discard
 from k8saudit_cli.run_stats import RunStats, match_in_window
 from k8saudit_cli.sources import STDIN, Input, expand_inputs
+
+if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
+    from k8saudit_cli.parallel_run import Chunk
 
 #: Events between two progress reports of a serial run.
 PROGRESS_EVERY = 2048
@@ -84,7 +87,7 @@ class DetectionRun:
             options.since_ns,
             options.until_ns,
             stats,
-            _direct(self.sink),
+            _alert_callback(self.sink),
         )
 
     def _jobs_for(self, paths: Sequence[str]) -> int:
@@ -110,13 +113,15 @@ class DetectionRun:
         self._match(events, stats)
 
     def _scan_parallel(self, paths: Sequence[str], jobs: int, stats: RunStats) -> None:
+        from k8saudit_cli.parallel_run import run_parallel
+
         on_chunk = None
         if self.on_progress is not None:
             on_chunk = _ChunkProgress(input_bytes(paths), self.on_progress)
         run_parallel(paths, self.detector, self.options, jobs, self.sink, stats, on_chunk)
 
 
-def _direct(sink: AlertSink) -> Callable[[Alert], object]:
+def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:
     """The sink as one plain call per alert (a text sink as a closure, not a method)."""
     if not isinstance(sink, TextSink):
         return sink
