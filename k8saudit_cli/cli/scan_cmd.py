@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -23,6 +23,7 @@ from k8saudit_cli.cli.common import (
 from k8saudit_cli.cli.progress import ProgressBar
 from k8saudit_cli.cli.scan_output import alert_output, exit_policy, print_report, write_summary_json
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
+from k8saudit_cli.detect import Alert
 from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.ruleset.compile import CompiledRule
@@ -209,6 +210,7 @@ def _select(ctx: click.Context, rules: Sequence[str], min_priority: int) -> list
 
 
 def _run_options(opts: dict[str, Any], since: int | None, until: int | None) -> RunOptions:
+    """The run's choices from the command line (``--jobs`` checked here, exit 2 if bad)."""
     return RunOptions(
         since_ns=since,
         until_ns=until,
@@ -227,7 +229,8 @@ def _jobs(text: str) -> int:
     fail(f"--jobs takes a positive number or 'auto', not '{text}'")
 
 
-def _render(opts: dict[str, Any]) -> Any:
+def _render(opts: dict[str, Any]) -> Callable[[Alert], str]:
+    """``--format`` and ``--time-format``: an alert to its output line."""
     renderer = AlertRenderer(opts["time_format"])
     return renderer.json_text if opts["fmt"] == "json" else renderer.line
 
