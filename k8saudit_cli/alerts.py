@@ -8,7 +8,6 @@ source, tags, time``, compact, as Falco 0.39+ writes it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,27 +15,17 @@ import orjson
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.detect import Alert
-from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.fields.evt import hostname, iso8601_text, time_ns_text
+from k8saudit_cli.fields.evt import hostname
+from k8saudit_cli.timestamps import evt_iso8601_text, evt_time_text, utc_iso
 
 TIME_FORMATS = ("iso", "falco")
 
 
-def time_prefix(time_format: str) -> tuple[str, Callable[[AuditEvent], Any]]:
-    """The prefix field Falco uses for a time format, and how to render it."""
+def time_prefix(time_format: str) -> tuple[str, Callable[[int], str]]:
+    """The prefix field Falco uses for a time format, and how to render it from ns."""
     if time_format == "falco":
-        return "evt.time", time_ns_text
-    return "evt.time.iso8601", iso8601_text
-
-
-def utc_iso(time_ns: int) -> str:
-    """``2018-10-20T00:18:28.123456000Z``: the JSON alert's ``time``."""
-    sec, ns = divmod(time_ns, 1_000_000_000)
-    t = time.gmtime(sec)
-    return (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{ns:09d}Z"
-    )
+        return "evt.time", evt_time_text
+    return "evt.time.iso8601", evt_iso8601_text
 
 
 class AlertRenderer:
@@ -48,7 +37,7 @@ class AlertRenderer:
 
     def text(self, alert: Alert) -> str:
         rule, ev = alert.rule, alert.event
-        return f"{self._time_text(ev)}: {prio.name(rule.priority)} {rule.output.render(ev)}"
+        return f"{self._time_text(ev.time_ns)}: {prio.name(rule.priority)} {rule.output.render(ev)}"
 
     def record(self, alert: Alert) -> dict[str, Any]:
         """The JSON alert as a dict (keys as Falco names them)."""

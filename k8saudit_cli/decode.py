@@ -8,7 +8,6 @@ of an incident's log.
 
 from __future__ import annotations
 
-import calendar
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import orjson
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.jsontext import compact
 from k8saudit_cli.sources import STREAM_ERRORS, Input, expand_inputs, open_inputs
+from k8saudit_cli.timestamps import event_time_ns, parse_time_ns
 
 DEFAULT_MAX_EVENT_SIZE = 262144
 WARNINGS_PER_REASON = 20
@@ -88,88 +88,6 @@ class Problems:
     def final_lines(self) -> list[str]:
         """One ``count reason`` line per reason seen, for the end-of-run report."""
         return [f"{n} {REASONS.get(r, r)}" for r, n in sorted(self.counts.items())]
-
-
-# ------------------------------------------------------------------ times
-
-_MINUTE_CACHE: dict[str, int] = {}
-_SECONDS = {f"{i:02d}": i for i in range(60)}  # Go's time.Parse refuses second 60 too
-_FRACTION_PAD = "000000000"
-
-
-def parse_time_ns(text: Any) -> int | None:
-    """Parse an RFC 3339 timestamp (``2024-05-01T10:00:00.012345Z``) to ns since the epoch.
-
-    Integer arithmetic keeps all nine fractional digits (a float would not).
-    The date-and-minute part is cached: an audit log repeats it thousands of
-    times. Returns ``None`` for anything that is not a valid timestamp.
-    """
-    if text.__class__ is not str:
-        return None
-    if len(text) == 27 and text[26] == "Z" and text[19] == "." and text[16] == ":":
-        # The API server's own form, 2024-05-01T10:00:00.012345Z: the common case.
-        minute = _MINUTE_CACHE.get(text[:16])
-        secs = _SECONDS.get(text[17:19])
-        micros = text[20:26]
-        if minute is not None and secs is not None and micros.isdigit() and micros.isascii():
-            return (minute + secs) * 1_000_000_000 + int(micros) * 1000
-    if len(text) < 20:
-        return None
-    minute = _MINUTE_CACHE.get(text[:16])
-    if minute is None:
-        minute = _parse_minute(text[:16])
-        if minute is None:
-            return None
-        if len(_MINUTE_CACHE) > 65536:
-            _MINUTE_CACHE.clear()
-        _MINUTE_CACHE[text[:16]] = minute
-    secs = _SECONDS.get(text[17:19])
-    if secs is None or text[16] != ":":
-        return None
-    rest = text[19:]
-    if rest[-1:] == "Z":
-        offset, rest = 0, rest[:-1]
-    elif len(rest) >= 6 and rest[-6] in "+-" and rest[-3] == ":":
-        hh, mm = _SECONDS.get(rest[-5:-3]), _SECONDS.get(rest[-2:])
-        if hh is None or mm is None or hh > 23 or mm > 59:
-            return None
-        offset = (hh * 3600 + mm * 60) * (1 if rest[-6] == "+" else -1)
-        rest = rest[:-6]
-    else:
-        return None
-    if rest:
-        frac = rest[1:]
-        if rest[0] != "." or not frac or not (frac.isdigit() and frac.isascii()):
-            return None
-        nanos = int((frac + _FRACTION_PAD)[:9])
-    else:
-        nanos = 0
-    return (minute + secs - offset) * 1_000_000_000 + nanos
-
-
-def _parse_minute(head: str) -> int | None:
-    """``YYYY-MM-DDTHH:MM`` to epoch seconds, validated."""
-    if head[4] != "-" or head[7] != "-" or head[10] != "T" or head[13] != ":":
-        return None
-    parts = (head[0:4], head[5:7], head[8:10], head[11:13], head[14:16])
-    if not all(p.isdigit() and p.isascii() for p in parts):
-        return None
-    y, mo, d, h, mi = (int(p) for p in parts)
-    if not (1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1] and h < 24 and mi < 60):
-        return None
-    return calendar.timegm((y, mo, d, h, mi, 0, 0, 0, 0))
-
-
-def event_time_ns(obj: dict[str, Any]) -> tuple[int | None, str | None]:
-    """The event time (``stageTimestamp``) and, when a fallback was used, which one."""
-    t = parse_time_ns(obj.get("stageTimestamp"))
-    if t is not None:
-        return t, None
-    for key in ("requestReceivedTimestamp", "timestamp"):
-        t = parse_time_ns(obj.get(key))
-        if t is not None:
-            return t, key
-    return None, None
 
 
 # ------------------------------------------------------------------ lines

@@ -1,12 +1,12 @@
 """Match events against the selected rules: Falco's ``rule_matching`` first or all.
 
-The :class:`Detector` is the engine a Python user drives without the CLI:
-feed it events from any source and it returns the rules each one triggers.
+The :class:`Detector` returns the rules one event triggers;
+:class:`~k8saudit_cli.detection_run.DetectionRun` drives it over a whole input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,11 +100,6 @@ class Detector:
             return hits
 
         return run
-
-    def alerts(self, events: Iterable[AuditEvent]) -> Iterator[Alert]:
-        for ev in events:
-            for rule in self.match(ev):
-                yield Alert(rule, ev)
 
 
 def _no_rules(event: AuditEvent) -> list[CompiledRule]:

@@ -1,79 +1,183 @@
-"""The scan pipeline: events -> time window -> detector -> alert sink, with counters.
+"""One detection run: events -> time window -> rules -> sink, with the run's statistics.
 
-Any event source feeds it (files and stdin via :func:`read_events` today, a
-webhook or a cloud export later): it only needs an iterable of
-:class:`AuditEvent`. The counters it keeps are exactly what the end-of-run
-report and ``--summary-json`` show.
+:class:`DetectionRun` is what the CLI's ``scan`` and ``test`` commands and a
+Python user drive. Events come from any source: an iterable of
+:class:`~k8saudit_cli.event.AuditEvent` (a webhook, a cloud export, a test
+fixture) or input paths (files, directories, globs, ``-`` for stdin), which
+it decodes itself and, with ``jobs`` above 1, spreads over worker processes
+(:mod:`k8saudit_cli.parallel_run`) with exactly the result of one process.
 """
 
 from __future__ import annotations
 
-import time
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from k8saudit_cli.decode import Problems
+from k8saudit_cli.decode import Problems, read_events
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.ruleset.compile import CompiledRule
+from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink, discard
+from k8saudit_cli.run_stats import RunStats, match_in_window
+from k8saudit_cli.sources import STDIN, Input, expand_inputs
+
+if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
+    from k8saudit_cli.parallel_run import Chunk
+
+#: Events between two progress reports of a serial run.
+PROGRESS_EVERY = 2048
 
 
-@dataclass
-class ScanOptions:
-    """``since_ns``/``until_ns`` bound the event time (inclusive, exclusive)."""
+class DetectionRun:
+    """Match events against selected rules and hand every alert, in input order, to a sink.
 
-    since_ns: int | None = None
-    until_ns: int | None = None
+    ``on_warning`` receives messages about the run itself (``--jobs`` falling
+    back to one process); ``on_input_warning`` receives the rate-limited
+    warning lines about skipped input; ``on_progress(done, total)`` is called
+    now and then with bytes of the input files read. Each ``scan_*`` call
+    returns its own :class:`RunStats`.
+    """
+
+    def __init__(
+        self,
+        rules: Sequence[CompiledRule],
+        options: RunOptions | None = None,
+        sink: AlertSink | None = None,
+        *,
+        on_warning: Callable[[str], object] | None = None,
+        on_input_warning: Callable[[str], None] | None = None,
+        on_progress: Callable[[int, int], object] | None = None,
+    ) -> None:
+        self.options = options = options or RunOptions()
+        self.detector = Detector(
+            rules, match_all=options.rule_matching == "all", fast=options.evaluator == "fast"
+        )
+        self.sink = sink if sink is not None else discard
+        self.on_warning = on_warning
+        self.on_input_warning = on_input_warning
+        self.on_progress = on_progress
+
+    def scan_events(self, events: Iterable[AuditEvent]) -> RunStats:
+        """Match already decoded events (their ``num``, ``file``, ``line`` are kept as given)."""
+        stats = self._new_stats()
+        self._match(events, stats)
+        return stats.finish()
+
+    def scan_paths(self, inputs: Sequence[str]) -> RunStats:
+        """Decode and match inputs in order; raises :class:`InputError` for a missing one."""
+        paths = expand_inputs(inputs)
+        stats = self._new_stats()
+        jobs = self._jobs_for(paths)
+        if jobs > 1:
+            self._scan_parallel(paths, jobs, stats)
+        else:
+            self._scan_serial(paths, stats)
+        return stats.finish()
+
+    def _new_stats(self) -> RunStats:
+        return RunStats(problems=Problems(emit=self.on_input_warning))
+
+    def _match(self, events: Iterable[AuditEvent], stats: RunStats) -> None:
+        options = self.options
+        match_in_window(
+            events,
+            self.detector.match,
+            options.since_ns,
+            options.until_ns,
+            stats,
+            _alert_callback(self.sink),
+        )
+
+    def _jobs_for(self, paths: Sequence[str]) -> int:
+        """``options.jobs``, or 1 where processes cannot help (stdin) or cannot start."""
+        jobs = self.options.jobs
+        if jobs > 1 and STDIN in paths:
+            self._warn("--jobs needs regular files; reading stdin in one process")
+            jobs = 1
+        if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
+            self._warn("--jobs needs fork(), which this platform lacks; scanning in one process")
+            jobs = 1
+        return jobs
+
+    def _warn(self, message: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(message)
+
+    def _scan_serial(self, paths: Sequence[str], stats: RunStats) -> None:
+        tracker = _InputTracker(stats.files)
+        events = read_events(paths, self.options.decode, stats.problems, tracker.opened)
+        if self.on_progress is not None:
+            events = _reporting(events, tracker, input_bytes(paths), self.on_progress)
+        self._match(events, stats)
+
+    def _scan_parallel(self, paths: Sequence[str], jobs: int, stats: RunStats) -> None:
+        from k8saudit_cli.parallel_run import run_parallel
+
+        on_chunk = None
+        if self.on_progress is not None:
+            on_chunk = _ChunkProgress(input_bytes(paths), self.on_progress)
+        run_parallel(paths, self.detector, self.options, jobs, self.sink, stats, on_chunk)
 
 
-@dataclass
-class ScanStats:
-    events_read: int = 0
-    events_in_window: int = 0
-    alerts: int = 0
-    by_priority: Counter[int] = field(default_factory=Counter)
-    by_rule: Counter[str] = field(default_factory=Counter)
-    rule_order: dict[str, int] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)
-    problems: Problems = field(default_factory=Problems)
-    started: float = field(default_factory=time.perf_counter)
-    elapsed: float = 0.0
+def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:
+    """The sink as one plain call per alert (a text sink as a closure, not a method)."""
+    if not isinstance(sink, TextSink):
+        return sink
+    render, write = sink.render, sink.write
 
-    @property
-    def most_severe(self) -> int | None:
-        """The most severe priority alerted (lowest number), if any."""
-        return min(self.by_priority) if self.by_priority else None
+    def render_and_write(alert: Alert) -> None:
+        write(render(alert))
+
+    return render_and_write
 
 
-def run_scan(
-    events: Iterable[AuditEvent],
-    detector: Detector,
-    on_alert: Callable[[Alert], None],
-    options: ScanOptions | None = None,
-    stats: ScanStats | None = None,
-) -> ScanStats:
-    """Evaluate every event in the window; call ``on_alert`` for each match, in input order."""
-    options = options or ScanOptions()
-    stats = stats if stats is not None else ScanStats()
-    since, until = options.since_ns, options.until_ns
-    match = detector.match
-    by_rule, by_priority = stats.by_rule, stats.by_priority
-    read = in_window = 0
-    for ev in events:
-        read += 1
-        t = ev.time_ns
-        if (since is not None and t < since) or (until is not None and t >= until):
-            continue
-        in_window += 1
-        hits = match(ev)
-        if hits:
-            for rule in hits:
-                by_rule[rule.name] += 1
-                by_priority[rule.priority] += 1
-                stats.rule_order.setdefault(rule.name, rule.index)
-                on_alert(Alert(rule, ev))
-    stats.events_read += read
-    stats.events_in_window += in_window
-    stats.alerts = sum(by_rule.values())
-    stats.elapsed = time.perf_counter() - stats.started
-    return stats
+def input_bytes(paths: Sequence[str]) -> int:
+    """Total size of the regular files among ``paths`` (compressed size for compressed ones)."""
+    return sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+
+
+class _InputTracker:
+    """Follows which input is open: for the files list and the progress position."""
+
+    def __init__(self, files: list[str]) -> None:
+        self.files = files
+        self.current: Input | None = None
+        self.done_bytes = 0
+
+    def opened(self, inp: Input) -> None:
+        if self.current is not None:
+            self.done_bytes += self.current.size() or 0
+        self.current = inp
+        self.files.append(inp.name)
+
+    def position(self) -> int:
+        return self.done_bytes + (self.current.position() if self.current else 0)
+
+
+def _reporting(
+    events: Iterator[AuditEvent],
+    tracker: _InputTracker,
+    total: int,
+    on_progress: Callable[[int, int], object],
+) -> Iterator[AuditEvent]:
+    """The events unchanged, reporting bytes read every :data:`PROGRESS_EVERY` events."""
+    on_progress(0, total)
+    for i, ev in enumerate(events):
+        if i % PROGRESS_EVERY == 0:
+            on_progress(min(total, tracker.position()), total)
+        yield ev
+    on_progress(total, total)
+
+
+class _ChunkProgress:
+    """Progress of a parallel run: bytes of the chunks merged so far."""
+
+    def __init__(self, total: int, on_progress: Callable[[int, int], object]) -> None:
+        self.total, self.done, self.on_progress = total, 0, on_progress
+        on_progress(0, total)
+
+    def __call__(self, chunk: Chunk) -> None:
+        self.done += chunk.size()
+        self.on_progress(min(self.total, self.done), self.total)

@@ -26,10 +26,12 @@ import orjson
 import yaml
 
 from k8saudit_cli.decode import DecodeOptions, Decoder, Problems, read_events
-from k8saudit_cli.detect import Alert, Detector
+from k8saudit_cli.detect import Alert
+from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.errors import K8sAuditError
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
+from k8saudit_cli.run_options import RunOptions
 
 
 class FixtureError(K8sAuditError):
@@ -118,11 +120,10 @@ def _events(path: str, where: str, spec: Any) -> list[AuditEvent]:
 
 def run_case(case: Case, rules: Sequence[CompiledRule], fast: bool = True) -> CaseResult:
     """Evaluate a case and compare the per-rule alert counts with its expectations."""
-    detector = Detector(rules, match_all=True, fast=fast)
-    alerts = list(detector.alerts(case.events))
-    counts: dict[str, int] = {}
-    for a in alerts:
-        counts[a.rule.name] = counts.get(a.rule.name, 0) + 1
+    alerts: list[Alert] = []
+    options = RunOptions(rule_matching="all", evaluator="fast" if fast else "reference")
+    stats = DetectionRun(rules, options, alerts.append).scan_events(case.events)
+    counts = dict(stats.by_rule)
     result = CaseResult(case, counts, alerts)
     known = {r.name for r in rules}
     for rule, want in case.expect.items():

@@ -10,22 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.decode import KEPT_REASONS, REASONS
-from k8saudit_cli.detection_run import ScanStats
+from k8saudit_cli.run_stats import RunStats
 
 if TYPE_CHECKING:  # rich is imported only when a terminal needs it
     from rich.console import Console
 
 
-def _rules_in_order(stats: ScanStats) -> list[tuple[str, int]]:
+def _rules_in_order(stats: RunStats) -> list[tuple[str, int]]:
     names = sorted(stats.by_rule, key=lambda n: stats.rule_order.get(n, 0))
     return [(n, stats.by_rule[n]) for n in names if stats.by_rule[n] > 0]
 
 
-def _rate(stats: ScanStats) -> float:
+def _rate(stats: RunStats) -> float:
     return stats.events_read / stats.elapsed if stats.elapsed > 0 else 0.0
 
 
-def falco_lines(stats: ScanStats) -> list[str]:
+def falco_lines(stats: RunStats) -> list[str]:
     """Falco's own summary, exactly: totals, severities (most severe first), rules by id."""
     lines = [f"Events detected: {stats.alerts}", "Rule counts by severity:"]
     for level in sorted(stats.by_priority):
@@ -36,7 +36,7 @@ def falco_lines(stats: ScanStats) -> list[str]:
     return lines
 
 
-def extra_lines(stats: ScanStats) -> list[str]:
+def extra_lines(stats: RunStats) -> list[str]:
     """What Falco does not print: input accounting and speed."""
     skipped = {r: n for r, n in sorted(stats.problems.counts.items()) if r not in KEPT_REASONS}
     kept = {r: n for r, n in sorted(stats.problems.counts.items()) if r in KEPT_REASONS}
@@ -52,11 +52,11 @@ def extra_lines(stats: ScanStats) -> list[str]:
     return lines
 
 
-def plain_text(stats: ScanStats) -> str:
+def plain_text(stats: RunStats) -> str:
     return "\n".join(falco_lines(stats) + extra_lines(stats)) + "\n"
 
 
-def print_rich(stats: ScanStats, console: Console) -> None:
+def print_rich(stats: RunStats, console: Console) -> None:
     """The same numbers as tables, for a terminal."""
     from rich.table import Table
 
@@ -82,7 +82,7 @@ def print_rich(stats: ScanStats, console: Console) -> None:
         console.print(line, highlight=False)
 
 
-def summary_json(stats: ScanStats) -> dict[str, Any]:
+def summary_json(stats: RunStats) -> dict[str, Any]:
     return {
         "events_detected": stats.alerts,
         "rule_counts_by_severity": {

@@ -24,13 +24,12 @@ from k8saudit_cli.decode import (
     DecodeOptions,
     Decoder,
     Problems,
-    event_time_ns,
-    parse_time_ns,
     read_events,
 )
 from k8saudit_cli.event import NO_AUDIT_ID, AuditEvent
 from k8saudit_cli.fields import MISSING, resolve
 from k8saudit_cli.sources import compression_of
+from k8saudit_cli.timestamps import event_time_ns, parse_time_ns
 
 DATA = Path(__file__).parent / "data" / "decode"
 

@@ -19,7 +19,7 @@ ROOT = "k8saudit_cli"
 PACKAGE = Path(__file__).resolve().parent.parent / ROOT
 
 LAYERS = [
-    {"errors", "priority", "event", "jsontext"},
+    {"errors", "priority", "event", "jsontext", "timestamps"},
     {"sources"},
     {"decode"},
     {"fields"},
@@ -27,8 +27,10 @@ LAYERS = [
     {"output_format"},
     {"ruleset", "default_rules"},
     {"selection", "detect"},
-    {"alerts", "detection_run", "fixtures"},
-    {"parallel", "report"},
+    {"alerts", "run_options", "run_stats"},
+    {"parallel_run"},
+    {"detection_run"},
+    {"fixtures", "report"},
     {"cli", "__main__"},
 ]
 
@@ -282,3 +284,9 @@ def test_the_checks_can_fail():
         ["k8saudit_cli.fields.x", "k8saudit_cli.fields.y"],
     ]
     assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_timestamps_is_the_bottom():
+    """Time parsing and rendering depend on nothing else in the package."""
+    graph = import_graph()
+    assert graph["k8saudit_cli.timestamps"] == set()

@@ -5,18 +5,22 @@ from __future__ import annotations
 import io
 from collections import Counter
 
+import pytest
 from rich.console import Console
 
 from k8saudit_cli import priority as prio
-from k8saudit_cli.cli.scan_cmd import _Tracker, _with_progress
-from k8saudit_cli.decode import Problems, read_events
-from k8saudit_cli.detection_run import ScanStats
+from k8saudit_cli.cli.progress import ProgressBar
+from k8saudit_cli.decode import Problems
+from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.report import falco_lines, plain_text, print_rich, summary_json
-from tests.test_scan_cli import AUDIT
+from k8saudit_cli.ruleset import load_rules
+from k8saudit_cli.run_options import RunOptions
+from k8saudit_cli.run_stats import RunStats
+from tests.test_scan_cli import AUDIT, RULES
 
 
-def stats() -> ScanStats:
-    s = ScanStats(problems=Problems(counts=Counter({"invalid_json": 2, "time_fallback": 1})))
+def stats() -> RunStats:
+    s = RunStats(problems=Problems(counts=Counter({"invalid_json": 2, "time_fallback": 1})))
     s.events_read, s.events_in_window, s.alerts, s.elapsed = 10, 9, 4, 0.5
     s.by_priority.update({prio.parse_priority("warning"): 3, prio.parse_priority("info"): 1})
     s.by_rule.update({"B rule": 1, "A rule": 3})
@@ -69,24 +73,27 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_progress_bar_passes_events_through_and_draws(monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_bar_passes_events_through_and_draws(monkeypatch, jobs):
     import sys
 
     fake = _Terminal()
     monkeypatch.setattr(sys, "stderr", fake)
-    s = ScanStats()
-    tracker = _Tracker(s)
-    problems = Problems(emit=lambda line: None)
-    plain = [e.num for e in read_events([AUDIT])]
-    shown = [
-        e.num
-        for e in _with_progress(
-            read_events([AUDIT], problems=problems, on_open=tracker.opened),
-            [AUDIT],
-            tracker,
-            problems,
-        )
+    rules = load_rules([RULES]).rules
+    plain: list = []
+    DetectionRun(rules, sink=plain.append).scan_paths([AUDIT])
+    shown: list = []
+    with ProgressBar() as bar:
+        s = DetectionRun(
+            rules,
+            RunOptions(jobs=jobs),
+            shown.append,
+            on_input_warning=bar.echo,
+            on_progress=bar.update,
+        ).scan_paths([AUDIT])
+    assert [(a.event.num, a.rule.name) for a in shown] == [
+        (a.event.num, a.rule.name) for a in plain
     ]
-    assert shown == plain
     assert "B/s" in fake.getvalue() or "%" in fake.getvalue()
+    assert "invalid JSON" in fake.getvalue()  # the input warning, printed above the bar
     assert s.files == [AUDIT]

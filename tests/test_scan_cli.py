@@ -201,9 +201,11 @@ def test_stdin_gzip_directory_and_glob_give_the_same_alerts(tmp_path):
 
 
 def test_jobs_give_identical_alerts_and_summary(tmp_path, monkeypatch):
-    from k8saudit_cli import parallel
+    from k8saudit_cli import parallel_run
 
-    monkeypatch.setattr(parallel, "MIN_CHUNK", 2000)  # force byte-range splitting of a small file
+    monkeypatch.setattr(
+        parallel_run, "MIN_CHUNK", 2000
+    )  # force byte-range splitting of a small file
     big = tmp_path / "big.jsonl"
     with big.open("wb") as fh:
         for _ in range(40):

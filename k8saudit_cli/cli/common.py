@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 import sys
-import time
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from k8saudit_cli import priority as prio
-from k8saudit_cli.decode import parse_time_ns
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_path
 from k8saudit_cli.selection import Step
+from k8saudit_cli.timestamps import TimeFormatError, parse_when
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -28,7 +26,10 @@ def warn(message: str) -> None:
     click.echo(f"k8saudit: warning: {message}", err=True)
 
 
-def rules_option(required: bool = False) -> Any:
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def rules_option(required: bool = False) -> Callable[[_F], _F]:
     help_text = (
         "Rules file (Falco YAML). Repeat to load several, in order: later files "
         "override and append to earlier ones."
@@ -74,28 +75,23 @@ def report_load_warnings(warnings: list[Diagnostic]) -> None:
         warn(f"{others} rules warning(s); run 'k8saudit validate -r FILE' to see them")
 
 
-_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+def parse_when_option(text: str | None) -> int | None:
+    """``--since``/``--until`` to ns (``None`` when not given); bad text is a usage error."""
+    if not text:
+        return None
+    try:
+        return parse_when(text)
+    except TimeFormatError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
-def parse_when(text: str, now: float | None = None) -> int:
-    """RFC 3339 (``2024-05-01T10:00:00Z``, a bare date) or relative (``90m``, ``7d``) to ns."""
-    m = _RELATIVE.match(text.strip())
-    if m:
-        now = time.time() if now is None else now
-        return int((now - float(m.group(1)) * _UNIT[m.group(2)]) * 1_000_000_000)
-    candidate = text.strip()
-    if len(candidate) == 10:
-        candidate += "T00:00:00Z"
-    value = parse_time_ns(candidate.replace(" ", "T", 1))
-    if value is None:
-        raise click.BadParameter(
-            f"'{text}' is neither RFC 3339 (2024-05-01T10:00:00Z) nor relative (2h, 30m, 7d)"
-        )
-    return value
+if TYPE_CHECKING:  # generic in click's type hints since 8.2, a plain class before
+    _IntParamType = click.ParamType[int, Any]
+else:
+    _IntParamType = click.ParamType
 
 
-class PriorityType(click.ParamType):
+class PriorityType(_IntParamType):
     name = "PRIORITY"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> int:

@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from collections.abc import Iterator
-from typing import IO, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import click
-import orjson
 
-from k8saudit_cli import priority as prio
 from k8saudit_cli.alerts import AlertRenderer
 from k8saudit_cli.cli.common import (
     OrderedSelectionCommand,
     PriorityType,
     fail,
     load_ruleset,
-    parse_when,
+    parse_when_option,
     rules_option,
     selection_steps,
     warn,
 )
-from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions, Problems, read_events
-from k8saudit_cli.detect import Alert, Detector
-from k8saudit_cli.detection_run import ScanOptions, ScanStats, run_scan
+from k8saudit_cli.cli.progress import ProgressBar
+from k8saudit_cli.cli.scan_output import alert_output, exit_policy, print_report, write_summary_json
+from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
+from k8saudit_cli.detect import Alert
+from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.errors import InputError
-from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.report import plain_text, print_rich, summary_json
+from k8saudit_cli.ruleset.compile import CompiledRule
+from k8saudit_cli.run_options import RunOptions, TextSink
+from k8saudit_cli.run_stats import RunStats
 from k8saudit_cli.selection import select_rules, unmatched_steps
-from k8saudit_cli.sources import STDIN, Input, expand_inputs
+from k8saudit_cli.sources import STDIN, expand_inputs
 
 EPILOG = """\b
 Examples:
@@ -162,7 +162,7 @@ decompressed by content. Each line holds an Event, an EventList or an array.
 )
 @click.pass_context
 def scan_command(
-    ctx: click.Context, inputs: tuple[str, ...], rules: tuple[str, ...], **opts: Any
+    ctx: click.Context, /, inputs: tuple[str, ...], rules: tuple[str, ...], **opts: Any
 ) -> None:
     """Scan audit logs with Falco rules; print one alert per rule match.
 
@@ -172,78 +172,53 @@ def scan_command(
     could not be done (invalid rules, unreadable input, or --strict and
     skipped input).
     """
+    paths = _expand(inputs)
+    selected = _select(ctx, rules, opts["min_priority"])
+    since, until = parse_when_option(opts["since"]), parse_when_option(opts["until"])
+    shown = not opts["no_progress"] and sys.stderr.isatty() and STDIN not in paths
+    with alert_output(opts["output"]) as out, ProgressBar(shown) as bar:
+        run = DetectionRun(
+            selected,
+            _run_options(opts, since, until),
+            TextSink(_render(opts), out.write),
+            on_warning=warn,
+            on_input_warning=bar.echo,
+            on_progress=bar.update if bar.shown else None,
+        )
+        stats = run.scan_paths(paths)
+    _finish(stats, opts)
+
+
+def _expand(inputs: Sequence[str]) -> list[str]:
+    """The input files, or exit 2 before anything else is done."""
     try:
-        paths = expand_inputs(inputs)
+        return expand_inputs(inputs)
     except InputError as exc:
         fail(str(exc))
+
+
+def _select(ctx: click.Context, rules: Sequence[str], min_priority: int) -> list[CompiledRule]:
+    """Load the rules and apply the selection options in command-line order."""
     ruleset = load_ruleset(rules)
     steps = selection_steps(ctx.meta.get("raw_args", []))
     for step in unmatched_steps(ruleset.rules, steps):
         warn(f"--{step.action}-{step.by} '{step.pattern}' matches no rule")
-    selected = select_rules(ruleset.rules, steps, opts["min_priority"])
+    selected = select_rules(ruleset.rules, steps, min_priority)
     if not selected:
         warn("no rule is enabled: nothing can be detected")
-    since = parse_when(opts["since"]) if opts["since"] else None
-    until = parse_when(opts["until"]) if opts["until"] else None
-    detector = Detector(
-        selected, match_all=opts["rule_matching"] == "all", fast=not opts["no_fast_path"]
+    return selected
+
+
+def _run_options(opts: dict[str, Any], since: int | None, until: int | None) -> RunOptions:
+    """The run's choices from the command line (``--jobs`` checked here, exit 2 if bad)."""
+    return RunOptions(
+        since_ns=since,
+        until_ns=until,
+        rule_matching=opts["rule_matching"],
+        evaluator="reference" if opts["no_fast_path"] else "fast",
+        decode=DecodeOptions(opts["max_event_size"]),
+        jobs=_jobs(opts["jobs"]),
     )
-    problems = Problems(emit=lambda line: click.echo(line, err=True))
-    stats = ScanStats(problems=problems)
-    renderer = AlertRenderer(opts["time_format"])
-    out = _open_output(opts["output"])
-    try:
-        fmt = renderer.json_text if opts["fmt"] == "json" else renderer.line
-        write = out.write
-
-        def sink(alert: Alert) -> None:
-            write(fmt(alert))
-
-        decode = DecodeOptions(opts["max_event_size"])
-        window = ScanOptions(since, until)
-        jobs = _jobs(opts["jobs"])
-        show_progress = not opts["no_progress"] and sys.stderr.isatty() and "-" not in paths
-        if jobs > 1 and STDIN in paths:
-            warn("--jobs needs regular files; reading stdin in one process")
-            jobs = 1
-        if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
-            warn("--jobs needs fork(), which this platform lacks; scanning in one process")
-            jobs = 1
-        if jobs > 1:
-            from k8saudit_cli.parallel import run_parallel_scan
-
-            bar = _ChunkProgress(paths, problems) if show_progress else None
-            try:
-                run_parallel_scan(
-                    paths,
-                    detector,
-                    decode,
-                    fmt,
-                    write,
-                    window,
-                    stats,
-                    jobs,
-                    bar.done if bar else None,
-                )
-            finally:
-                if bar:
-                    bar.close()
-        else:
-            tracker = _Tracker(stats)
-            events = read_events(paths, decode, problems, tracker.opened)
-            if show_progress:
-                events = _with_progress(events, paths, tracker, problems)
-            run_scan(events, detector, sink, window, stats)
-    except InputError as exc:
-        fail(str(exc))
-    except BrokenPipeError:
-        _quiet_broken_pipe()
-    finally:
-        if out is not sys.stdout:
-            out.close()
-        else:
-            _flush_stdout()
-    _finish(stats, opts)
 
 
 def _jobs(text: str) -> int:
@@ -254,110 +229,15 @@ def _jobs(text: str) -> int:
     fail(f"--jobs takes a positive number or 'auto', not '{text}'")
 
 
-class _ChunkProgress:
-    """Progress for parallel scans: advances as chunks complete, in order."""
-
-    def __init__(self, paths: list[str], problems: Problems) -> None:
-        from tqdm import tqdm
-
-        total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
-        self.bar = tqdm(
-            total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True
-        )
-        self.problems, self.prev_emit = problems, problems.emit
-        problems.emit = lambda line: self.bar.write(line, file=sys.stderr)
-
-    def done(self, chunk: Any) -> None:
-        end = chunk.end if chunk.end is not None else os.path.getsize(chunk.path)
-        self.bar.update(end - chunk.start)
-
-    def close(self) -> None:
-        self.problems.emit = self.prev_emit
-        self.bar.close()
+def _render(opts: dict[str, Any]) -> Callable[[Alert], str]:
+    """``--format`` and ``--time-format``: an alert to its output line."""
+    renderer = AlertRenderer(opts["time_format"])
+    return renderer.json_text if opts["fmt"] == "json" else renderer.line
 
 
-def _open_output(path: str | None) -> IO[str]:
-    if not path:
-        return sys.stdout
-    try:
-        return open(path, "w", encoding="utf-8")
-    except OSError as exc:
-        fail(f"cannot write '{path}': {exc.strerror}")
-
-
-class _Tracker:
-    """Follows which input is open: for the files list and the progress bar."""
-
-    def __init__(self, stats: ScanStats) -> None:
-        self.stats = stats
-        self.current: Input | None = None
-        self.done_bytes = 0
-
-    def opened(self, inp: Input) -> None:
-        if self.current is not None:
-            self.done_bytes += self.current.size() or 0
-        self.current = inp
-        self.stats.files.append(inp.name)
-
-    def position(self) -> int:
-        return self.done_bytes + (self.current.position() if self.current else 0)
-
-
-def _with_progress(
-    events: Iterator[AuditEvent], paths: list[str], tracker: _Tracker, problems: Problems
-) -> Iterator[AuditEvent]:
-    """A byte-based tqdm bar on stderr over the (compressed) input sizes."""
-    from tqdm import tqdm
-
-    total = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
-    bar = tqdm(
-        total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, dynamic_ncols=True
-    )
-    prev_emit = problems.emit
-    problems.emit = lambda line: bar.write(line, file=sys.stderr)
-    try:
-        for i, ev in enumerate(events):
-            if i % 2048 == 0:
-                bar.n = min(total, tracker.position())
-                bar.refresh()
-            yield ev
-    finally:
-        problems.emit = prev_emit
-        bar.close()
-
-
-def _flush_stdout() -> None:
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _quiet_broken_pipe()
-
-
-def _quiet_broken_pipe() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(0)
-
-
-def _finish(stats: ScanStats, opts: dict[str, Any]) -> None:
+def _finish(stats: RunStats, opts: dict[str, Any]) -> None:
     if opts["summary_json"]:
-        try:
-            with open(opts["summary_json"], "wb") as fh:
-                fh.write(orjson.dumps(summary_json(stats), option=orjson.OPT_INDENT_2) + b"\n")
-        except OSError as exc:
-            fail(f"cannot write '{opts['summary_json']}': {exc.strerror}")
+        write_summary_json(stats, opts["summary_json"])
     if not opts["no_summary"]:
-        if sys.stderr.isatty():
-            from rich.console import Console
-
-            print_rich(stats, Console(stderr=True))
-        else:
-            sys.stderr.write(plain_text(stats))
-    if opts["strict"] and stats.problems.skipped:
-        fail(f"--strict: {stats.problems.skipped} input item(s) were skipped")
-    fail_on = opts["fail_on"]
-    if fail_on is not None and stats.most_severe is not None and stats.most_severe <= fail_on:
-        click.echo(
-            f"k8saudit: alerts at or above {prio.name(fail_on)}: failing (--fail-on)", err=True
-        )
-        sys.exit(1)
+        print_report(stats)
+    exit_policy(stats, opts["strict"], opts["fail_on"])

@@ -1,23 +1,19 @@
 """The built-in ``evt.*`` fields libsinsp gives every plugin event, in its order.
 
-Times use integer nanoseconds throughout so no precision is lost. Local
-times convert the event's own instant with the zone rules in force at that
-date (``time.localtime``); Falco applies the offset in force *now* to every
-event, which differs for events on the other side of a DST change.
+Times are integer nanoseconds throughout, rendered by
+:mod:`k8saudit_cli.timestamps` (which says how local times are converted).
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import time
+from collections.abc import Callable
 
-from k8saudit_cli.event import AuditEvent
+from k8saudit_cli import timestamps as ts
 from k8saudit_cli.fields.args import fixed
 from k8saudit_cli.fields.base import MISSING, Extractor, FieldDef, FieldType, Value
 from k8saudit_cli.fields.jsonval import compact
-
-_NS = 1_000_000_000
 
 #: Field names whose JSON output is the event time in nanoseconds, as libs
 #: prints them in ``output_fields`` (their condition value is a string).
@@ -28,43 +24,9 @@ TIME_STRING_FIELDS = frozenset(
 PADDED_FIELDS = frozenset({"evt.rawtime.ns"})
 
 
-def _local(ev: AuditEvent) -> tuple[time.struct_time, int]:
-    sec, ns = divmod(ev.time_ns, _NS)
-    return time.localtime(sec), ns
-
-
-def _hms(t: time.struct_time) -> str:
-    return f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
-
-
-def _ymd(t: time.struct_time) -> str:
-    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
-
-
-def time_ns_text(ev: AuditEvent) -> Value:
-    t, ns = _local(ev)
-    return f"{_hms(t)}.{ns:09d}"
-
-
-def time_s_text(ev: AuditEvent) -> Value:
-    return _hms(_local(ev)[0])
-
-
-def datetime_text(ev: AuditEvent) -> Value:
-    t, ns = _local(ev)
-    return f"{_ymd(t)} {_hms(t)}.{ns:09d}"
-
-
-def datetime_s_text(ev: AuditEvent) -> Value:
-    t = _local(ev)[0]
-    return f"{_ymd(t)} {_hms(t)}"
-
-
-def iso8601_text(ev: AuditEvent) -> Value:
-    """UTC with a literal ``+0000``, as libs' ``ts_to_iso_8601`` writes it."""
-    sec, ns = divmod(ev.time_ns, _NS)
-    t = time.gmtime(sec)
-    return f"{_ymd(t)}T{_hms(t)}.{ns:09d}+0000"
+def _on_time(render: Callable[[int], str]) -> Extractor:
+    """An extractor rendering the event time with one of :mod:`timestamps`' functions."""
+    return lambda ev: render(ev.time_ns)
 
 
 def hostname() -> str:
@@ -93,17 +55,32 @@ def evt_fields() -> list[FieldDef]:
             "evt.time",
             s,
             "Event time of day, local, with nanoseconds (HH:MM:SS.nnnnnnnnn).",
-            time_ns_text,
+            _on_time(ts.evt_time_text),
         ),
-        f("evt.time.s", s, "Event time of day, local, whole seconds (HH:MM:SS).", time_s_text),
+        f(
+            "evt.time.s",
+            s,
+            "Event time of day, local, whole seconds (HH:MM:SS).",
+            _on_time(ts.evt_time_s_text),
+        ),
         f(
             "evt.time.iso8601",
             s,
             "Event time in UTC, ISO 8601 with nanoseconds and +0000.",
-            iso8601_text,
+            _on_time(ts.evt_iso8601_text),
         ),
-        f("evt.datetime", s, "Event date and local time with nanoseconds.", datetime_text),
-        f("evt.datetime.s", s, "Event date and local time, whole seconds.", datetime_s_text),
+        f(
+            "evt.datetime",
+            s,
+            "Event date and local time with nanoseconds.",
+            _on_time(ts.evt_datetime_text),
+        ),
+        f(
+            "evt.datetime.s",
+            s,
+            "Event date and local time, whole seconds.",
+            _on_time(ts.evt_datetime_s_text),
+        ),
         f(
             "evt.rawtime",
             a,
@@ -114,13 +91,13 @@ def evt_fields() -> list[FieldDef]:
             "evt.rawtime.s",
             a,
             "Whole seconds of the event time since the epoch.",
-            lambda ev: ev.time_ns // _NS,
+            lambda ev: ev.time_ns // ts.NS,
         ),
         f(
             "evt.rawtime.ns",
             a,
             "Nanosecond part of the event time (9 digits in text).",
-            lambda ev: ev.time_ns % _NS,
+            lambda ev: ev.time_ns % ts.NS,
         ),
         f(
             "evt.pluginname",

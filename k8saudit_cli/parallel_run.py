@@ -1,0 +1,280 @@
+"""The worker side of a detection run: input cut into chunks, matched in processes, merged in order.
+
+A plain file is cut into byte ranges on line boundaries; compressed files
+and small files are whole chunks. Workers decode and match with the same
+loop as a serial run (:func:`~k8saudit_cli.run_stats.match_in_window`);
+they send back counts, the first warnings per reason, and each alert as
+rendered text or, when the text depends on ``evt.num`` (which only the
+parent knows) or the sink wants :class:`Alert` objects, as the event's JSON.
+The parent replays warnings and alerts chunk by chunk, adding the line and
+event offsets of the chunks before, so alerts, ``evt.num``, messages and the
+summary are exactly what a single process gives.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from k8saudit_cli.decode import Decoder, Problems
+from k8saudit_cli.detect import Alert, Detector
+from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.ruleset.compile import CompiledRule
+from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
+from k8saudit_cli.run_stats import RunStats, match_in_window
+from k8saudit_cli.sources import STDIN, Input, compression_of
+from k8saudit_cli.timestamps import event_time_ns
+
+MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
+#: Bytes per chunk at most: a chunk's alerts travel to the parent in one
+#: message, so this (with the in-flight window) bounds every process's memory.
+MAX_CHUNK = 16 << 20
+
+#: One alert of a chunk: (local event number, rule position, rendered alert or
+#: None, event JSON or None, local line, index in line).
+ChunkAlert = tuple[int, int, str | None, bytes | None, int, int | None]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    path: str
+    start: int = 0
+    end: int | None = None  # None: to the end (whole file, any compression)
+
+    def size(self) -> int:
+        """Bytes of the file this chunk covers (compressed bytes for a compressed file)."""
+        end = self.end if self.end is not None else os.path.getsize(self.path)
+        return end - self.start
+
+
+@dataclass
+class ChunkResult:
+    lines: int = 0
+    stats: RunStats = field(default_factory=RunStats)
+    alerts: list[ChunkAlert] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
+    """Byte ranges for big plain files, whole files otherwise, in input order."""
+    chunks: list[Chunk] = []
+    for path in paths:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            if compression_of(fh.read(6)) or size < 2 * MIN_CHUNK:
+                chunks.append(Chunk(path))
+                continue
+            pieces = max(2, min(jobs * 4, size // MIN_CHUNK), -(-size // MAX_CHUNK))
+            bounds = [0]
+            for k in range(1, pieces):
+                fh.seek(size * k // pieces)
+                fh.readline()
+                pos = fh.tell()
+                if bounds[-1] < pos < size:
+                    bounds.append(pos)
+            bounds.append(size)
+            chunks.extend(Chunk(path, a, b) for a, b in itertools.pairwise(bounds) if b > a)
+    return chunks
+
+
+# ---------------------------------------------------------------- workers
+
+
+@dataclass(frozen=True)
+class _Worker:
+    """What every worker needs, set before the fork so nothing is pickled."""
+
+    detector: Detector
+    options: RunOptions
+    render: Callable[[Alert], str] | None
+    #: Rules whose alerts travel as event JSON, to be rendered by the parent.
+    needs_event: frozenset[str]
+    positions: dict[str, int]
+
+
+_WORKER: _Worker | None = None
+
+
+def _install(detector: Detector, options: RunOptions, sink: AlertSink) -> None:
+    global _WORKER
+    rules = detector.rules
+    if isinstance(sink, TextSink):
+        render: Callable[[Alert], str] | None = sink.render
+        needs_event = frozenset(r.name for r in rules if _uses_evt_num(r))
+    else:
+        render, needs_event = None, frozenset(r.name for r in rules)
+    positions = {r.name: i for i, r in enumerate(rules)}
+    _WORKER = _Worker(detector, options, render, needs_event, positions)
+
+
+def _uses_evt_num(rule: CompiledRule) -> bool:
+    return any(t.field is not None and t.field.fdef.name == "evt.num" for t in rule.output.tokens)
+
+
+def _lines(chunk: Chunk, problems: Problems) -> Iterator[tuple[int, bytes]]:
+    if chunk.end is None:
+        inp = Input(chunk.path)
+        try:
+            yield from inp.lines()
+            if inp.error is not None:
+                problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+        finally:
+            inp.close()
+        return
+    with open(chunk.path, "rb", buffering=1 << 20) as fh:
+        fh.seek(chunk.start)
+        remaining = chunk.end - chunk.start
+        for lineno, line in enumerate(fh, 1):
+            yield lineno, line
+            remaining -= len(line)
+            if remaining <= 0:
+                break
+
+
+def run_chunk(chunk: Chunk) -> ChunkResult:
+    """Worker body: decode and match one chunk; line and event numbers are chunk-local."""
+    worker = _WORKER
+    assert worker is not None
+    options = worker.options
+    result = ChunkResult()
+    decoder = Decoder(options.decode, result.stats.problems)
+    counted = _Counted(_lines(chunk, result.stats.problems))
+    match_in_window(
+        decoder.events(counted, chunk.path),
+        worker.detector.match,
+        options.since_ns,
+        options.until_ns,
+        result.stats,
+        _collector(worker, result.alerts),
+    )
+    result.lines = counted.last
+    return result
+
+
+def _collector(worker: _Worker, out: list[ChunkAlert]) -> Callable[[Alert], None]:
+    """The worker's sink: each alert as text, or as its event's JSON when the parent must render."""
+    render, needs_event, positions, append = (
+        worker.render,
+        worker.needs_event,
+        worker.positions,
+        out.append,
+    )
+
+    def collect(alert: Alert) -> None:
+        rule, ev = alert.rule, alert.event
+        if render is None or rule.name in needs_event:
+            text, raw = None, orjson.dumps(ev.raw)
+        else:
+            text, raw = render(alert), None
+        append((ev.num, positions[rule.name], text, raw, ev.line, ev.index))
+
+    return collect
+
+
+class _Counted:
+    """Passes numbered lines through, remembering the last line number."""
+
+    def __init__(self, lines: Iterator[tuple[int, bytes]]) -> None:
+        self.lines = lines
+        self.last = 0
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        for item in self.lines:
+            self.last = item[0]
+            yield item
+
+
+# ---------------------------------------------------------------- the parent
+
+
+def run_parallel(
+    paths: Sequence[str],
+    detector: Detector,
+    options: RunOptions,
+    jobs: int,
+    sink: AlertSink,
+    stats: RunStats,
+    on_chunk: Callable[[Chunk], None] | None = None,
+) -> None:
+    """Run ``paths`` in ``jobs`` processes; the sink and ``stats`` see what a serial run gives."""
+    chunks = plan_chunks(paths, jobs)
+    _install(detector, options, sink)
+    line_offset: dict[str, int] = {}
+    events_before = 0
+    with mp.get_context("fork").Pool(jobs) as pool:
+        for chunk, result in _in_order(pool, chunks, window=2 * jobs):
+            if chunk.path not in line_offset:
+                line_offset[chunk.path] = 0
+                stats.files.append(_display(chunk.path))
+            offset = line_offset[chunk.path]
+            _replay_problems(result.stats.problems, stats.problems, offset, chunk.path)
+            _replay_alerts(result.alerts, detector.rules, sink, chunk.path, events_before, offset)
+            stats.add_counts(result.stats)
+            events_before += result.stats.events_read
+            line_offset[chunk.path] = offset + result.lines
+            if on_chunk is not None:
+                on_chunk(chunk)
+
+
+def _replay_alerts(
+    alerts: list[ChunkAlert],
+    rules: Sequence[CompiledRule],
+    sink: AlertSink,
+    path: str,
+    events_before: int,
+    line_offset: int,
+) -> None:
+    """Hand a chunk's alerts to the sink, numbering their events for the whole input."""
+    write = sink.write if isinstance(sink, TextSink) else None
+    for local_num, rule_pos, text, raw, line, index in alerts:
+        if text is not None and write is not None:
+            write(text)
+            continue
+        assert raw is not None
+        event = _event(raw, events_before + local_num, _display(path), line_offset + line, index)
+        sink(Alert(rules[rule_pos], event))
+
+
+def _in_order(pool: Any, chunks: list[Chunk], window: int) -> Iterator[tuple[Chunk, ChunkResult]]:
+    """Results in input order, with at most ``window`` chunks queued or done but not
+    yet consumed: a slow consumer (a pipe, a disk) never lets results pile up."""
+    pending: deque[tuple[Chunk, Any]] = deque()
+    todo = iter(chunks)
+    for chunk in todo:
+        pending.append((chunk, pool.apply_async(run_chunk, (chunk,))))
+        if len(pending) >= window:
+            break
+    while pending:
+        chunk, handle = pending.popleft()
+        result = handle.get()
+        nxt = next(todo, None)
+        if nxt is not None:
+            pending.append((nxt, pool.apply_async(run_chunk, (nxt,))))
+        yield chunk, result
+
+
+def _display(path: str) -> str:
+    return "<stdin>" if path == STDIN else path
+
+
+def _replay_problems(chunk_problems: Problems, problems: Problems, offset: int, path: str) -> None:
+    shown = Counter(p[0] for p in chunk_problems.shown)
+    for reason, file, line, index, detail in chunk_problems.shown:
+        problems.add(reason, file, line + offset if file == path else line, index, detail)
+    for reason, n in chunk_problems.counts.items():
+        problems.counts[reason] += n - shown[reason]
+
+
+def _event(raw: bytes, num: int, file: str, line: int, index: int | None) -> AuditEvent:
+    obj: dict[str, Any] = orjson.loads(raw)
+    time_ns, _ = event_time_ns(obj)
+    return AuditEvent(obj, time_ns or 0, num, file, line, index)

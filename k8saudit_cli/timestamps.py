@@ -1,0 +1,204 @@
+"""Time in and out: parse RFC 3339 and ``--since`` text, render Falco's time fields.
+
+Every time is an integer count of nanoseconds since the epoch (UTC), so no
+precision is lost on the way from ``stageTimestamp`` to an alert. This module
+is the bottom layer: it imports nothing from the package.
+
+Local times convert the event's own instant with the zone rules in force at
+that date (``time.localtime``); Falco applies the offset in force *now* to
+every event, which differs for events on the other side of a DST change.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from typing import Any
+
+NS = 1_000_000_000
+
+
+class TimeFormatError(ValueError):
+    """A ``--since``/``--until`` text that is neither RFC 3339 nor relative."""
+
+
+# ------------------------------------------------------------------ parsing
+
+_MINUTE_CACHE: dict[str, int] = {}
+_SECONDS = {f"{i:02d}": i for i in range(60)}  # Go's time.Parse refuses second 60 too
+_FRACTION_PAD = "000000000"
+
+
+def parse_time_ns(text: Any) -> int | None:
+    """Parse an RFC 3339 timestamp (``2024-05-01T10:00:00.012345Z``) to ns since the epoch.
+
+    Integer arithmetic keeps all nine fractional digits (a float would not).
+    The date-and-minute part is cached: an audit log repeats it thousands of
+    times. Returns ``None`` for anything that is not a valid timestamp.
+    """
+    if text.__class__ is not str:
+        return None
+    if len(text) == 27 and text[26] == "Z" and text[19] == "." and text[16] == ":":
+        # The API server's own form, 2024-05-01T10:00:00.012345Z: the common case,
+        # inline because the decoder calls this once per event.
+        minute = _MINUTE_CACHE.get(text[:16])
+        secs = _SECONDS.get(text[17:19])
+        micros = text[20:26]
+        if minute is not None and secs is not None and micros.isdigit() and micros.isascii():
+            return (minute + secs) * NS + int(micros) * 1000
+    return _parse_rfc3339(text)
+
+
+def _parse_rfc3339(text: str) -> int | None:
+    """The general form: any fraction length, ``Z`` or a ``+hh:mm`` offset."""
+    if len(text) < 20 or text[16] != ":":
+        return None
+    minute = _minute(text[:16])
+    secs = _SECONDS.get(text[17:19])
+    zone = _split_zone(text[19:])
+    if minute is None or secs is None or zone is None:
+        return None
+    offset, fraction = zone
+    nanos = _fraction_ns(fraction)
+    if nanos is None:
+        return None
+    return (minute + secs - offset) * NS + nanos
+
+
+def _minute(head: str) -> int | None:
+    """``YYYY-MM-DDTHH:MM`` to epoch seconds, through the cache."""
+    minute = _MINUTE_CACHE.get(head)
+    if minute is None:
+        minute = _parse_minute(head)
+        if minute is None:
+            return None
+        if len(_MINUTE_CACHE) > 65536:
+            _MINUTE_CACHE.clear()
+        _MINUTE_CACHE[head] = minute
+    return minute
+
+
+def _parse_minute(head: str) -> int | None:
+    """``YYYY-MM-DDTHH:MM`` to epoch seconds, validated."""
+    if head[4] != "-" or head[7] != "-" or head[10] != "T" or head[13] != ":":
+        return None
+    parts = (head[0:4], head[5:7], head[8:10], head[11:13], head[14:16])
+    if not all(p.isdigit() and p.isascii() for p in parts):
+        return None
+    y, mo, d, h, mi = (int(p) for p in parts)
+    if not (1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y, mo)[1] and h < 24 and mi < 60):
+        return None
+    return calendar.timegm((y, mo, d, h, mi, 0, 0, 0, 0))
+
+
+def _split_zone(rest: str) -> tuple[int, str] | None:
+    """``.5+02:00`` -> (offset seconds east of UTC, ``.5``); ``None`` without a valid zone."""
+    if rest[-1:] == "Z":
+        return 0, rest[:-1]
+    if len(rest) < 6 or rest[-6] not in "+-" or rest[-3] != ":":
+        return None
+    hh, mm = _SECONDS.get(rest[-5:-3]), _SECONDS.get(rest[-2:])
+    if hh is None or mm is None or hh > 23:
+        return None
+    sign = 1 if rest[-6] == "+" else -1
+    return sign * (hh * 3600 + mm * 60), rest[:-6]
+
+
+def _fraction_ns(fraction: str) -> int | None:
+    """``.012345`` -> 12345000; digits beyond nanoseconds are cut, as Go does."""
+    if not fraction:
+        return 0
+    digits = fraction[1:]
+    if fraction[0] != "." or not digits or not (digits.isdigit() and digits.isascii()):
+        return None
+    return int((digits + _FRACTION_PAD)[:9])
+
+
+def event_time_ns(obj: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The event time (``stageTimestamp``) and, when a fallback was used, which one."""
+    t = parse_time_ns(obj.get("stageTimestamp"))
+    if t is not None:
+        return t, None
+    for key in ("requestReceivedTimestamp", "timestamp"):
+        t = parse_time_ns(obj.get(key))
+        if t is not None:
+            return t, key
+    return None, None
+
+
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_when(text: str, now: float | None = None) -> int:
+    """RFC 3339 (``2024-05-01T10:00:00Z``, a bare date) or relative (``90m``, ``7d``) to ns.
+
+    Raises :class:`TimeFormatError` for anything else.
+    """
+    m = _RELATIVE.match(text.strip())
+    if m:
+        now = time.time() if now is None else now
+        return int((now - float(m.group(1)) * _UNIT[m.group(2)]) * NS)
+    candidate = text.strip()
+    if len(candidate) == 10:
+        candidate += "T00:00:00Z"
+    value = parse_time_ns(candidate.replace(" ", "T", 1))
+    if value is None:
+        raise TimeFormatError(
+            f"'{text}' is neither RFC 3339 (2024-05-01T10:00:00Z) nor relative (2h, 30m, 7d)"
+        )
+    return value
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def _local(time_ns: int) -> tuple[time.struct_time, int]:
+    sec, ns = divmod(time_ns, NS)
+    return time.localtime(sec), ns
+
+
+def _hms(t: time.struct_time) -> str:
+    return f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+
+
+def _ymd(t: time.struct_time) -> str:
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+
+
+def evt_time_text(time_ns: int) -> str:
+    """``evt.time``, Falco's alert time: local ``HH:MM:SS.nnnnnnnnn``."""
+    t, ns = _local(time_ns)
+    return f"{_hms(t)}.{ns:09d}"
+
+
+def evt_time_s_text(time_ns: int) -> str:
+    """``evt.time.s``: local ``HH:MM:SS``."""
+    return _hms(_local(time_ns)[0])
+
+
+def evt_datetime_text(time_ns: int) -> str:
+    """``evt.datetime``: local ``YYYY-MM-DD HH:MM:SS.nnnnnnnnn``."""
+    t, ns = _local(time_ns)
+    return f"{_ymd(t)} {_hms(t)}.{ns:09d}"
+
+
+def evt_datetime_s_text(time_ns: int) -> str:
+    """``evt.datetime.s``: local ``YYYY-MM-DD HH:MM:SS``."""
+    t = _local(time_ns)[0]
+    return f"{_ymd(t)} {_hms(t)}"
+
+
+def evt_iso8601_text(time_ns: int) -> str:
+    """``evt.time.iso8601``: UTC with a literal ``+0000``, as libs' ``ts_to_iso_8601``."""
+    sec, ns = divmod(time_ns, NS)
+    t = time.gmtime(sec)
+    return f"{_ymd(t)}T{_hms(t)}.{ns:09d}+0000"
+
+
+def utc_iso(time_ns: int) -> str:
+    """``2018-10-20T00:18:28.123456000Z``: the JSON alert's ``time``."""
+    sec, ns = divmod(time_ns, NS)
+    t = time.gmtime(sec)
+    return f"{_ymd(t)}T{_hms(t)}.{ns:09d}Z"
