@@ -141,10 +141,6 @@ class CodeGen:
             return Term("True" if node.value else "False", "")
         raise TypeError(node)
 
-    def expr(self, node: Bound, ctx: Slots = frozenset()) -> str:
-        """``node`` as a one-line expression (comments dropped)."""
-        return layout.flat(self.code(node, ctx))
-
     def _chain(self, node: BAnd | BOr, ctx: Slots) -> Code:
         """``and``/``or``: each operand sees the slots its predecessors certainly filled."""
         is_and = isinstance(node, BAnd)

@@ -62,12 +62,3 @@ def statement(prefix: str, code: Code, suffix: str, pad: str) -> list[str]:
     text, note = lines[-1]
     lines[-1] = (text + suffix, note)
     return [f"{text}  # {note}" if note else text for text, note in lines]
-
-
-def flat(code: Code) -> str:
-    """The expression on one line, without comments."""
-    if isinstance(code, Term):
-        return code.code
-    if isinstance(code, Negated):
-        return f"(not {flat(code.inner)})"
-    return "(" + f" {code.joiner} ".join(flat(p) for p in code.parts) + ")"
