@@ -60,7 +60,8 @@ class CodeGen:
 
     @staticmethod
     def _mode(field: BField, mode: str) -> str:
-        """ "x": the raw extractor, "g": the getter; one slot when they are the same."""
+        """Mode "x" reads with the raw extractor, "g" with the getter; the two share a
+        slot when the getter is the extractor (a plain field that is not a list)."""
         return "x" if mode == "x" or field.get is field.extract else "g"
 
     def _hint(self, field: BField, mode: str) -> str:
@@ -89,9 +90,9 @@ class CodeGen:
         fn = field.extract if mode == "x" else field.get
         if not self.shared:
             key = (field.text, mode)
-            temp = self._temps.get(key) or self._temps.setdefault(
-                key, self.names.fresh(self._hint(field, mode))
-            )
+            temp = self._temps.get(key)
+            if temp is None:
+                temp = self._temps[key] = self.names.fresh(self._hint(field, mode))
             reader = self.names.of(f"read_{temp}", fn)
             return (f"({temp} := {reader}(e))", temp) if reuse else (f"{reader}(e)", "")
         slot = self._slot(field, mode)
@@ -164,15 +165,17 @@ class CodeGen:
         return self.names.of(f"{identifier(c.lhs.text)}_{c.operator.name}_values", value)
 
     def _fused(self, run: Fused, ctx: Slots) -> str:
+        """One term for a fused run: ``v.startswith((a, b))`` or ``v in {a, b, c}``."""
         kind, checks = run
         first = checks[0]
+        const: Any
         if kind == "tuple":
-            consts = tuple(c.const for c in checks)
-            return self._inline(first, first.operator.inline, consts, ctx)  # type: ignore[arg-type]
-        members: frozenset[Any] = frozenset().union(
-            *(allowed_values(c.operator, c.const) for c in checks)
-        )
-        return self._inline(first, OPERATORS["in"].inline, members, ctx)  # type: ignore[arg-type]
+            inline, const = first.operator.inline, tuple(c.const for c in checks)
+        else:
+            inline = OPERATORS["in"].inline
+            const = frozenset().union(*(allowed_values(c.operator, c.const) for c in checks))
+        assert inline is not None
+        return self._inline(first, inline, const, ctx)
 
     def _check(self, c: BCheck, ctx: Slots) -> str:
         op = c.operator
@@ -233,10 +236,10 @@ def _pred_hint(c: BCheck) -> str:
     return f"{identifier(c.lhs.text)}_{c.operator.name}{modifier}"
 
 
-def _fuse_key(c: Bound) -> tuple[str, str] | None:
+def _fuse_key(c: BCheck) -> tuple[str, str] | None:
     """Checks an ``or`` may fuse: a plain string field and an operator whose inline
     form fuses (one call with a tuple of constants, or one set)."""
-    if not isinstance(c, BCheck) or c.rhs is not None or c.node.modifier is not None:
+    if c.rhs is not None or c.node.modifier is not None:
         return None
     inline = c.operator.inline
     if c.lhs.kind != STR or not c.lhs.plain or inline is None or inline.fuse is None:
@@ -244,27 +247,29 @@ def _fuse_key(c: Bound) -> tuple[str, str] | None:
     return c.lhs.text, (c.op if inline.fuse == "tuple" else "set")
 
 
+def _flush(out: list[Bound | Fused], run: list[BCheck], key: tuple[str, str] | None) -> None:
+    if len(run) > 1 and key is not None:
+        out.append(("set" if key[1] == "set" else "tuple", list(run)))
+    else:
+        out.extend(run)
+
+
 def fuse_or(items: list[Bound]) -> list[Bound | Fused]:
     """Fuse runs of adjacent fusable checks on the same field; order is kept."""
     out: list[Bound | Fused] = []
     run: list[BCheck] = []
     key: tuple[str, str] | None = None
-    for item in [*items, None]:
-        k = _fuse_key(item) if item is not None else None
-        if k is not None and k == key:
-            run.append(item)  # type: ignore[arg-type]
+    for item in items:
+        check = item if isinstance(item, BCheck) else None
+        k = _fuse_key(check) if check is not None else None
+        if check is not None and k is not None and k == key:
+            run.append(check)
             continue
-        if len(run) > 1:
-            out.append(("set" if key and key[1] == "set" else "tuple", list(run)))
-        else:
-            out.extend(run)
-        run, key = [], k
-        if item is None:
-            break
-        if k is not None:
-            run.append(item)  # type: ignore[arg-type]
-        else:
+        _flush(out, run, key)
+        run, key = ([check] if check is not None and k is not None else []), k
+        if not run:
             out.append(item)
+    _flush(out, run, key)
     return out
 
 

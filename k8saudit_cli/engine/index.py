@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from k8saudit_cli.engine.bound import BAnd, BCheck, BConst, BNot, BOr, Bound
+from k8saudit_cli.engine.bound import BAnd, BCheck, BConst, BOr, Bound
 from k8saudit_cli.engine.operators import allowed_values
 from k8saudit_cli.fields import MISSING
 from k8saudit_cli.fields.jsonval import text
@@ -73,23 +73,25 @@ def requirement(node: Bound) -> Requirement:
             return ANY
         allowed = allowed_values(node.operator, node.const)
         return tuple(allowed if i == dim else None for i in range(WIDTH))
-    if isinstance(node, BAnd):
-        out: list[frozenset[str] | None] = list(ANY)
-        for item in node.items:
-            for i, s in enumerate(requirement(item)):
-                if s is not None:
-                    out[i] = s if out[i] is None else out[i] & s  # type: ignore[operator]
-        return tuple(out)
-    if isinstance(node, BOr):
-        reqs = [requirement(item) for item in node.items]
-        merged: list[frozenset[str] | None] = []
-        for i in range(WIDTH):
-            sets = [r[i] for r in reqs]
-            merged.append(None if any(s is None for s in sets) else frozenset().union(*sets))  # type: ignore[arg-type]
-        return tuple(merged)
-    if isinstance(node, (BNot, BConst)):
-        return ANY
-    return ANY
+    if isinstance(node, (BAnd, BOr)):
+        reqs = [requirement(item) for item in node.items] or [ANY]
+        if isinstance(node, BAnd):
+            return tuple(map(_all_of, *reqs))
+        # An `or` of nothing is false: no value of any dimension lets it through.
+        return tuple(map(_any_of, *reqs)) if node.items else (frozenset(),) * WIDTH
+    return ANY  # a negation or a constant proves nothing
+
+
+def _all_of(*sets: frozenset[str] | None) -> frozenset[str] | None:
+    """One dimension of an ``and``: every operand's constraint holds."""
+    known = [s for s in sets if s is not None]
+    return frozenset.intersection(*known) if known else None
+
+
+def _any_of(*sets: frozenset[str] | None) -> frozenset[str] | None:
+    """One dimension of an ``or``: constrained only if every operand constrains it."""
+    known = [s for s in sets if s is not None]
+    return frozenset().union(*known) if len(known) == len(sets) else None
 
 
 def describe(req: Requirement) -> list[str]:

@@ -20,7 +20,7 @@ import pickle
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from k8saudit_cli.engine.cachedir import cache_dir, fingerprint, lark_cache_path
 from k8saudit_cli.engine.nodes import Expr, ListItem
@@ -95,9 +95,9 @@ def _remembered(kind: str, text: str, parser_function: str) -> Any:
 
 def parse_condition(text: str) -> Expr:
     """:func:`k8saudit_cli.engine.parser.parse_condition`, remembered across runs."""
-    return _remembered("c", text, "parse_condition")  # type: ignore[no-any-return]
+    return cast(Expr, _remembered("c", text, "parse_condition"))
 
 
 def parse_value_items(text: str) -> tuple[ListItem, ...]:
     """:func:`k8saudit_cli.engine.parser.parse_value_items`, remembered across runs."""
-    return _remembered("v", text, "parse_value_items")  # type: ignore[no-any-return]
+    return cast("tuple[ListItem, ...]", _remembered("v", text, "parse_value_items"))

@@ -43,7 +43,7 @@ def unescape_at(text: str, quoted: str, start: int) -> str:
         raise syntax_error(bad.message, text, start + bad.index) from None
 
 
-class NodeBuilder(Transformer_NonRecursive):  # type: ignore[type-arg]
+class NodeBuilder(Transformer_NonRecursive[Token, Any]):
     """Turns Lark's tree into nodes, bottom-up and without recursion.
 
     One per parse: it holds the text so that escape errors get positions,
@@ -69,7 +69,8 @@ class NodeBuilder(Transformer_NonRecursive):  # type: ignore[type-arg]
 
     # booleans
     def start(self, children: list[Any]) -> Expr:
-        return children[0]  # type: ignore[no-any-return]
+        expr: Expr = children[0]
+        return expr
 
     def or_expr(self, children: list[Any]) -> Or:
         return Or(tuple(children), self._cover(children[0], children[-1]))
