@@ -53,8 +53,8 @@ class CodeGen:
         self.shared = shared
         self.slots: dict[tuple[str, str], str] = {}
         self._temps: dict[tuple[str, str], str] = {}
-        self._slot_of: dict[tuple[int, str], str] = {}
-        self._fields: list[BField] = []
+        self._slot_of: dict[tuple[str, str], str] = {}  # by the mode asked for
+        self._readers: dict[str, str] = {}
 
     # ---------------------------------------------------------------- slots
 
@@ -69,37 +69,39 @@ class CodeGen:
         return f"{word}_nonempty" if mode == "g" and field.plain else word
 
     def _slot(self, field: BField, mode: str) -> str:
-        # Asked for again and again by always()/when(): remember by field object first.
-        seen = self._slot_of.get((id(field), mode))
-        if seen is not None:
-            return seen
+        slot = self._slot_of.get((field.text, mode))
+        if slot is not None:
+            return slot
         canonical = self._mode(field, mode)
         key = (field.text, canonical)
         slot = self.slots.get(key)
         if slot is None:
             slot = self.slots[key] = self.names.fresh(self._hint(field, canonical))
-            self.names.of(f"read_{slot}", field.extract if canonical == "x" else field.get)
-        self._slot_of[(id(field), mode)] = slot
-        self._fields.append(field)  # keeps the id above from being reused
+            reader = field.extract if canonical == "x" else field.get
+            self._readers[slot] = self.names.of(f"read_{slot}", reader)
+        self._slot_of[(field.text, mode)] = slot
         return slot
 
     def _access(self, field: BField, mode: str, ctx: Slots, reuse: bool = True) -> tuple[str, str]:
         """Code that reads a field's value first, and a name for it afterwards
         (``reuse``: the check reads the value again after its first read)."""
-        mode = self._mode(field, mode)
-        fn = field.extract if mode == "x" else field.get
         if not self.shared:
-            key = (field.text, mode)
-            temp = self._temps.get(key)
-            if temp is None:
-                temp = self._temps[key] = self.names.fresh(self._hint(field, mode))
-            reader = self.names.of(f"read_{temp}", fn)
-            return (f"({temp} := {reader}(e))", temp) if reuse else (f"{reader}(e)", "")
+            return self._read_in_place(field, mode, reuse)
         slot = self._slot(field, mode)
         if slot in ctx:
             return slot, slot
-        reader = self.names.of(f"read_{slot}", fn)
+        reader = self._readers[slot]
         return f"({slot} if {slot} is not UNSET else ({slot} := {reader}(e)))", slot
+
+    def _read_in_place(self, field: BField, mode: str, reuse: bool) -> tuple[str, str]:
+        """Without slots: call the reader where the value is needed."""
+        mode = self._mode(field, mode)
+        key = (field.text, mode)
+        temp = self._temps.get(key)
+        if temp is None:
+            temp = self._temps[key] = self.names.fresh(self._hint(field, mode))
+        reader = self.names.of(f"read_{temp}", field.extract if mode == "x" else field.get)
+        return (f"({temp} := {reader}(e))", temp) if reuse else (f"{reader}(e)", "")
 
     @staticmethod
     def _lhs_mode(c: BCheck) -> str:
@@ -133,7 +135,7 @@ class CodeGen:
 
     def code(self, node: Bound, ctx: Slots = frozenset()) -> Code:
         if isinstance(node, BCheck):
-            return Term(self._check(node, ctx), note([node]))
+            return Term(self._check(node, ctx), node.label)
         if isinstance(node, (BAnd, BOr)):
             return self._chain(node, ctx)
         if isinstance(node, BNot):
