@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from k8saudit_cli.engine import parsecache
+from k8saudit_cli.engine import cachedir, parsecache
 from k8saudit_cli.engine.parser import parse_condition as parse_direct
 from k8saudit_cli.errors import ConditionSyntaxError
 
@@ -53,8 +53,8 @@ def test_syntax_errors_are_raised_every_time_and_not_stored(fresh):
 
 
 def test_a_corrupt_or_foreign_cache_file_is_ignored(fresh):
-    cache, directory = fresh
-    path = directory / f"conditions-{cache._fingerprint()}.pickle"
+    _cache, directory = fresh
+    path = directory / f"conditions-{cachedir.fingerprint()}.pickle"
     path.write_bytes(b"not a pickle")
     assert importlib.reload(parsecache).parse_condition(TEXT) == parse_direct(TEXT)
     path.write_bytes(pickle.dumps({("c", TEXT): "poisoned"}))

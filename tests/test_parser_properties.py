@@ -14,11 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from k8saudit_cli.engine.nodes import (
-    LIST_OPS,
-    MODIFIERS,
-    NUMERIC_OPS,
-    STRING_OPS,
-    TRANSFORMERS,
     And,
     Check,
     Expr,
@@ -33,7 +28,9 @@ from k8saudit_cli.engine.nodes import (
     Val,
     ValueList,
 )
+from k8saudit_cli.engine.operators import LIST_OPS, MODIFIERS, NUMERIC_OPS, STRING_OPS
 from k8saudit_cli.engine.parser import parse_condition
+from k8saudit_cli.engine.transformers import TRANSFORMERS
 from k8saudit_cli.engine.unparse import render
 from k8saudit_cli.errors import ConditionSyntaxError
 

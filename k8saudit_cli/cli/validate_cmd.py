@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import click
 import orjson
 
 from k8saudit_cli import priority as prio
-from k8saudit_cli.cli.common import default_rules_path, fail, load_ruleset, rules_option
+from k8saudit_cli.cli.common import fail, load_ruleset, rules_option
+from k8saudit_cli.engine.codegen import generate_group
+from k8saudit_cli.engine.index import describe, requirement, residual
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
+from k8saudit_cli.ruleset.compile import CompiledRule
+from k8saudit_cli.ruleset.defaults import default_rules_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _rules_option(required: bool = False) -> Callable[[F], F]:
+    """:func:`rules_option`, typed for the commands it decorates."""
+    return cast("Callable[[F], F]", rules_option(required=required))
+
 
 FORMAT = click.option(
     "--format",
@@ -34,7 +47,7 @@ Examples:
   k8saudit validate -r k8s_audit_rules.yaml -r my_overrides.yaml --format json
 """,
 )
-@rules_option(required=True)
+@_rules_option(required=True)
 @FORMAT
 def validate_command(rules: tuple[str, ...], fmt: str) -> None:
     """Check rules files like 'falco -V': every error and warning, with positions.
@@ -109,7 +122,7 @@ Examples:
   k8saudit rules -r k8s_audit_rules.yaml --format json
 """,
 )
-@rules_option()
+@_rules_option()
 @FORMAT
 def rules_command(rules: tuple[str, ...], fmt: str) -> None:
     """List the rules of a ruleset (like 'falco -L'): name, priority, source, enabled, tags.
@@ -162,29 +175,51 @@ def rule_rows(ruleset: RuleSet) -> list[dict[str, Any]]:
 @click.command(
     "explain",
     epilog="""\b
-Example:
+Examples:
   k8saudit explain 'Create Privileged Pod' -r k8s_audit_rules.yaml
+  k8saudit explain 'Attach/Exec Pod' --generated   the Python the fast path runs
 """,
 )
 @click.argument("rule_name", metavar="RULE")
-@rules_option()
+@_rules_option()
 @FORMAT
-def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str) -> None:
+@click.option(
+    "--generated",
+    is_flag=True,
+    help="Also show the Python the fast path runs for RULE, and the index key that "
+    "routes events to it.",
+)
+def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str, generated: bool) -> None:
     """Show RULE's condition fully expanded and the fields it reads.
 
     Macros and lists are inlined and every 'and'/'or'/'not' is
     parenthesised, so precedence is explicit; exceptions appear as the
-    'and not (...)' terms Falco adds.
+    'and not (...)' terms Falco adds. With --generated: the index key an
+    event must have for RULE to run at all, and the generated function
+    that tests the rest (one line per check, commented with its origin).
     """
-    from k8saudit_cli.engine.unparse import render
-
     ruleset = load_ruleset(rules or [default_rules_path()])
     rule = ruleset.rule(rule_name)
     if rule is None:
         known = [r.name for r in ruleset.rules if rule_name.lower() in r.name.lower()][:5]
         hint = f" (did you mean: {', '.join(repr(k) for k in known)})" if known else ""
         fail(f'rule "{rule_name}" is not loaded{hint}')
-    data = {
+    data = explanation(rule)
+    if generated:
+        data["generated"] = generated_code(rule)
+    if fmt == "json":
+        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    lines = explanation_text(rule, data)
+    if generated:
+        lines += generated_text(data["generated"])
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def explanation(rule: CompiledRule) -> dict[str, Any]:
+    from k8saudit_cli.engine.unparse import render
+
+    return {
         "rule": rule.name,
         "priority": prio.name(rule.priority),
         "source": rule.source,
@@ -198,23 +233,57 @@ def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str) -> None:
         "output": rule.output.text,
         "output_fields": [t.field.text for t in rule.output.fields if t.field is not None],
     }
-    if fmt == "json":
-        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
-        return
-    lines = [
+
+
+def explanation_text(rule: CompiledRule, data: dict[str, Any]) -> list[str]:
+    return [
         (
-            f"Rule:      {data['rule']}  ({data['priority']}, source {data['source']}, "
+            f"Rule:      {rule.name}  ({data['priority']}, source {rule.source}, "
             f"{'enabled' if rule.enabled else 'disabled'})"
         ),
-        f"Defined:   {data['file']}:{data['line']}",
-        f"Tags:      {', '.join(data['tags']) or '-'}",
+        f"Defined:   {rule.pos.file}:{rule.pos.line}",
+        f"Tags:      {', '.join(rule.tags) or '-'}",
         "Condition as written:",
         f"  {rule.condition.strip()}",
         "Expanded (macros and lists inlined):",
         f"  {data['expanded_condition']}",
         "Fields read by the condition:",
-        *(f"  {f}" for f in data["condition_fields"]),
+        *(f"  {f}" for f in rule.fields),
         "Output:",
         f"  {rule.output.text}",
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def generated_code(rule: CompiledRule) -> dict[str, Any]:
+    """The fast path's view of one rule: the index key it needs, and the group
+    function it runs when that rule is the only candidate (as with --rule-matching all)."""
+    fn, source = generate_group([(rule, residual(rule.bound))], first_only=False)
+    named = {
+        name: _constant_text(value)
+        for name, value in fn.__globals__.items()
+        if isinstance(value, (frozenset, tuple, list))
+    }
+    return {
+        "index_key": describe(requirement(rule.bound)),
+        "source": source,
+        "constants": named,
+    }
+
+
+def _constant_text(value: frozenset[Any] | tuple[Any, ...] | list[Any]) -> str:
+    """A named constant as Python source; sets sorted, so the text is stable."""
+    if isinstance(value, frozenset):
+        return "{" + ", ".join(repr(v) for v in sorted(value, key=repr)) + "}"
+    return repr(value)
+
+
+def generated_text(generated: dict[str, Any]) -> list[str]:
+    key = generated["index_key"] or ["(none: every event runs the function)"]
+    constants = [f"  {name} = {value}" for name, value in sorted(generated["constants"].items())]
+    return [
+        "Index key (the fast path runs the rule only for events that have):",
+        *(f"  {line}" for line in key),
+        "Generated code (what is left to test once the index let the event through):",
+        *(f"  {line}" if line else "" for line in generated["source"].splitlines()),
+        *(["Named constants of the code:", *constants] if constants else []),
+    ]

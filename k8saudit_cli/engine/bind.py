@@ -3,25 +3,35 @@
 This is where Falco's load-time errors come from: unknown fields, bad field
 arguments, operators a field type does not support, values that do not
 convert, bad regexes, transformer type errors, ``val()`` mismatches. The
-result is a small tree of bound nodes that the evaluators run.
+result is a small tree of bound nodes (:mod:`bound`) that the evaluators run.
+What each operator accepts and means comes from the table in :mod:`operators`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
-from k8saudit_cli.engine import operators as ops
+from k8saudit_cli.engine.bound import (
+    BAnd,
+    BCheck,
+    BConst,
+    BField,
+    BNot,
+    BOr,
+    Bound,
+    Getter,
+    Warning_,
+)
+from k8saudit_cli.engine.constants import convert, value_warnings
 from k8saudit_cli.engine.nodes import (
     And,
     Check,
     Const,
     Expr,
     FieldRef,
+    ListItem,
     MacroRef,
     Not,
     Num,
@@ -32,77 +42,40 @@ from k8saudit_cli.engine.nodes import (
     Val,
     ValueList,
 )
+from k8saudit_cli.engine.operators import LIST, OPERATORS, Operator, Predicate, modifier_predicate
+from k8saudit_cli.engine.transformers import (
+    TRANSFORMS,
+    kind_of,
+    list_getter,
+    transform_getter,
+    transformed_kind,
+    type_name,
+)
 from k8saudit_cli.errors import ConditionError
-from k8saudit_cli.fields import MISSING, FieldDef, FieldError, FieldType, resolve
+from k8saudit_cli.fields import FieldError, resolve
 
-Getter = Callable[[Any], Any]
-_NA_OPS = frozenset({"=", "==", "!=", "in", "intersects", "pmatch"})
-#: libs' names of the field types (param_type_to_string), for messages.
-_TYPE_NAMES = {
-    FieldType.STRING: "CHARBUF",
-    FieldType.UINT64: "UINT64",
-    FieldType.ABSTIME: "ABSTIME",
-    FieldType.RELTIME: "RELTIME",
-    FieldType.BOOL: "BOOL",
+# Re-exported: the bound nodes and the transformers used to live here.
+__all__ = [
+    "TRANSFORMS",
+    "BAnd",
+    "BCheck",
+    "BConst",
+    "BField",
+    "BNot",
+    "BOr",
+    "Binder",
+    "Bound",
+    "Getter",
+    "Warning_",
+]
+
+#: libs' wording of a left-hand kind in "operator not supported" (bools count as numeric).
+_KIND_WORDS = {
+    "string": "for string filters",
+    "list": "list filters",
+    "numeric": "for numeric filters",
+    "bool": "for numeric filters",
 }
-
-
-@dataclass(frozen=True)
-class BField:
-    """A left- or right-hand field expression: a field, its argument, and transformers."""
-
-    text: str
-    fdef: FieldDef
-    arg: str | None
-    extract: Callable[[Any], Any]
-    transforms: tuple[str, ...]
-    kind: str
-    get: Getter  # event -> value, MISSING for not-available or an empty list
-
-    @property
-    def plain(self) -> bool:
-        return not self.transforms
-
-
-@dataclass(frozen=True)
-class BCheck:
-    lhs: BField
-    op: str
-    node: Check
-    const: Any = None  # converted constant (str, int, bool, frozenset, list)
-    pred: Callable[[Any], bool] | None = None
-    rhs: BField | None = None
-    pair: Callable[[Any, Any], bool] | None = None
-
-
-@dataclass(frozen=True)
-class BAnd:
-    items: tuple[Bound, ...]
-
-
-@dataclass(frozen=True)
-class BOr:
-    items: tuple[Bound, ...]
-
-
-@dataclass(frozen=True)
-class BNot:
-    operand: Bound
-
-
-@dataclass(frozen=True)
-class BConst:
-    value: bool
-
-
-Bound = Union[BCheck, BAnd, BOr, BNot, BConst]
-
-
-@dataclass
-class Warning_:
-    code: str
-    message: str
-    span: Span | None
 
 
 @dataclass
@@ -133,19 +106,10 @@ class Binder:
 
     def field_expr(self, node: FieldRef | Transform) -> BField:
         if isinstance(node, FieldRef):
-            try:
-                fdef, extract = resolve(node.name, node.arg)
-            except FieldError as exc:
-                raise ConditionError(str(exc), node.span) from None
-            text = node.name + (f"[{node.arg}]" if node.arg is not None else "")
-            self.fields_used.append(text)
-            kind = _kind(fdef)
-            get = _list_getter(extract) if kind == ops.LIST else extract
-            return BField(text, fdef, node.arg, extract, (), kind, get)
+            return self._field(node)
         inner = self.field_expr(node.operand)
-        kind = _transformed_kind(node.name, inner, node.span)
-        fn = TRANSFORMS[node.name]
-        get = _transform_getter(inner.get, fn, inner.kind == ops.LIST and node.name != "len")
+        kind = transformed_kind(node.name, inner, node.span)
+        elementwise = inner.kind == LIST and node.name != "len"
         return BField(
             f"{node.name}({inner.text})",
             inner.fdef,
@@ -153,293 +117,127 @@ class Binder:
             inner.extract,
             (*inner.transforms, node.name),
             kind,
-            get,
+            transform_getter(inner.get, TRANSFORMS[node.name], elementwise),
         )
+
+    def _field(self, node: FieldRef) -> BField:
+        try:
+            fdef, extract = resolve(node.name, node.arg)
+        except FieldError as exc:
+            raise ConditionError(str(exc), node.span) from None
+        text = node.name + (f"[{node.arg}]" if node.arg is not None else "")
+        self.fields_used.append(text)
+        kind = kind_of(fdef)
+        get = list_getter(extract) if kind == LIST else extract
+        return BField(text, fdef, node.arg, extract, (), kind, get)
 
     # ---------------------------------------------------------------- checks
 
     def _check(self, node: Check) -> BCheck:
         lhs = self.field_expr(node.lhs)
-        op = node.op
-        if (
-            lhs.kind == ops.LIST
-            and op in ops.LEGACY_LIST_OPS
-            and isinstance(node.value, (Str, Num))
-        ):
-            return self._legacy_list_check(node, lhs)
-        if op not in ops.ALLOWED[lhs.kind]:
-            # libs names bool fields "numeric filters" in this message too.
-            kind = {
-                ops.STR: "for string filters",
-                ops.LIST: "list filters",
-                ops.NUM: "for numeric filters",
-                ops.BOOL: "for numeric filters",
-            }[lhs.kind]
-            raise ConditionError(f"filter error: '{op}' operator not supported {kind}", node.span)
-        if op == "exists":
-            return BCheck(lhs, op, node)
+        op = OPERATORS.get(node.op)
         value = node.value
+        if op is not None and self._is_legacy(lhs, op, value):
+            return self._legacy_list_check(node, lhs, op)
+        if op is None or lhs.kind not in op.accepts:
+            raise ConditionError(
+                f"filter error: '{node.op}' operator not supported {_KIND_WORDS[lhs.kind]}",
+                node.span,
+            )
+        if op.kind == "unary":
+            return BCheck(lhs, op, node)
         if isinstance(value, (Val, Transform)):
-            return self._field_rhs(node, lhs, value)
+            return self._field_rhs(node, lhs, op, value)
         if node.modifier is not None:
-            if not isinstance(value, ValueList):
-                raise ConditionError(f"'{op} {node.modifier}' needs a list", node.span)
-            values = [self._convert(lhs, i.text, i.span, op) for i in value.items]
-            try:
-                pred = ops.modifier_predicate(op, node.modifier, values, lhs.kind)
-            except re.error as exc:
-                raise ConditionError(f"invalid regex pattern: {exc}", value.span) from None
-            return BCheck(lhs, op, node, values, pred)
-        if isinstance(value, ValueList):
-            if op not in ("in", "intersects", "pmatch"):
-                raise ConditionError(f"'{op}' operator does not take a list", node.span)
-            members = [self._convert(lhs, i.text, i.span, op) for i in value.items]
-            const: Any = members if op == "pmatch" else frozenset(members)
-        elif isinstance(value, (Str, Num)):
-            if op in ("in", "intersects", "pmatch"):
-                const = [self._convert(lhs, value.text, value.span, op)]
-                const = const if op == "pmatch" else frozenset(const)
-            else:
-                const = self._convert(lhs, value.text, value.span, op)
-        else:
-            raise ConditionError(f"missing value for operator '{op}'", node.span)
-        return BCheck(lhs, op, node, const, self._predicate(lhs, op, const, node))
+            return self._modifier_check(node, lhs, op)
+        const = self._constant(node, lhs, op)
+        return BCheck(lhs, op, node, const, self._predicate(node, lhs, op, const))
 
-    def _legacy_list_check(self, node: Check, lhs: BField) -> BCheck:
+    @staticmethod
+    def _is_legacy(lhs: BField, op: Operator, value: object) -> bool:
+        """An engine-v4 string operator on a list field (``resources contains x``)."""
+        return lhs.kind == LIST and op.legacy_on_list is not None and isinstance(value, (Str, Num))
+
+    def _constant(self, node: Check, lhs: BField, op: Operator) -> Any:
+        """The converted right-hand side: one value, or the gathered list items."""
+        value = node.value
+        if isinstance(value, ValueList):
+            if op.kind != "list":
+                raise ConditionError(f"'{node.op}' operator does not take a list", node.span)
+            return op.gather(self._convert_items(lhs, value.items, op))
+        if not isinstance(value, (Str, Num)):
+            raise ConditionError(f"missing value for operator '{node.op}'", node.span)
+        one = self._convert(lhs, value.text, value.span, op)
+        return op.gather([one]) if op.kind == "list" else one
+
+    def _predicate(self, node: Check, lhs: BField, op: Operator, const: Any) -> Predicate:
+        factory = op.on_list if lhs.kind == LIST else op.scalar
+        assert factory is not None, f"operator {op.spelling} has no meaning on {lhs.kind}"
+        try:
+            return factory(const)
+        except re.error as exc:
+            where = node.value.span if node.value else node.span
+            raise ConditionError(f"invalid regex pattern: {exc}", where) from None
+
+    def _modifier_check(self, node: Check, lhs: BField, op: Operator) -> BCheck:
+        """``op oneof|anyof|allof (a, b)``."""
+        value, modifier = node.value, node.modifier
+        assert modifier is not None
+        if not isinstance(value, ValueList):
+            raise ConditionError(f"'{node.op} {modifier}' needs a list", node.span)
+        values = self._convert_items(lhs, value.items, op)
+        try:
+            pred = modifier_predicate(op, modifier, values)
+        except re.error as exc:
+            raise ConditionError(f"invalid regex pattern: {exc}", value.span) from None
+        return BCheck(lhs, op, node, values, pred)
+
+    def _legacy_list_check(self, node: Check, lhs: BField, op: Operator) -> BCheck:
         """Engine-v4 rule files use string operators on list fields (``resources contains x``).
 
         Falco 0.38+ refuses them; older Falco only failed at run time. We run
         them with the legacy meaning (``=``: the set of values is exactly the
         value; other operators: some element matches) and warn.
         """
-        assert isinstance(node.value, (Str, Num))
-        const = self._convert(lhs, node.value.text, node.value.span, node.op)
-        legacy = (
-            "the whole list equal to" if node.op in ("=", "==", "!=") else "any element matching"
-        )
+        assert isinstance(node.value, (Str, Num)) and op.legacy_on_list is not None
+        const = self._convert(lhs, node.value.text, node.value.span, op)
+        whole = op.name in ("eq", "ne")  # the other operators test each element
+        legacy = "the whole list equal to" if whole else "any element matching"
         self.warnings.append(
             Warning_(
                 "LOAD_COMPILE_CONDITION",
                 f"'{node.op}' on list field '{lhs.text}' is an engine-v4 form that Falco 0.38+ "
-                f"rejects; evaluated as {legacy} '{const}' (use 'intersects' instead)",
+                f"rejects; evaluated as {legacy} '{const}' "
+                "(use 'intersects' instead)",
                 node.span,
             )
         )
         try:
-            pred = ops.legacy_list_predicate(node.op, const)
+            pred = op.legacy_on_list(const)
         except re.error as exc:
             raise ConditionError(f"invalid regex pattern: {exc}", node.value.span) from None
-        return BCheck(lhs, node.op, node, const, pred)
+        return BCheck(lhs, op, node, const, pred)
 
-    def _predicate(self, lhs: BField, op: str, const: Any, node: Check) -> Callable[[Any], bool]:
-        if lhs.kind == ops.LIST:
-            return ops.list_predicate(op, const)
-        if lhs.kind in (ops.NUM, ops.BOOL):
-            return ops.numeric_predicate(op, const)
-        try:
-            return ops.string_predicate(op, const)
-        except re.error as exc:
-            raise ConditionError(
-                f"invalid regex pattern: {exc}", node.value.span if node.value else node.span
-            ) from None
-
-    def _field_rhs(self, node: Check, lhs: BField, value: Val | Transform) -> BCheck:
-        if node.op in ("pmatch", "regex"):
+    def _field_rhs(self, node: Check, lhs: BField, op: Operator, value: Val | Transform) -> BCheck:
+        pair = op.pair_on_list if lhs.kind == LIST else op.pair
+        if pair is None:
             raise ConditionError(
                 f"operator '{node.op.upper()}' doesn't support right-hand side fields", node.span
             )
         rhs = self.field_expr(value.field if isinstance(value, Val) else value)
-        if _type_name(rhs) != _type_name(lhs):
+        if type_name(rhs) != type_name(lhs):
             raise ConditionError(
-                f"field '{lhs.text}' has type '{_type_name(lhs)}' while the right-hand side field "
-                f"'{rhs.text}' has incompatible type '{_type_name(rhs)}'",
+                f"field '{lhs.text}' has type '{type_name(lhs)}' while the right-hand side field "
+                f"'{rhs.text}' has incompatible type '{type_name(rhs)}'",
                 value.span,
             )
-        return BCheck(lhs, node.op, node, None, None, rhs, ops.field_predicate(node.op, lhs.kind))
+        return BCheck(lhs, op, node, None, None, rhs, pair)
 
-    def _convert(self, lhs: BField, text: str, span: Span, op: str) -> Any:
-        self._warn_value(lhs, text, span, op)
-        if lhs.kind == ops.NUM:
-            number = _parse_u64(text)
-            if number is None:
-                raise ConditionError(f"{text} is not a valid number", span)
-            return number
-        if lhs.kind == ops.BOOL:
-            if text not in ("true", "false"):
-                raise ConditionError(f"filter error: unrecognized boolean value {text}", span)
-            return text == "true"
-        if "\x00" in text:
-            raise ConditionError("filter error: value contains a NUL character", span)
-        return text
+    # ---------------------------------------------------------------- values
 
-    def _warn_value(self, lhs: BField, text: str, span: Span, op: str) -> None:
-        if text == "<NA>" and op in _NA_OPS and lhs.fdef.name.startswith(("ka.", "jevt.")):
-            self.warnings.append(Warning_("LOAD_UNSAFE_NA_CHECK", "", span))
-        if op == "regex" and _regex_is_plain(text):
-            self.warnings.append(
-                Warning_(
-                    "LOAD_COMPILE_CONDITION",
-                    f"regex check with '{text}' may be optimized with simpler operators such as "
-                    "'=', 'contains', 'startswith', 'endswith'",
-                    span,
-                )
-            )
-        squeezed = "".join(text.split())
-        if _TRANSFORMER_TEXT.fullmatch(squeezed):
-            self.warnings.append(
-                Warning_(
-                    "LOAD_COMPILE_CONDITION",
-                    f"'{text}' may be a valid field transformer misused as a const string value",
-                    span,
-                )
-            )
-        if "." in squeezed:
-            name = squeezed.split("[", 1)[0]
-            try:
-                resolve(name, None)
-                looks_like_field = True
-            except FieldError as exc:
-                looks_like_field = exc.kind == "arg"
-            if looks_like_field:
-                self.warnings.append(
-                    Warning_(
-                        "LOAD_COMPILE_CONDITION",
-                        f"'{text}' may be a valid field misused as a const string value",
-                        span,
-                    )
-                )
+    def _convert_items(self, lhs: BField, items: tuple[ListItem, ...], op: Operator) -> list[Any]:
+        return [self._convert(lhs, i.text, i.span, op) for i in items]
 
-
-_U64 = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)\Z")
-_U64_MAX = 2**64 - 1
-
-
-def _parse_u64(text: str) -> int | None:
-    """libs' ``sscanf("%lu%c")``: leading blanks, an optional sign, digits and
-    nothing after; a minus wraps around as strtoull does, overflow saturates."""
-    m = _U64.match(text)
-    if m is None:
-        return None
-    value = int(m.group(2))
-    if value > _U64_MAX:
-        return _U64_MAX
-    return (-value) % 2**64 if m.group(1) == "-" else value
-
-
-_REGEX_SPECIALS = frozenset(".+*?^$()[]{}|\\")
-_TRANSFORMER_TEXT = re.compile(
-    r"(?:val|tolower|toupper|b64|basename|len|join|concat|getopt)\(.*\)", re.DOTALL
-)
-
-
-def _regex_is_plain(pattern: str) -> bool:
-    """libs' heuristic: no regex specials apart from ``^``/``$`` anchors at the ends
-    and ``.*``, ``.+``, ``.?`` at the start or end, so a simpler operator would do."""
-    n, i = len(pattern), 0
-    while i < n:
-        c = pattern[i]
-        if (i == 0 and c == "^") or (i == n - 1 and c == "$"):
-            i += 1
-            continue
-        if (
-            ((i == 0 and n > 1) or i == n - 2)
-            and c == "."
-            and i + 1 < n
-            and pattern[i + 1] in "+*?"
-        ):
-            i += 2
-            continue
-        if c in _REGEX_SPECIALS:
-            return False
-        i += 1
-    return True
-
-
-# ---------------------------------------------------------------- kinds and transformers
-
-
-def _kind(fdef: FieldDef) -> str:
-    if fdef.is_list:
-        return ops.LIST
-    if fdef.type.is_numeric:
-        return ops.NUM
-    if fdef.type is FieldType.BOOL:
-        return ops.BOOL
-    return ops.STR
-
-
-def _base_type_name(f: BField) -> str:
-    """The libs type of a field after its transformers (``len`` makes a UINT64)."""
-    return "UINT64" if "len" in f.transforms else _TYPE_NAMES[f.fdef.type]
-
-
-def _type_name(f: BField) -> str:
-    return _base_type_name(f) + (" (list)" if f.kind == ops.LIST else "")
-
-
-def _transformed_kind(name: str, inner: BField, span: Span) -> str:
-    kind = inner.kind
-    if kind not in (ops.STR, ops.LIST):
-        raise ConditionError(
-            f"can't add field transformer: type '{_base_type_name(inner)}' is not supported by "
-            f"'{name}' transformer"
-            f" applied on {'list ' if kind == ops.LIST else ''}field '{inner.fdef.name}'",
-            span,
-        )
-    return ops.NUM if name == "len" else kind
-
-
-def _b64(v: str) -> Any:
-    """libs' decoder: padding optional (at most two ``=``), unused trailing bits must be zero."""
-    raw = v.encode("utf-8", "surrogateescape")
-    body = raw[:-2] if raw.endswith(b"==") else raw[:-1] if raw.endswith(b"=") else raw
-    if len(body) % 4 == 1 or (raw and not body):
-        return MISSING
-    try:
-        decoded = base64.b64decode(body + b"=" * (-len(body) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return MISSING
-    if base64.b64encode(decoded).rstrip(b"=") != body:  # non-zero trailing bits
-        return MISSING
-    return decoded.decode("utf-8", "surrogateescape")
-
-
-def _basename(v: str) -> str:
-    return v.rsplit("/", 1)[-1]
-
-
-TRANSFORMS: dict[str, Callable[[Any], Any]] = {
-    "tolower": ops.ascii_lower,
-    "toupper": ops.ascii_upper,
-    "b64": _b64,
-    "basename": _basename,
-    "len": lambda v: len(v) if isinstance(v, list) else len(v.encode("utf-8", "surrogateescape")),
-}
-
-
-def _list_getter(extract: Callable[[Any], Any]) -> Getter:
-    def get(e: Any) -> Any:
-        v = extract(e)
-        return v if v else MISSING
-
-    return get
-
-
-def _transform_getter(inner: Getter, fn: Callable[[Any], Any], elementwise: bool) -> Getter:
-    if elementwise:
-
-        def get_list(e: Any) -> Any:
-            v = inner(e)
-            if v is MISSING:
-                return MISSING
-            out = [fn(i) for i in v]
-            # libs fails the whole extraction when one element does not transform
-            return MISSING if any(x is MISSING for x in out) else out
-
-        return get_list
-
-    def get(e: Any) -> Any:
-        v = inner(e)
-        return MISSING if v is MISSING else fn(v)
-
-    return get
+    def _convert(self, lhs: BField, text: str, span: Span, op: Operator) -> Any:
+        self.warnings.extend(value_warnings(lhs, text, span, op))
+        return convert(lhs, text, span)

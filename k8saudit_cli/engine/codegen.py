@@ -1,77 +1,110 @@
-"""The fast evaluator: bound conditions as generated Python functions.
+"""The fast evaluator: bound conditions as generated Python functions you can read.
 
-Each check becomes an inline expression (``x3 in s5``) instead of a chain of
-closure calls; the hottest operators are specialised, the rest call the same
+Each check becomes an inline expression (``ka_verb in {'create', 'update'}``)
+instead of a chain of closure calls; the operator table (:mod:`operators`)
+says which operators are written inline and how, the rest call the same
 predicate the reference evaluator uses, so semantics cannot drift.
 
 With shared fields (a *group* of rules evaluated together), each field is
-extracted at most once per event into a local slot. The generator tracks
-which slots are certainly filled at each point (after the first operand of an
-``and`` ran, say), and reads those directly; elsewhere it reads them lazily.
+extracted at most once per event into a local slot named after it:
+``ka_verb`` holds the extractor's raw value, ``ka_..._nonempty`` a list
+field's value with an empty list read as MISSING, ``tolower_ka_verb`` a
+transformed one. The generator tracks which slots are certainly filled at
+each point (after the first operand of an ``and`` ran, say), and reads those
+directly; elsewhere it reads them lazily.
+
+The source is laid out one check per line, each ending in a comment with the
+check as written and the macro or exception it came from. Every function is
+registered with :mod:`linecache` under its own pseudo-file name
+(``<k8saudit-rules:group-3>``), so tracebacks and ``inspect.getsource`` show
+the generated lines.
 """
 
 from __future__ import annotations
 
+import itertools
+import linecache
+import weakref
 from collections.abc import Callable
 from typing import Any
 
-from k8saudit_cli.engine import operators as ops
-from k8saudit_cli.engine.bind import BAnd, BCheck, BConst, BNot, BOr, Bound
+from k8saudit_cli.engine import layout
+from k8saudit_cli.engine.bound import BAnd, BCheck, BConst, BField, BNot, BOr, Bound
+from k8saudit_cli.engine.codetext import Names, identifier, literal, note
+from k8saudit_cli.engine.layout import Chain, Code, Negated, Term
+from k8saudit_cli.engine.operators import LIST, OPERATORS, STR, Inline, allowed_values
 from k8saudit_cli.fields import MISSING
 
 #: Value of a field slot not yet extracted for the current event.
 UNSET = object()
 
 Slots = frozenset[str]
-_EQ_OPS = ("=", "==", "in", "intersects")
+#: A run of ``or``-ed checks on one field that become one term: (fuse kind, checks).
+Fused = tuple[str, list[BCheck]]
+
+_numbers = itertools.count(1)
 
 
 class CodeGen:
-    """Generates expressions; ``shared`` puts each field in a per-event slot (``x3``)."""
+    """Generates code for bound nodes; ``shared`` puts each field in a per-event slot."""
 
     def __init__(self, shared: bool = False) -> None:
-        self.names: dict[str, Any] = {"MISSING": MISSING, "UNSET": UNSET}
-        self._ids: dict[int, str] = {}
-        self._n = 0
+        self.names = Names({"MISSING": MISSING, "UNSET": UNSET})
         self.shared = shared
         self.slots: dict[tuple[str, str], str] = {}
+        self._temps: dict[tuple[str, str], str] = {}
+        self._slot_of: dict[tuple[str, str], str] = {}  # by the mode asked for
+        self._readers: dict[str, str] = {}
 
-    # ---------------------------------------------------------------- names and slots
-
-    def _name(self, prefix: str, obj: Any) -> str:
-        key = id(obj)
-        if key not in self._ids:
-            self._n += 1
-            name = f"{prefix}{self._n}"
-            self._ids[key] = name
-            self.names[name] = obj
-        return self._ids[key]
-
-    def _var(self) -> str:
-        self._n += 1
-        return f"v{self._n}"
-
-    def _slot(self, field: Any, mode: str) -> str:
-        key = (field.text, mode)
-        slot = self.slots.get(key)
-        if slot is None:
-            self._n += 1
-            slot = self.slots[key] = f"x{self._n}"
-            self.names[f"g{slot}"] = field.extract if mode == "x" else field.get
-        return slot
-
-    def _value(self, field: Any, mode: str, ctx: Slots) -> str:
-        """Code for a field's value: ``mode`` "x" = raw extractor, "g" = normalised getter."""
-        if not self.shared:
-            fn = field.extract if mode == "x" else field.get
-            return f"{self._name('f', fn)}(e)"
-        slot = self._slot(field, mode)
-        if slot in ctx:
-            return slot
-        return f"({slot} if {slot} is not UNSET else ({slot} := g{slot}(e)))"
+    # ---------------------------------------------------------------- slots
 
     @staticmethod
-    def _mode(c: BCheck) -> str:
+    def _mode(field: BField, mode: str) -> str:
+        """Mode "x" reads with the raw extractor, "g" with the getter; the two share a
+        slot when the getter is the extractor (a plain field that is not a list)."""
+        return "x" if mode == "x" or field.get is field.extract else "g"
+
+    def _hint(self, field: BField, mode: str) -> str:
+        word = identifier(field.text)
+        return f"{word}_nonempty" if mode == "g" and field.plain else word
+
+    def _slot(self, field: BField, mode: str) -> str:
+        slot = self._slot_of.get((field.text, mode))
+        if slot is not None:
+            return slot
+        canonical = self._mode(field, mode)
+        key = (field.text, canonical)
+        slot = self.slots.get(key)
+        if slot is None:
+            slot = self.slots[key] = self.names.fresh(self._hint(field, canonical))
+            reader = field.extract if canonical == "x" else field.get
+            self._readers[slot] = self.names.of(f"read_{slot}", reader)
+        self._slot_of[(field.text, mode)] = slot
+        return slot
+
+    def _access(self, field: BField, mode: str, ctx: Slots, reuse: bool = True) -> tuple[str, str]:
+        """Code that reads a field's value first, and a name for it afterwards
+        (``reuse``: the check reads the value again after its first read)."""
+        if not self.shared:
+            return self._read_in_place(field, mode, reuse)
+        slot = self._slot(field, mode)
+        if slot in ctx:
+            return slot, slot
+        reader = self._readers[slot]
+        return f"({slot} if {slot} is not UNSET else ({slot} := {reader}(e)))", slot
+
+    def _read_in_place(self, field: BField, mode: str, reuse: bool) -> tuple[str, str]:
+        """Without slots: call the reader where the value is needed."""
+        mode = self._mode(field, mode)
+        key = (field.text, mode)
+        temp = self._temps.get(key)
+        if temp is None:
+            temp = self._temps[key] = self.names.fresh(self._hint(field, mode))
+        reader = self.names.of(f"read_{temp}", field.extract if mode == "x" else field.get)
+        return (f"({temp} := {reader}(e))", temp) if reuse else (f"{reader}(e)", "")
+
+    @staticmethod
+    def _lhs_mode(c: BCheck) -> str:
         return "x" if c.lhs.plain else "g"
 
     # ---------------------------------------------------------------- definite assignment
@@ -81,7 +114,7 @@ class CodeGen:
         if not self.shared:
             return frozenset()
         if isinstance(node, BCheck):
-            return frozenset([self._slot(node.lhs, self._mode(node))])
+            return frozenset([self._slot(node.lhs, self._lhs_mode(node))])
         if isinstance(node, (BAnd, BOr)):
             return self.always(node.items[0])
         if isinstance(node, BNot):
@@ -100,117 +133,165 @@ class CodeGen:
 
     # ---------------------------------------------------------------- expressions
 
-    def expr(self, node: Bound, ctx: Slots = frozenset()) -> str:
+    def code(self, node: Bound, ctx: Slots = frozenset()) -> Code:
         if isinstance(node, BCheck):
-            return self._check(node, ctx)
+            return Term(self._check(node, ctx), node.label)
         if isinstance(node, (BAnd, BOr)):
             return self._chain(node, ctx)
         if isinstance(node, BNot):
-            return f"(not {self.expr(node.operand, ctx)})"
+            return Negated(self.code(node.operand, ctx))
         if isinstance(node, BConst):
-            return "True" if node.value else "False"
+            return Term("True" if node.value else "False", "")
         raise TypeError(node)
 
-    def _chain(self, node: BAnd | BOr, ctx: Slots) -> str:
+    def _chain(self, node: BAnd | BOr, ctx: Slots) -> Code:
         """``and``/``or``: each operand sees the slots its predecessors certainly filled."""
         is_and = isinstance(node, BAnd)
-        items = list(node.items) if is_and else _merge_or(list(node.items))
-        out = []
+        items = list(node.items) if is_and else fuse_or(list(node.items))
+        parts: list[Code] = []
         for item in items:
-            if isinstance(item, tuple):  # merged run of checks on one field (``or`` only)
-                out.append(self._merged(item, ctx))
+            if isinstance(item, tuple):  # fused run of checks on one field (``or`` only)
+                parts.append(Term(self._fused(item, ctx), note(item[1])))
                 ctx = ctx | self.always(item[1][0])
                 continue
-            out.append(self.expr(item, ctx))
+            parts.append(self.code(item, ctx))
             ctx = ctx | self.when(item, is_and)
-        return "(" + (" and " if is_and else " or ").join(out) + ")"
+        # A run fused into one term needs no chain around it.
+        return parts[0] if len(parts) == 1 else Chain("and" if is_and else "or", tuple(parts))
 
-    def _merged(self, run: tuple[str, list[BCheck]], ctx: Slots) -> str:
+    def _const(self, c: BCheck, value: Any, in_test: bool) -> str:
+        """A constant as a literal when short, else as a named global."""
+        text = self.names.known(value) or literal(value, in_test)
+        if text is not None:
+            return text
+        return self.names.of(f"{identifier(c.lhs.text)}_{c.operator.name}_values", value)
+
+    def _fused(self, run: Fused, ctx: Slots) -> str:
+        """One term for a fused run: ``v.startswith((a, b))`` or ``v in {a, b, c}``."""
         kind, checks = run
         first = checks[0]
-        val = self._value(first.lhs, "x", ctx)
-        if kind in ("startswith", "endswith"):
-            consts = self._name("t", tuple(c.const for c in checks))
-            v = self._var()
-            return f"(({v} := {val}) is not MISSING and {v}.{kind}({consts}))"
-        members: set[str] = set()
-        for c in checks:
-            members |= {c.const} if c.op in ("=", "==") else set(c.const)
-        return f"({val} in {self._name('s', frozenset(members))})"
+        const: Any
+        if kind == "tuple":
+            inline, const = first.operator.inline, tuple(c.const for c in checks)
+        else:
+            inline = OPERATORS["in"].inline
+            const = frozenset().union(*(allowed_values(c.operator, c.const) for c in checks))
+        assert inline is not None
+        return self._inline(first, inline, const, ctx)
 
     def _check(self, c: BCheck, ctx: Slots) -> str:
-        plain = c.lhs.plain
-        val = self._value(c.lhs, self._mode(c), ctx)
-        kind, op, v = c.lhs.kind, c.op, self._var()
-        if op == "exists":
-            if kind == ops.LIST:
-                return f"bool({val})"
-            return f"({val} is not MISSING)"
+        op = c.operator
+        if op.kind == "unary":
+            value, _ = self._access(c.lhs, self._lhs_mode(c), ctx, reuse=False)
+            return f"bool({value})" if c.lhs.kind == LIST else f"{value} is not MISSING"
         if c.rhs is not None:
-            rval, pair = self._value(c.rhs, "g", ctx), self._name("p", c.pair)
-            w = self._var()
-            lhs = f"({v} := {val})" if kind != ops.LIST else f"({v} := {val} or MISSING)"
-            return f"({lhs} is not MISSING and ({w} := {rval}) is not MISSING and {pair}({v}, {w}))"
-        if kind == ops.LIST and op in ("in", "intersects"):
-            s = self._name("s", c.const)
-            if op == "in":
-                return f"(({v} := {val}) and {s}.issuperset({v}))"
-            return f"(({v} := {val}) and not {s}.isdisjoint({v}))"
-        if kind == ops.STR and plain and c.node.modifier is None:
-            if op in ("=", "=="):
-                return f"({val} == {self._name('c', c.const)})"
-            if op in ("in", "intersects"):
-                return f"({val} in {self._name('s', c.const)})"
-            if op in ("startswith", "endswith"):
-                return f"(({v} := {val}) is not MISSING and {v}.{op}({self._name('c', c.const)}))"
-            if op == "contains":
-                return f"(({v} := {val}) is not MISSING and {self._name('c', c.const)} in {v})"
-        pred = self._name("p", c.pred)
-        if kind == ops.LIST:
-            return f"(({v} := {val}) and {pred}({v}))"
-        return f"(({v} := {val}) is not MISSING and {pred}({v}))"
+            return self._pair(c, ctx)
+        inline = _inline_form(c)
+        if inline is not None:
+            return self._inline(c, inline, c.const, ctx)
+        value, again = self._access(c.lhs, self._lhs_mode(c), ctx)
+        pred = self.names.of(_pred_hint(c), c.pred)
+        return _guarded(c, value, f"{pred}({again})")
+
+    def _inline(self, c: BCheck, inline: Inline, const: Any, ctx: Slots) -> str:
+        value, again = self._access(c.lhs, self._lhs_mode(c), ctx, reuse=inline.guarded)
+        # Python folds a set display into a constant only as the right operand of `in`.
+        in_test = inline.template.startswith("{v} in ")
+        constant = self._const(c, const, in_test)
+        if not inline.guarded:
+            assert not c.operator.when_missing, "an unguarded template must be false on MISSING"
+            return inline.template.format(v=value, c=constant)
+        return _guarded(c, value, inline.template.format(v=again, c=constant))
+
+    def _pair(self, c: BCheck, ctx: Slots) -> str:
+        assert c.rhs is not None
+        value, again = self._access(c.lhs, self._lhs_mode(c), ctx)
+        lhs_slot = frozenset([again]) if self.shared else frozenset()
+        other, other_again = self._access(c.rhs, "g", ctx | lhs_slot)
+        pair = self.names.of(f"{c.operator.name}_pair", c.pair)
+        if c.operator.when_missing:
+            body = f"{other} is MISSING or {pair}({again}, {other_again})"
+        else:
+            body = f"{other} is not MISSING and {pair}({again}, {other_again})"
+        return _guarded(c, value, body)
 
 
-def _merge_key(c: Bound) -> tuple[str, str] | None:
-    """Checks an ``or`` may fuse: plain string field, ``startswith``/``endswith``
-    (one call with a tuple) or equality/membership (one set)."""
-    if not isinstance(c, BCheck) or c.rhs is not None or c.node.modifier is not None:
-        return None
-    if c.lhs.kind != ops.STR or not c.lhs.plain:
-        return None
-    if c.op in ("startswith", "endswith"):
-        return c.lhs.text, c.op
-    if c.op in _EQ_OPS:
-        return c.lhs.text, "in"
+def _inline_form(c: BCheck) -> Inline | None:
+    """The table's inline template for this check, if it has one that applies."""
+    if c.lhs.kind == LIST:
+        return c.operator.inline_on_list
+    if c.lhs.kind == STR and c.lhs.plain and c.node.modifier is None:
+        return c.operator.inline
     return None
 
 
-def _merge_or(items: list[Bound]) -> list[Any]:
-    """Fuse runs of adjacent mergeable checks on the same field; order is kept."""
-    out: list[Any] = []
+def _guarded(c: BCheck, value: str, body: str) -> str:
+    """``body`` under the check's treatment of a missing value (an empty list is missing)."""
+    is_list = c.lhs.kind == LIST
+    if c.operator.when_missing:
+        return f"(not {value} or {body})" if is_list else f"({value} is MISSING or {body})"
+    return f"({value} and {body})" if is_list else f"({value} is not MISSING and {body})"
+
+
+def _pred_hint(c: BCheck) -> str:
+    modifier = f"_{c.node.modifier}" if c.node.modifier else ""
+    return f"{identifier(c.lhs.text)}_{c.operator.name}{modifier}"
+
+
+def _fuse_key(c: BCheck) -> tuple[str, str] | None:
+    """Checks an ``or`` may fuse: a plain string field and an operator whose inline
+    form fuses (one call with a tuple of constants, or one set)."""
+    if c.rhs is not None or c.node.modifier is not None:
+        return None
+    inline = c.operator.inline
+    if c.lhs.kind != STR or not c.lhs.plain or inline is None or inline.fuse is None:
+        return None
+    return c.lhs.text, (c.op if inline.fuse == "tuple" else "set")
+
+
+def _flush(out: list[Bound | Fused], run: list[BCheck], key: tuple[str, str] | None) -> None:
+    if len(run) > 1 and key is not None:
+        out.append(("set" if key[1] == "set" else "tuple", list(run)))
+    else:
+        out.extend(run)
+
+
+def fuse_or(items: list[Bound]) -> list[Bound | Fused]:
+    """Fuse runs of adjacent fusable checks on the same field; order is kept."""
+    out: list[Bound | Fused] = []
     run: list[BCheck] = []
     key: tuple[str, str] | None = None
-
-    def flush() -> None:
-        if len(run) > 1:
-            out.append((key[1], list(run)))  # type: ignore[index]
-        else:
-            out.extend(run)
-        run.clear()
-
     for item in items:
-        k = _merge_key(item)
-        if k is not None and k == key:
-            run.append(item)  # type: ignore[arg-type]
+        check = item if isinstance(item, BCheck) else None
+        k = _fuse_key(check) if check is not None else None
+        if check is not None and k is not None and k == key:
+            run.append(check)
             continue
-        flush()
-        key = k
-        if k is not None:
-            run.append(item)  # type: ignore[arg-type]
-        else:
+        _flush(out, run, key)
+        run, key = ([check] if check is not None and k is not None else []), k
+        if not run:
             out.append(item)
-    flush()
+    _flush(out, run, key)
     return out
+
+
+# ---------------------------------------------------------------- functions
+
+
+def _compile(source: str, name: str, names: dict[str, Any]) -> Callable[..., Any]:
+    """Compile ``source`` under its own pseudo-file name, kept in ``linecache``
+    for as long as the function lives, so tracebacks show the generated lines."""
+    filename = f"<k8saudit-rules:{name}-{next(_numbers)}>"
+    namespace = dict(names)
+    exec(compile(source, filename, "exec"), namespace)
+    fn: Callable[..., Any] = namespace[name]
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(fn, linecache.cache.pop, filename, None)
+    return fn
+
+
+def _rule_label(rule: Any) -> str:
+    return str(getattr(rule, "name", rule))
 
 
 def generate_group(
@@ -220,23 +301,22 @@ def generate_group(
 
     Fields are extracted at most once per event and shared by every rule of
     the group; ``first_only`` returns at the first match (Falco's default).
+    Returns the function and its source.
     """
     gen = CodeGen(shared=True)
-    lines = []
+    body: list[str] = []
     ctx: Slots = frozenset()
     for rule, node in rules:
-        test = gen.expr(node, ctx)
-        r = gen._name("r", rule)
-        lines.append(
-            f"    if {test}:\n        " + (f"return [{r}]" if first_only else f"h.append({r})")
-        )
+        label = _rule_label(rule)
+        ref = gen.names.of(f"rule_{identifier(label)}", rule)
+        body.append(f"    # {layout.comment(label)}")
+        body += layout.statement("if ", gen.code(node, ctx), ":", "    ")
+        body.append(f"        return [{ref}]" if first_only else f"        h.append({ref})")
         ctx = ctx | (gen.when(node, False) if first_only else gen.always(node))
     slots = list(gen.slots.values())
     head = ["    h = []"] + ([f"    {' = '.join(slots)} = UNSET"] if slots else [])
-    source = f"def {name}(e):\n" + "\n".join(head + lines + ["    return h"]) + "\n"
-    namespace = dict(gen.names)
-    exec(compile(source, f"<rules {name}>", "exec"), namespace)
-    return namespace[name], source
+    source = f"def {name}(e):\n" + "\n".join([*head, *body, "    return h"]) + "\n"
+    return _compile(source, name, gen.names.globals), source
 
 
 def generate(node: Bound, name: str = "condition") -> tuple[Callable[[Any], bool], str]:
@@ -246,8 +326,6 @@ def generate(node: Bound, name: str = "condition") -> tuple[Callable[[Any], bool
     the text (very deep nesting); callers fall back to the closure evaluator.
     """
     gen = CodeGen()
-    body = gen.expr(node)
-    source = f"def {name}(e):\n    return {body}\n"
-    namespace = dict(gen.names)
-    exec(compile(source, f"<condition {name}>", "exec"), namespace)
-    return namespace[name], source
+    lines = layout.statement("return ", gen.code(node), "", "    ")
+    source = f"def {name}(e):\n" + "\n".join(lines) + "\n"
+    return _compile(source, name, gen.names.globals), source

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from k8saudit_cli.engine.bind import BAnd, BCheck, BConst, BNot, BOr, Bound
+from k8saudit_cli.engine.bound import BAnd, BCheck, BConst, BNot, BOr, Bound
 from k8saudit_cli.fields import MISSING
 
 Evaluator = Callable[[Any], bool]
@@ -37,8 +37,10 @@ def closure(node: Bound) -> Evaluator:
 
 def _check(c: BCheck) -> Evaluator:
     get = c.lhs.get
-    if c.op == "exists":
+    if c.operator.kind == "unary":
         return lambda e: get(e) is not MISSING
+    if c.operator.when_missing:  # no operator of the table today; kept apart for speed
+        return _check_missing_true(c)
     if c.rhs is not None:
         rget, pair = c.rhs.get, c.pair
         assert pair is not None
@@ -59,3 +61,20 @@ def _check(c: BCheck) -> Evaluator:
         return v is not MISSING and pred(v)
 
     return with_const
+
+
+def _check_missing_true(c: BCheck) -> Evaluator:
+    """A check that holds when either side's value is not available."""
+    get, pred = c.lhs.get, c.pred
+    rget, pair = (c.rhs.get, c.pair) if c.rhs is not None else (None, None)
+
+    def run(e: Any) -> bool:
+        v = get(e)
+        if v is MISSING:
+            return True
+        if rget is None or pair is None:
+            return pred is not None and pred(v)
+        w = rget(e)
+        return w is MISSING or pair(v, w)
+
+    return run

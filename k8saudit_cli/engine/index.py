@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from k8saudit_cli.engine.bind import BAnd, BCheck, BConst, BNot, BOr, Bound
+from k8saudit_cli.engine.bound import BAnd, BCheck, BConst, BOr, Bound
+from k8saudit_cli.engine.operators import allowed_values
 from k8saudit_cli.fields import MISSING
 from k8saudit_cli.fields.jsonval import text
 
@@ -29,12 +30,25 @@ Requirement = tuple[frozenset[str] | None, ...]
 ANY: Requirement = (None,) * WIDTH
 
 
+def _dimension_names() -> tuple[str, ...]:
+    names = [""] * WIDTH
+    for name, i in _FIELD_DIM.items():
+        names[i] = name
+    for pointer, i in _POINTER_DIM.items():
+        names[i] = f"json.value[/{pointer}]"  # or jevt.value[...]: the same field
+    return tuple(names)
+
+
+#: What each dimension of the key reads, as a field.
+DIMENSIONS = _dimension_names()
+
+
 def _dimension(check: BCheck) -> int | None:
     """The key dimension a check constrains, if it is a plain equality/membership on one."""
     lhs = check.lhs
     if lhs.transforms or check.rhs is not None or check.node.modifier is not None:
         return None
-    if check.op not in ("=", "==", "in", "intersects"):
+    if check.operator.membership is None:
         return None
     name = lhs.fdef.name
     if name in _FIELD_DIM and lhs.arg is None:
@@ -42,10 +56,6 @@ def _dimension(check: BCheck) -> int | None:
     if name in ("jevt.value", "json.value") and lhs.arg is not None:
         return _POINTER_DIM.get(lhs.arg.removeprefix("/"))
     return None
-
-
-def _allowed(check: BCheck) -> frozenset[str]:
-    return frozenset([check.const]) if check.op in ("=", "==") else frozenset(check.const)
 
 
 def conjuncts(node: Bound) -> list[Bound]:
@@ -61,25 +71,37 @@ def requirement(node: Bound) -> Requirement:
         dim = _dimension(node)
         if dim is None:
             return ANY
-        allowed = _allowed(node)
+        allowed = allowed_values(node.operator, node.const)
         return tuple(allowed if i == dim else None for i in range(WIDTH))
-    if isinstance(node, BAnd):
-        out: list[frozenset[str] | None] = list(ANY)
-        for item in node.items:
-            for i, s in enumerate(requirement(item)):
-                if s is not None:
-                    out[i] = s if out[i] is None else out[i] & s  # type: ignore[operator]
-        return tuple(out)
-    if isinstance(node, BOr):
-        reqs = [requirement(item) for item in node.items]
-        merged: list[frozenset[str] | None] = []
-        for i in range(WIDTH):
-            sets = [r[i] for r in reqs]
-            merged.append(None if any(s is None for s in sets) else frozenset().union(*sets))  # type: ignore[arg-type]
-        return tuple(merged)
-    if isinstance(node, (BNot, BConst)):
-        return ANY
-    return ANY
+    if isinstance(node, (BAnd, BOr)):
+        reqs = [requirement(item) for item in node.items] or [ANY]
+        if isinstance(node, BAnd):
+            return tuple(map(_all_of, *reqs))
+        # An `or` of nothing is false: no value of any dimension lets it through.
+        return tuple(map(_any_of, *reqs)) if node.items else (frozenset(),) * WIDTH
+    return ANY  # a negation or a constant proves nothing
+
+
+def _all_of(*sets: frozenset[str] | None) -> frozenset[str] | None:
+    """One dimension of an ``and``: every operand's constraint holds."""
+    known = [s for s in sets if s is not None]
+    return frozenset.intersection(*known) if known else None
+
+
+def _any_of(*sets: frozenset[str] | None) -> frozenset[str] | None:
+    """One dimension of an ``or``: constrained only if every operand constrains it."""
+    known = [s for s in sets if s is not None]
+    return frozenset().union(*known) if len(known) == len(sets) else None
+
+
+def describe(req: Requirement) -> list[str]:
+    """The requirement as conditions, one per constrained dimension:
+    ``ka.verb in (create, update)``; none when any event may match."""
+    return [
+        f"{name} in ({', '.join(sorted(values))})"
+        for name, values in zip(DIMENSIONS, req, strict=True)
+        if values is not None
+    ]
 
 
 def residual(node: Bound) -> Bound:

@@ -30,7 +30,7 @@ NO_SPAN = Span(0, 0, 1, 1)
 
 
 def _span() -> Span:
-    return field(default=NO_SPAN, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=NO_SPAN, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------- operands
@@ -155,27 +155,3 @@ class Const:
 
 
 Expr = Union[Check, MacroRef, Not, And, Or, Const]
-
-#: Operators by the kind of value they take on the right-hand side.
-UNARY_OPS = frozenset({"exists"})
-NUMERIC_OPS = frozenset({"<", "<=", ">", ">="})
-STRING_OPS = frozenset(
-    {
-        "=",
-        "==",
-        "!=",
-        "contains",
-        "icontains",
-        "bcontains",
-        "startswith",
-        "bstartswith",
-        "endswith",
-        "glob",
-        "iglob",
-        "regex",
-    }
-)
-LIST_OPS = frozenset({"in", "intersects", "pmatch"})
-ALL_OPS = UNARY_OPS | NUMERIC_OPS | STRING_OPS | LIST_OPS
-MODIFIERS = frozenset({"oneof", "anyof", "allof"})
-TRANSFORMERS = frozenset({"tolower", "toupper", "b64", "basename", "len"})

@@ -1,20 +1,45 @@
-"""What each operator does, in one table, for each kind of left-hand value.
+"""The operator table: everything the engine knows about each comparison operator.
 
-A predicate here receives a value that was extracted (never MISSING, never
-an empty list): "a missing field makes every comparison false" is applied
-once, by the evaluators, before any predicate runs.
+One :class:`Operator` row per spelling says what the right-hand side is, which
+field kinds accept it, what a not-available value gives, what it means (the
+predicate factories the reference evaluator runs) and how the code generator
+writes it inline. The parser's messages, the binder's checks, both evaluators
+and the rule index all read this table; the grammar still spells the tokens,
+and a test holds the two together.
+
+A predicate made here receives a value that was extracted (never MISSING,
+never an empty list): the evaluators apply :attr:`Operator.when_missing`
+before any predicate runs.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from k8saudit_cli.engine.globs import glob_regex, pmatch_predicate
 
 Predicate = Callable[[Any], bool]
+#: A constant (already converted to the field's type) -> a predicate on one value.
+Factory = Callable[[Any], Predicate]
+#: (left value, right value) -> bool, for ``val(field)`` right-hand sides.
+Pair = Callable[[Any, Any], bool]
 
 #: Value kinds of a left-hand side after transformers.
 STR, LIST, NUM, BOOL = "string", "list", "numeric", "bool"
+KINDS = (STR, LIST, NUM, BOOL)
+
+#: What follows an operator: nothing, a number, a string, or a list. Each kind is
+#: one terminal of ``condition.lark`` (see :data:`TERMINAL_OF`).
+OpKind = Literal["unary", "numeric", "string", "list"]
+TERMINAL_OF: Mapping[str, str] = {
+    "unary": "EXISTS",
+    "numeric": "NUM_OP",
+    "string": "STR_OP",
+    "list": "LIST_OP",
+}
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -29,229 +54,282 @@ def ascii_upper(s: str) -> str:
     return s.translate(_ASCII_UPPER)
 
 
-# ---------------------------------------------------------------- glob and pmatch
+# ---------------------------------------------------------------- the row type
 
 
-def glob_regex(pattern: str, casefold: bool = False) -> re.Pattern[str]:
-    """fnmatch(3) with flags 0 as a regex: ``*`` also matches ``/`` and leading dots,
-    ``[...]`` classes with ``!``/``^`` negation, and backslash escapes."""
-    out, i, n = [], 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        i += 1
-        if c == "*":
-            out.append(".*")
-        elif c == "?":
-            out.append(".")
-        elif c == "\\" and i < n:
-            out.append(re.escape(pattern[i]))
-            i += 1
-        elif c == "[":
-            j = i
-            if j < n and pattern[j] in "!^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 1
-            if j >= n:
-                out.append(re.escape(c))
-                continue
-            body = pattern[i:j]
-            i = j + 1
-            neg = body[:1] in ("!", "^")
-            if neg:
-                body = body[1:]
-            body = body.replace("\\", "\\\\").replace("[", "\\[")
-            out.append("[" + ("^" if neg else "") + body + "]")
-        else:
-            out.append(re.escape(c))
-    flags = re.DOTALL | (re.IGNORECASE | re.ASCII if casefold else 0)
-    return re.compile("".join(out), flags)
+@dataclass(frozen=True)
+class Inline:
+    """How the code generator writes a check inline instead of calling its predicate.
 
-
-def _path_parts(path: str) -> list[str]:
-    return [p for p in path.split("/") if p]
-
-
-def pmatch_predicate(paths: Iterable[str]) -> Predicate:
-    """True when one of ``paths`` is a path prefix of the value.
-
-    ``/a`` matches ``/a/b``, not ``/ab``.
+    ``template`` uses ``{v}`` for the extracted value and ``{c}`` for the
+    constant. ``guarded``: the template runs only once the value is known to
+    be available; otherwise the template alone already gives
+    :attr:`Operator.when_missing` for MISSING. ``fuse``: adjacent ``or``-ed
+    checks on one field become one check, over the ``set`` union of their
+    values or a ``tuple`` of their constants.
     """
-    compiled = []
-    for path in paths:
-        parts = _path_parts(path)
-        compiled.append([glob_regex(p) if any(ch in p for ch in "?*[") else p for p in parts])
 
-    def match(value: str) -> bool:
-        vparts = _path_parts(value)
-        for parts in compiled:
-            if len(parts) > len(vparts):
-                continue
-            if all(
-                p == v if isinstance(p, str) else p.fullmatch(v)
-                for p, v in zip(parts, vparts, strict=False)
-            ):
-                return True
-        return False
-
-    return match
+    template: str
+    guarded: bool = True
+    fuse: Literal["set", "tuple"] | None = None
 
 
-# ---------------------------------------------------------------- the table
+@dataclass(frozen=True)
+class Operator:
+    """One comparison operator, as libs defines it."""
+
+    spelling: str
+    #: An identifier for it, for names in generated code (``ka_verb_glob``).
+    name: str
+    kind: OpKind
+    #: Left-hand kinds it accepts (libs' check_op_type_compatibility).
+    accepts: frozenset[str]
+    #: The check's value when the left-hand value is not available (libs: every
+    #: comparison is false on a missing field, ``!=`` included).
+    when_missing: bool = False
+    #: Meaning on one string/number/bool value, given the constant.
+    scalar: Factory | None = None
+    #: Meaning on a list value (``in``: subset, ``intersects``: overlap).
+    on_list: Factory | None = None
+    #: Meaning against another field's value (``val(...)``); None: not allowed.
+    pair: Pair | None = None
+    pair_on_list: Pair | None = None
+    #: Engine-v4 meaning on a list field with a single value (Falco <= 0.31).
+    legacy_on_list: Factory | None = None
+    #: How a list of constants is kept (a set for membership, in order for pmatch).
+    gather: Callable[[list[Any]], Any] = frozenset
+    #: The check holds only when the value is ``one`` constant or in the ``set``.
+    membership: Literal["one", "set"] | None = None
+    #: A comparison with the text ``<NA>``, which a missing field never equals.
+    unsafe_na: bool = False
+    inline: Inline | None = None
+    inline_on_list: Inline | None = None
 
 
-def _str_ops(c: str) -> dict[str, Predicate]:
+# ---------------------------------------------------------------- predicates
+
+
+def _eq(c: Any) -> Predicate:
+    return lambda v: v == c
+
+
+def _ne(c: Any) -> Predicate:
+    return lambda v: v != c
+
+
+def _lt(c: Any) -> Predicate:
+    return lambda v: v < c
+
+
+def _le(c: Any) -> Predicate:
+    return lambda v: v <= c
+
+
+def _gt(c: Any) -> Predicate:
+    return lambda v: v > c
+
+
+def _ge(c: Any) -> Predicate:
+    return lambda v: v >= c
+
+
+def _contains(c: str) -> Predicate:
+    return lambda v: c in v
+
+
+def _icontains(c: str) -> Predicate:
     lc = ascii_lower(c)
-    return {
-        "=": lambda v: v == c,
-        "==": lambda v: v == c,
-        "!=": lambda v: v != c,
-        "<": lambda v: v < c,
-        "<=": lambda v: v <= c,
-        ">": lambda v: v > c,
-        ">=": lambda v: v >= c,
-        "contains": lambda v: c in v,
-        "icontains": lambda v: lc in ascii_lower(v),
-        "startswith": lambda v: v.startswith(c),
-        "endswith": lambda v: v.endswith(c),
-    }
+    return lambda v: lc in ascii_lower(v)
 
 
-def string_predicate(op: str, value: Any) -> Predicate:
-    """Predicate for a single string left-hand side against a constant."""
-    if op in ("in", "intersects"):
-        members = frozenset(value)
-        return members.__contains__
-    if op == "pmatch":
-        return pmatch_predicate(value)
-    if op == "glob":
-        return _fullmatch(glob_regex(value))
-    if op == "iglob":
-        return _fullmatch(glob_regex(value, casefold=True))
-    if op == "regex":
-        # RE2's default: `.` does not match a newline (no DOTALL)
-        return _fullmatch(re.compile(value))
-    return _str_ops(value)[op]
+def _startswith(c: str) -> Predicate:
+    return lambda v: v.startswith(c)
+
+
+def _endswith(c: str) -> Predicate:
+    return lambda v: v.endswith(c)
 
 
 def _fullmatch(rx: re.Pattern[str]) -> Predicate:
     return lambda v: rx.fullmatch(v) is not None
 
 
-def list_predicate(op: str, value: Any) -> Predicate:
-    """``in`` is a subset test, ``intersects`` an overlap test (Falco's list semantics)."""
-    members = frozenset(value)
-    if op == "in":
-        return members.issuperset
-    if op == "intersects":
-        return lambda v: not members.isdisjoint(v)
-    raise ValueError(op)
+def _glob(c: str) -> Predicate:
+    return _fullmatch(glob_regex(c))
 
 
-#: String operators accepted on list fields for engine-v4 rule files (see bind).
-LEGACY_LIST_OPS = frozenset(
-    {"=", "==", "!=", "contains", "icontains", "startswith", "endswith", "glob", "iglob", "regex"}
-)
+def _iglob(c: str) -> Predicate:
+    return _fullmatch(glob_regex(c, casefold=True))
 
 
-def legacy_list_predicate(op: str, value: str) -> Predicate:
-    """Legacy (Falco <= 0.31) meaning of a string operator on a list field."""
-    if op in ("=", "=="):
-        return lambda v: set(v) == {value}
-    if op == "!=":
-        return lambda v: set(v) != {value}
-    one = string_predicate(op, value)
-    return lambda v: any(one(x) for x in v)
+def _regex(c: str) -> Predicate:
+    # RE2's default: `.` does not match a newline (no DOTALL)
+    return _fullmatch(re.compile(c))
 
 
-def numeric_predicate(op: str, value: Any) -> Predicate:
-    if op in ("in", "intersects"):
-        members = frozenset(value)
-        return members.__contains__
-    return _num_ops(value)[op]
+def _member(c: Iterable[Any]) -> Predicate:
+    return frozenset(c).__contains__
 
 
-def _num_ops(c: int) -> dict[str, Predicate]:
-    return {
-        "=": lambda v: v == c,
-        "==": lambda v: v == c,
-        "!=": lambda v: v != c,
-        "<": lambda v: v < c,
-        "<=": lambda v: v <= c,
-        ">": lambda v: v > c,
-        ">=": lambda v: v >= c,
-    }
+def _subset(c: Iterable[Any]) -> Predicate:
+    return frozenset(c).issuperset
 
 
-def modifier_predicate(op: str, modifier: str, values: list[Any], kind: str = STR) -> Predicate:
-    """``op oneof|anyof|allof (a, b)``: exactly one / at least one / every value matches.
+def _overlap(c: Iterable[Any]) -> Predicate:
+    members = frozenset(c)
+    return lambda v: not members.isdisjoint(v)
 
-    Numeric and bool fields take modifiers too (with the operators they allow).
-    """
-    single = string_predicate if kind == STR else numeric_predicate
-    preds = [single(op, v) for v in values]
-    if not preds:
-        return lambda v: False
-    if modifier == "anyof":
-        return lambda v: any(p(v) for p in preds)
-    if modifier == "allof":
-        return lambda v: all(p(v) for p in preds)
+
+def _any_element(one: Factory) -> Factory:
+    def factory(c: Any) -> Predicate:
+        test = one(c)
+        return lambda v: any(test(x) for x in v)
+
+    return factory
+
+
+def _whole_list_eq(c: str) -> Predicate:
+    return lambda v: set(v) == {c}
+
+
+def _whole_list_ne(c: str) -> Predicate:
+    return lambda v: set(v) != {c}
+
+
+def _in_pair(v: Any, w: Any) -> bool:
+    return v in (w if isinstance(w, list) else (w,))
+
+
+def _subset_pair(v: Any, w: Any) -> bool:
+    return set(v).issubset(w)
+
+
+def _overlap_pair(v: Any, w: Any) -> bool:
+    return not set(v).isdisjoint(w)
+
+
+# ---------------------------------------------------------------- the table
+
+_SCALAR = frozenset({STR, NUM, BOOL})
+_ORDERED = frozenset({STR, NUM})
+_ALL = frozenset(KINDS)
+_STR = frozenset({STR})
+
+
+def _equality(spelling: str) -> Operator:
+    return Operator(
+        spelling, "eq", "string", _SCALAR, scalar=_eq, pair=lambda v, w: v == w,
+        legacy_on_list=_whole_list_eq, membership="one", unsafe_na=True,
+        inline=Inline("{v} == {c}", guarded=False, fuse="set"),
+    )  # fmt: skip
+
+
+def _ordering(spelling: str, name: str, factory: Factory, pair: Pair) -> Operator:
+    return Operator(spelling, name, "numeric", _ORDERED, scalar=factory, pair=pair)
+
+
+def _text_op(name: str, factory: Factory, pair: Pair | None, inline: Inline | None) -> Operator:
+    """A string-only operator; on a list field (engine v4) any element may match."""
+    return Operator(
+        name, name, "string", _STR, scalar=factory, pair=pair,
+        legacy_on_list=_any_element(factory), inline=inline,
+    )  # fmt: skip
+
+
+def _membership(name: str, on_list: Factory, pair_on_list: Pair, inline_on_list: str) -> Operator:
+    return Operator(
+        name, name, "list", _ALL, scalar=_member, on_list=on_list, pair=_in_pair,
+        pair_on_list=pair_on_list, membership="set", unsafe_na=True,
+        inline=Inline("{v} in {c}", guarded=False, fuse="set"),
+        inline_on_list=Inline(inline_on_list),
+    )  # fmt: skip
+
+
+def _affix(name: str, factory: Factory, pair: Pair) -> Operator:
+    return _text_op(name, factory, pair, Inline(f"{{v}}.{name}({{c}})", fuse="tuple"))
+
+
+#: Every operator, in the order libs lists them in its messages.
+_ROWS = (
+    Operator("exists", "exists", "unary", _ALL),
+    _ordering("<=", "le", _le, lambda v, w: v <= w),
+    _ordering("<", "lt", _lt, lambda v, w: v < w),
+    _ordering(">=", "ge", _ge, lambda v, w: v >= w),
+    _ordering(">", "gt", _gt, lambda v, w: v > w),
+    _equality("=="),
+    _equality("="),
+    Operator(
+        "!=", "ne", "string", _SCALAR, scalar=_ne, pair=lambda v, w: v != w,
+        legacy_on_list=_whole_list_ne, unsafe_na=True,
+    ),
+    _text_op("glob", _glob, lambda v, w: glob_regex(w).fullmatch(v) is not None, None),
+    _text_op(
+        "iglob", _iglob, lambda v, w: glob_regex(w, casefold=True).fullmatch(v) is not None, None
+    ),
+    _text_op("contains", _contains, lambda v, w: w in v, Inline("{c} in {v}")),
+    _text_op(
+        "icontains", _icontains, lambda v, w: ascii_lower(w) in ascii_lower(v), None
+    ),
+    # Parsed, but no field kind of this plugin supports the byte operators.
+    Operator("bcontains", "bcontains", "string", frozenset()),
+    _affix("startswith", _startswith, lambda v, w: v.startswith(w)),
+    Operator("bstartswith", "bstartswith", "string", frozenset()),
+    _affix("endswith", _endswith, lambda v, w: v.endswith(w)),
+    _text_op("regex", _regex, None, None),
+    _membership("intersects", _overlap, _overlap_pair, "not {c}.isdisjoint({v})"),
+    _membership("in", _subset, _subset_pair, "{c}.issuperset({v})"),
+    Operator(
+        "pmatch", "pmatch", "list", _STR, scalar=pmatch_predicate, gather=list, unsafe_na=True
+    ),
+)  # fmt: skip
+
+OPERATORS: Mapping[str, Operator] = {row.spelling: row for row in _ROWS}
+
+
+def spellings(kind: OpKind) -> frozenset[str]:
+    """The operators of one kind (one grammar terminal)."""
+    return frozenset(op.spelling for op in _ROWS if op.kind == kind)
+
+
+UNARY_OPS = spellings("unary")
+NUMERIC_OPS = spellings("numeric")
+STRING_OPS = spellings("string")
+LIST_OPS = spellings("list")
+ALL_OPS = frozenset(OPERATORS)
+
+
+def allowed_values(op: Operator, const: Any) -> frozenset[Any]:
+    """The values a membership check (``=``, ``in``...) lets through."""
+    return frozenset([const]) if op.membership == "one" else frozenset(const)
+
+
+# ---------------------------------------------------------------- modifiers
+
+
+def _exactly_one(preds: list[Predicate]) -> Predicate:
     return lambda v: sum(1 for p in preds if p(v)) == 1
 
 
-def field_predicate(op: str, kind: str) -> Callable[[Any, Any], bool]:
-    """Predicate over two extracted values, for ``val(field)`` right-hand sides."""
-    if kind == LIST:
-        if op == "in":
-            return lambda v, w: set(v).issubset(w)
-        return lambda v, w: not set(v).isdisjoint(w)
-    table: dict[str, Callable[[Any, Any], bool]] = {
-        "=": lambda v, w: v == w,
-        "==": lambda v, w: v == w,
-        "!=": lambda v, w: v != w,
-        "<": lambda v, w: v < w,
-        "<=": lambda v, w: v <= w,
-        ">": lambda v, w: v > w,
-        ">=": lambda v, w: v >= w,
-        "contains": lambda v, w: w in v,
-        "icontains": lambda v, w: ascii_lower(w) in ascii_lower(v),
-        "startswith": lambda v, w: v.startswith(w),
-        "endswith": lambda v, w: v.endswith(w),
-        "glob": lambda v, w: glob_regex(w).fullmatch(v) is not None,
-        "iglob": lambda v, w: glob_regex(w, casefold=True).fullmatch(v) is not None,
-        "in": lambda v, w: v in (w if isinstance(w, list) else (w,)),
-        "intersects": lambda v, w: v in (w if isinstance(w, list) else (w,)),
-    }
-    return table[op]
+def _any_of(preds: list[Predicate]) -> Predicate:
+    return lambda v: any(p(v) for p in preds)
 
 
-#: Operators each left-hand kind accepts (libs' check_op_type_compatibility).
-ALLOWED: dict[str, frozenset[str]] = {
-    STR: frozenset(
-        {
-            "=",
-            "==",
-            "!=",
-            "<",
-            "<=",
-            ">",
-            ">=",
-            "contains",
-            "icontains",
-            "startswith",
-            "endswith",
-            "glob",
-            "iglob",
-            "regex",
-            "in",
-            "intersects",
-            "pmatch",
-            "exists",
-        }
-    ),
-    LIST: frozenset({"in", "intersects", "exists"}),
-    NUM: frozenset({"=", "==", "!=", "<", "<=", ">", ">=", "in", "intersects", "exists"}),
-    BOOL: frozenset({"=", "==", "!=", "in", "intersects", "exists"}),
+def _all_of(preds: list[Predicate]) -> Predicate:
+    return lambda v: all(p(v) for p in preds)
+
+
+#: ``op oneof|anyof|allof (a, b)`` (Falco 0.44): how the per-value predicates combine.
+MODIFIERS: Mapping[str, Callable[[list[Predicate]], Predicate]] = {
+    "oneof": _exactly_one,
+    "anyof": _any_of,
+    "allof": _all_of,
 }
+
+
+def modifier_predicate(op: Operator, modifier: str, values: list[Any]) -> Predicate:
+    """Exactly one / at least one / every value matches; no values: never."""
+    assert op.scalar is not None
+    preds = [op.scalar(v) for v in values]
+    if not preds:
+        return lambda v: False
+    return MODIFIERS[modifier](preds)

@@ -2,45 +2,32 @@
 
 Rules files rarely change between runs, and parsing them (with the parser
 import) is a good part of start-up. Results are kept per condition text in
-the user's cache directory (``$K8SAUDIT_CACHE_DIR``, else
-``$XDG_CACHE_HOME/k8saudit``, else ``~/.cache/k8saudit``), in a file whose
-name carries a hash of the grammar and the parser code, so any change to
-either starts a fresh cache. ``K8SAUDIT_NO_CACHE=1`` turns it off. The file
-is only read when it belongs to the current user and is not writable by
-others; any problem with it just means parsing again.
+the user's cache directory (see :mod:`cachedir`), in a file whose name
+carries the engine's fingerprint, so any change to the grammar, the parser
+or the node classes starts a fresh cache. The file is only read when it
+belongs to the current user and is not writable by others; any problem with
+it just means parsing again.
+
+Imports go one way: this module uses the parser (only on a miss, so a fully
+cached run never imports Lark); the parser knows nothing of this cache.
 """
 
 from __future__ import annotations
 
 import atexit
-import hashlib
 import os
 import pickle
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from k8saudit_cli.engine.cachedir import cache_dir, fingerprint, lark_cache_path
 from k8saudit_cli.engine.nodes import Expr, ListItem
 
-_HERE = Path(__file__).resolve().parent
-_SOURCES = ("condition.lark", "parser.py", "nodes.py", "parsecache.py")
+__all__ = ["cache_dir", "lark_cache_path", "parse_condition", "parse_value_items"]
+
 _MAX_ENTRIES = 50_000
-
-
-def cache_dir() -> Path | None:
-    if os.environ.get("K8SAUDIT_NO_CACHE"):
-        return None
-    base = os.environ.get("K8SAUDIT_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root if os.environ.get("K8SAUDIT_CACHE_DIR") else root / "k8saudit"
-
-
-def _fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name in _SOURCES:
-        digest.update((_HERE / name).read_bytes())
-    return digest.hexdigest()[:16]
 
 
 class _Store:
@@ -51,7 +38,7 @@ class _Store:
         directory = cache_dir()
         if directory is None:
             return
-        self.path = directory / f"conditions-{_fingerprint()}.pickle"
+        self.path = directory / f"conditions-{fingerprint()}.pickle"
         self.entries = _load(self.path)
         atexit.register(self.save)
 
@@ -93,18 +80,6 @@ def _get() -> _Store:
     return _store
 
 
-def lark_cache_path() -> str | bool:
-    """Where Lark may keep its parser tables (``False``: build them every time)."""
-    directory = cache_dir()
-    if directory is None:
-        return False
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
-        return False
-    return str(directory / f"lark-{_fingerprint()}.cache")
-
-
 def _remembered(kind: str, text: str, parser_function: str) -> Any:
     """The cached result for ``text``, parsing (and importing the parser) only on a miss."""
     store = _get()
@@ -120,9 +95,9 @@ def _remembered(kind: str, text: str, parser_function: str) -> Any:
 
 def parse_condition(text: str) -> Expr:
     """:func:`k8saudit_cli.engine.parser.parse_condition`, remembered across runs."""
-    return _remembered("c", text, "parse_condition")  # type: ignore[no-any-return]
+    return cast(Expr, _remembered("c", text, "parse_condition"))
 
 
 def parse_value_items(text: str) -> tuple[ListItem, ...]:
     """:func:`k8saudit_cli.engine.parser.parse_value_items`, remembered across runs."""
-    return _remembered("v", text, "parse_value_items")  # type: ignore[no-any-return]
+    return cast("tuple[ListItem, ...]", _remembered("v", text, "parse_value_items"))

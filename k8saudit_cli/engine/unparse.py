@@ -26,7 +26,8 @@ from k8saudit_cli.engine.nodes import (
     Val,
     ValueList,
 )
-from k8saudit_cli.engine.parser import FIELD_ARG_BARE, lexical_pattern
+from k8saudit_cli.engine.parser import lexical_pattern
+from k8saudit_cli.engine.strings import FIELD_ARG_BARE
 
 __all__ = ["quote", "render"]
 
