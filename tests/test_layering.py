@@ -34,14 +34,6 @@ LAYERS = [
     {"cli", "__main__"},
 ]
 
-# TEMPORARY allow-list: the one import cycle known when this check was added.
-# engine/parser.py and engine/parsecache.py import each other; another branch
-# breaks that cycle, and the lead deletes this entry when merging it (the
-# test below fails once the cycle is gone, so the entry cannot go stale).
-# Do not add entries: break the cycle instead.
-KNOWN_CYCLES_TO_BREAK: set[frozenset[str]] = {
-    frozenset({"k8saudit_cli.engine.parser", "k8saudit_cli.engine.parsecache"}),
-}
 
 Graph = Mapping[str, set[str]]
 
@@ -211,14 +203,7 @@ def test_every_module_imports_downward_only():
 
 def test_no_import_cycles():
     cycles = import_cycles(import_graph(runtime_only=True))
-    unexpected = [sorted(c) for c in cycles if c not in KNOWN_CYCLES_TO_BREAK]
-    assert unexpected == []
-
-
-def test_allow_listed_cycles_still_exist():
-    """Delete an entry of KNOWN_CYCLES_TO_BREAK as soon as its cycle is broken."""
-    cycles = set(import_cycles(import_graph(runtime_only=True)))
-    assert [sorted(c) for c in KNOWN_CYCLES_TO_BREAK if c not in cycles] == []
+    assert [sorted(c) for c in cycles] == []
 
 
 def test_the_reader_sees_every_form_of_import():
