@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import click
 import orjson
@@ -17,14 +16,6 @@ from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.ruleset.defaults import default_rules_path
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _rules_option(required: bool = False) -> Callable[[F], F]:
-    """:func:`rules_option`, typed for the commands it decorates."""
-    return cast("Callable[[F], F]", rules_option(required=required))
-
 
 FORMAT = click.option(
     "--format",
@@ -47,7 +38,7 @@ Examples:
   k8saudit validate -r k8s_audit_rules.yaml -r my_overrides.yaml --format json
 """,
 )
-@_rules_option(required=True)
+@rules_option(required=True)
 @FORMAT
 def validate_command(rules: tuple[str, ...], fmt: str) -> None:
     """Check rules files like 'falco -V': every error and warning, with positions.
@@ -122,7 +113,7 @@ Examples:
   k8saudit rules -r k8s_audit_rules.yaml --format json
 """,
 )
-@_rules_option()
+@rules_option()
 @FORMAT
 def rules_command(rules: tuple[str, ...], fmt: str) -> None:
     """List the rules of a ruleset (like 'falco -L'): name, priority, source, enabled, tags.
@@ -181,7 +172,7 @@ Examples:
 """,
 )
 @click.argument("rule_name", metavar="RULE")
-@_rules_option()
+@rules_option()
 @FORMAT
 @click.option(
     "--generated",

@@ -43,94 +43,80 @@ def _const(value: Value) -> Extractor:
     return lambda ev: value
 
 
+_S, _U, _A, _B = FieldType.STRING, FieldType.UINT64, FieldType.ABSTIME, FieldType.BOOL
+
+#: (name, type, description, extractor), in libsinsp's order.
+_ROWS: tuple[tuple[str, FieldType, str, Extractor], ...] = (
+    ("evt.num", _U, "Position of the event in the whole input, from 1.", lambda ev: ev.num),
+    (
+        "evt.time",
+        _S,
+        "Event time of day, local, with nanoseconds (HH:MM:SS.nnnnnnnnn).",
+        _on_time(ts.evt_time_text),
+    ),
+    (
+        "evt.time.s",
+        _S,
+        "Event time of day, local, whole seconds (HH:MM:SS).",
+        _on_time(ts.evt_time_s_text),
+    ),
+    (
+        "evt.time.iso8601",
+        _S,
+        "Event time in UTC, ISO 8601 with nanoseconds and +0000.",
+        _on_time(ts.evt_iso8601_text),
+    ),
+    (
+        "evt.datetime",
+        _S,
+        "Event date and local time with nanoseconds.",
+        _on_time(ts.evt_datetime_text),
+    ),
+    (
+        "evt.datetime.s",
+        _S,
+        "Event date and local time, whole seconds.",
+        _on_time(ts.evt_datetime_s_text),
+    ),
+    (
+        "evt.rawtime",
+        _A,
+        "Event time in nanoseconds since the epoch (the stageTimestamp).",
+        lambda ev: ev.time_ns,
+    ),
+    (
+        "evt.rawtime.s",
+        _A,
+        "Whole seconds of the event time since the epoch.",
+        lambda ev: ev.time_ns // ts.NS,
+    ),
+    (
+        "evt.rawtime.ns",
+        _A,
+        "Nanosecond part of the event time (9 digits in text).",
+        lambda ev: ev.time_ns % ts.NS,
+    ),
+    ("evt.pluginname", _S, "Plugin that produced the event: always k8saudit.", _const("k8saudit")),
+    (
+        "evt.plugininfo",
+        _S,
+        "The event as the plugin renders it: its compact JSON.",
+        lambda ev: compact(ev.raw),
+    ),
+    ("evt.source", _S, "Event source: always k8s_audit.", _const("k8s_audit")),
+    ("evt.is_async", _B, "Whether the event is asynchronous: always false here.", _const(False)),
+    ("evt.asynctype", _S, "Type of an asynchronous event: never available here.", _const(MISSING)),
+)
+
+
 def evt_fields() -> list[FieldDef]:
-    s, u, a, b = FieldType.STRING, FieldType.UINT64, FieldType.ABSTIME, FieldType.BOOL
-
-    def f(name: str, ftype: FieldType, desc: str, extractor: Extractor) -> FieldDef:
-        return FieldDef(name, ftype, False, None, desc, fixed(extractor), source="evt")
-
-    return [
-        f("evt.num", u, "Position of the event in the whole input, from 1.", lambda ev: ev.num),
-        f(
-            "evt.time",
-            s,
-            "Event time of day, local, with nanoseconds (HH:MM:SS.nnnnnnnnn).",
-            _on_time(ts.evt_time_text),
-        ),
-        f(
-            "evt.time.s",
-            s,
-            "Event time of day, local, whole seconds (HH:MM:SS).",
-            _on_time(ts.evt_time_s_text),
-        ),
-        f(
-            "evt.time.iso8601",
-            s,
-            "Event time in UTC, ISO 8601 with nanoseconds and +0000.",
-            _on_time(ts.evt_iso8601_text),
-        ),
-        f(
-            "evt.datetime",
-            s,
-            "Event date and local time with nanoseconds.",
-            _on_time(ts.evt_datetime_text),
-        ),
-        f(
-            "evt.datetime.s",
-            s,
-            "Event date and local time, whole seconds.",
-            _on_time(ts.evt_datetime_s_text),
-        ),
-        f(
-            "evt.rawtime",
-            a,
-            "Event time in nanoseconds since the epoch (the stageTimestamp).",
-            lambda ev: ev.time_ns,
-        ),
-        f(
-            "evt.rawtime.s",
-            a,
-            "Whole seconds of the event time since the epoch.",
-            lambda ev: ev.time_ns // ts.NS,
-        ),
-        f(
-            "evt.rawtime.ns",
-            a,
-            "Nanosecond part of the event time (9 digits in text).",
-            lambda ev: ev.time_ns % ts.NS,
-        ),
-        f(
-            "evt.pluginname",
-            s,
-            "Plugin that produced the event: always k8saudit.",
-            _const("k8saudit"),
-        ),
-        f(
-            "evt.plugininfo",
-            s,
-            "The event as the plugin renders it: its compact JSON.",
-            lambda ev: compact(ev.raw),
-        ),
-        f("evt.source", s, "Event source: always k8s_audit.", _const("k8s_audit")),
-        f(
-            "evt.is_async",
-            b,
-            "Whether the event is asynchronous: always false here.",
-            _const(False),
-        ),
-        f(
-            "evt.asynctype",
-            s,
-            "Type of an asynchronous event: never available here.",
-            _const(MISSING),
-        ),
-        FieldDef(
-            "evt.hostname",
-            s,
-            False,
-            None,
-            "Host name: FALCO_HOSTNAME if set, else the machine's name.",
-            _bind_hostname,
-            source="evt",
-        ),
+    """The table rows as field definitions; ``evt.hostname`` binds its value per rule."""
+    rows = [
+        FieldDef(name, ftype, False, None, desc, fixed(extract), source="evt")
+        for name, ftype, desc, extract in _ROWS
     ]
+    hostname_desc = "Host name: FALCO_HOSTNAME if set, else the machine's name."
+    rows.append(
+        FieldDef("evt.hostname", _S, False, None, hostname_desc, _bind_hostname, source="evt")
+    )
+    return rows
