@@ -1,0 +1,518 @@
+"""Fixtures: defence impairment, DNS tampering, data destruction, exposure, and the
+webhook and APIService maintenance of well-known components that must stay quiet."""
+
+from __future__ import annotations
+
+import breadth_kit as k
+import make_fixtures as mf
+from auditgen import objref
+
+AR = "admissionregistration.k8s.io"
+AG = "apiregistration.k8s.io"
+CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJkekNDQVIyZ0F3SUJBZ0lCQURBS0JnZ3Foa2pPUFFRREFqQWpNU0V3SHdZRFZRUURE"
+
+
+def _security_tools(t: mf.Theme) -> None:
+    scale = {"spec": {"replicas": 0}}
+    t.case(
+        "policy engine scaled to zero fires",
+        k.write(
+            t,
+            mf.MALLORY,
+            "patch",
+            "Deployment",
+            "kyverno",
+            "kyverno-admission-controller",
+            scale,
+            subresource="scale",
+        ),
+        {k.R_SECTOOL_SCALE: 1},
+    )
+    t.case(
+        "JSON patch setting a security tool's replicas to zero fires",
+        k.write(
+            t,
+            mf.MALLORY,
+            "patch",
+            "Deployment",
+            "gatekeeper-system",
+            "gatekeeper-controller-manager",
+            [k.json_op("replace", "/spec/replicas", 0)],
+        ),
+        {k.R_SECTOOL_SCALE: 1},
+    )
+    nowhere = k.template_patch("DaemonSet", {"nodeSelector": {"non-existing": "true"}})
+    t.case(
+        "Falco DaemonSet patched to schedule nowhere fires",
+        k.write(
+            t,
+            mf.MALLORY,
+            "patch",
+            "DaemonSet",
+            "falco",
+            "falco",
+            nowhere,
+            query="fieldManager=kubectl-patch",
+        ),
+        {k.R_SECTOOL_SCALE: 1},
+    )
+    t.case(
+        "Tetragon DaemonSet deleted fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "delete",
+            "/apis/apps/v1/namespaces/kube-system/daemonsets/tetragon",
+            k.ref_for("DaemonSet", "kube-system", "tetragon"),
+        ),
+        {mf.R_SECTOOL: 1},
+    )
+    t.case(
+        "policy engine scaled up is quiet",
+        k.write(
+            t,
+            mf.ALICE,
+            "patch",
+            "Deployment",
+            "kyverno",
+            "kyverno-admission-controller",
+            {"spec": {"replicas": 3}},
+            subresource="scale",
+        ),
+        {},
+        [k.R_SECTOOL_SCALE],
+    )
+    os_only = k.template_patch("DaemonSet", {"nodeSelector": {"kubernetes.io/os": "linux"}})
+    t.case(
+        "Falco upgrade pinning the OS node selector is quiet",
+        k.write(
+            t,
+            mf.ALICE.with_ip("10.8.0.14", k.HELM_UA),
+            "patch",
+            "DaemonSet",
+            "falco",
+            "falco",
+            os_only,
+        ),
+        {},
+        [k.R_SECTOOL_SCALE],
+    )
+    t.case(
+        "application scaled to zero is quiet",
+        k.write(
+            t,
+            mf.BOB,
+            "patch",
+            "Deployment",
+            "shop",
+            "cart",
+            {"spec": {"replicas": 0}},
+            subresource="scale",
+        ),
+        {},
+        [k.R_SECTOOL_SCALE, k.R_DNS_SCALE],
+    )
+
+
+def _network(t: mf.Theme) -> None:
+    net = "networking.k8s.io"
+    t.case(
+        "NetworkPolicy deleted fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "delete",
+            "/apis/networking.k8s.io/v1/namespaces/payments/networkpolicies/default-deny",
+            objref("networkpolicies", "payments", "default-deny", group=net),
+        ),
+        {k.R_NETPOL: 1},
+    )
+    t.case(
+        "Cilium network policies deleted as a collection fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "deletecollection",
+            "/apis/cilium.io/v2/namespaces/payments/ciliumnetworkpolicies",
+            objref("ciliumnetworkpolicies", "payments", group="cilium.io", version="v2"),
+        ),
+        {k.R_NETPOL: 1},
+    )
+    t.case(
+        "namespace controller cleaning up policies is quiet",
+        k.simple(
+            t,
+            mf.controller("namespace-controller"),
+            "deletecollection",
+            "/apis/networking.k8s.io/v1/namespaces/old-shop/networkpolicies",
+            objref("networkpolicies", "old-shop", group=net),
+        ),
+        {},
+        [k.R_NETPOL],
+    )
+    corefile = (
+        ".:53 {\n    errors\n    health\n    rewrite name vault.payments.svc.cluster.local "
+        "collector.attacker.example\n    kubernetes cluster.local in-addr.arpa ip6.arpa {\n"
+        "       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n    }\n"
+        "    forward . /etc/resolv.conf\n    cache 30\n}\n"
+    )
+    cm_ref = objref("configmaps", "kube-system", "coredns")
+    t.case(
+        "Corefile rewritten fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "patch",
+            "/api/v1/namespaces/kube-system/configmaps/coredns",
+            cm_ref,
+            {"data": {"Corefile": corefile}},
+        ),
+        {k.R_DNS_CFG: 1},
+    )
+    kubeadm = mf.ADMIN.with_ip("10.0.0.10", k.KUBEADM_UA)
+    full = {
+        "kind": "ConfigMap",
+        "apiVersion": "v1",
+        "metadata": {"name": "coredns", "namespace": "kube-system"},
+        "data": {
+            "Corefile": corefile.replace(
+                "    rewrite name vault.payments.svc.cluster.local collector.attacker.example\n", ""
+            )
+        },
+    }
+    t.case(
+        "kubeadm upgrade rewriting the Corefile is quiet",
+        k.simple(
+            t, kubeadm, "update", "/api/v1/namespaces/kube-system/configmaps/coredns", cm_ref, full
+        ),
+        {},
+        [k.R_DNS_CFG],
+    )
+    t.case(
+        "ConfigMap named like CoreDNS elsewhere is quiet",
+        k.simple(
+            t,
+            mf.BOB,
+            "patch",
+            "/api/v1/namespaces/shop/configmaps/coredns",
+            objref("configmaps", "shop", "coredns"),
+            {"data": {"note": "x"}},
+        ),
+        {},
+        [k.R_DNS_CFG],
+    )
+    t.case(
+        "CoreDNS scaled to zero fires",
+        k.write(
+            t,
+            mf.MALLORY,
+            "patch",
+            "Deployment",
+            "kube-system",
+            "coredns",
+            {"spec": {"replicas": 0}},
+            subresource="scale",
+        ),
+        {k.R_DNS_SCALE: 1},
+    )
+    t.case(
+        "CoreDNS Deployment deleted fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "delete",
+            "/apis/apps/v1/namespaces/kube-system/deployments/coredns",
+            k.ref_for("Deployment", "kube-system", "coredns"),
+        ),
+        {k.R_DNS_SCALE: 1},
+    )
+    autoscaler = k.service_account(
+        "kube-system",
+        "dns-autoscaler",
+        "10.244.0.9",
+        "cluster-proportional-autoscaler/v1.8.9 (linux/amd64)",
+    )
+    t.case(
+        "DNS autoscaler scaling CoreDNS to three is quiet",
+        k.write(
+            t,
+            autoscaler,
+            "update",
+            "Deployment",
+            "kube-system",
+            "coredns",
+            {
+                "kind": "Scale",
+                "apiVersion": "autoscaling/v1",
+                "metadata": {"name": "coredns", "namespace": "kube-system"},
+                "spec": {"replicas": 3},
+            },
+            subresource="scale",
+        ),
+        {},
+        [k.R_DNS_SCALE],
+    )
+
+
+def _data(t: mf.Theme) -> None:
+    t.case(
+        "PersistentVolumeClaim deleted by a user fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "delete",
+            "/api/v1/namespaces/payments/persistentvolumeclaims/ledger-data-ledger-0",
+            objref("persistentvolumeclaims", "payments", "ledger-data-ledger-0"),
+        ),
+        {k.R_PV_DEL: 1},
+    )
+    t.case(
+        "PersistentVolume released by the binder is quiet",
+        k.simple(
+            t,
+            mf.controller("persistent-volume-binder"),
+            "delete",
+            "/api/v1/persistentvolumes/pvc-3f2e1d0c",
+            objref("persistentvolumes", None, "pvc-3f2e1d0c"),
+        ),
+        {},
+        [k.R_PV_DEL],
+    )
+    snap = "snapshot.storage.k8s.io"
+    t.case(
+        "VolumeSnapshot deleted by a user fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "delete",
+            f"/apis/{snap}/v1/namespaces/payments/volumesnapshots/ledger-nightly",
+            objref("volumesnapshots", "payments", "ledger-nightly", group=snap),
+        ),
+        {k.R_BACKUP_DEL: 1},
+    )
+    t.case(
+        "Velero backup deleted by a user fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "delete",
+            "/apis/velero.io/v1/namespaces/velero/backups/daily-20260313",
+            objref("backups", "velero", "daily-20260313", group="velero.io"),
+        ),
+        {k.R_BACKUP_DEL: 1},
+    )
+    velero = k.service_account(
+        "velero", "velero", "10.244.2.31", "velero-server/v1.13.2 (linux/amd64)"
+    )
+    t.case(
+        "Velero expiring an old backup is quiet",
+        k.simple(
+            t,
+            velero,
+            "delete",
+            "/apis/velero.io/v1/namespaces/velero/backups/daily-20260213",
+            objref("backups", "velero", "daily-20260213", group="velero.io"),
+        ),
+        {},
+        [k.R_BACKUP_DEL],
+    )
+
+
+def _exposure(t: mf.Theme) -> None:
+    svc_ref = objref("services", "kubernetes-dashboard", "kubernetes-dashboard")
+    t.case(
+        "dashboard Service changed to LoadBalancer fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "patch",
+            "/api/v1/namespaces/kubernetes-dashboard/services/kubernetes-dashboard",
+            svc_ref,
+            {"spec": {"type": "LoadBalancer"}},
+        ),
+        {k.R_EXPOSE: 1},
+    )
+    t.case(
+        "dashboard Service kept internal is quiet",
+        k.simple(
+            t,
+            mf.ALICE,
+            "patch",
+            "/api/v1/namespaces/kubernetes-dashboard/services/kubernetes-dashboard",
+            svc_ref,
+            {"spec": {"type": "ClusterIP"}},
+        ),
+        {},
+        [k.R_EXPOSE],
+    )
+    t.case(
+        "shop LoadBalancer is quiet",
+        k.simple(
+            t,
+            mf.ALICE,
+            "patch",
+            "/api/v1/namespaces/shop/services/web",
+            objref("services", "shop", "web"),
+            {"spec": {"type": "LoadBalancer"}},
+        ),
+        {},
+        [k.R_EXPOSE],
+    )
+
+
+def _maintenance(t: mf.Theme) -> None:
+    cainjector = k.service_account(
+        "cert-manager",
+        "cert-manager-cainjector",
+        "10.244.1.17",
+        "cainjector/v1.14.5 (linux/amd64) cert-manager/3e0ab7a",
+    )
+    patch = {"webhooks": [{"name": "webhook.cert-manager.io", "clientConfig": {"caBundle": CA}}]}
+    t.case(
+        "cert-manager cainjector refreshing a webhook caBundle stays INFO",
+        k.simple(
+            t,
+            cainjector,
+            "patch",
+            f"/apis/{AR}/v1/validatingwebhookconfigurations/cert-manager-webhook",
+            objref("validatingwebhookconfigurations", None, "cert-manager-webhook", group=AR),
+            patch,
+        ),
+        {k.R_WEBHOOK_INFO: 1},
+        [mf.R_ADMISSION],
+    )
+    kyverno = k.service_account(
+        "kyverno",
+        "kyverno-admission-controller",
+        "10.244.3.12",
+        "kyverno/v1.12.3 (linux/amd64) kubernetes/$Format",
+    )
+    cfg = {
+        "kind": "ValidatingWebhookConfiguration",
+        "apiVersion": f"{AR}/v1",
+        "metadata": {
+            "name": "kyverno-resource-validating-webhook-cfg",
+            "labels": {"webhook.kyverno.io/managed-by": "kyverno"},
+        },
+        "webhooks": [
+            {
+                "name": "validate.kyverno.svc-fail",
+                "clientConfig": {
+                    "service": {
+                        "namespace": "kyverno",
+                        "name": "kyverno-svc",
+                        "path": "/validate/fail",
+                        "port": 443,
+                    },
+                    "caBundle": CA,
+                },
+                "failurePolicy": "Fail",
+                "sideEffects": "NoneOnDryRun",
+                "admissionReviewVersions": ["v1"],
+            }
+        ],
+    }
+    ref = objref(
+        "validatingwebhookconfigurations", None, "kyverno-resource-validating-webhook-cfg", group=AR
+    )
+    uri = f"/apis/{AR}/v1/validatingwebhookconfigurations/kyverno-resource-validating-webhook-cfg"
+    t.case(
+        "Kyverno updating its own webhook configuration stays INFO",
+        k.simple(t, kyverno, "update", uri, ref, cfg),
+        {k.R_WEBHOOK_INFO: 1},
+        [mf.R_ADMISSION],
+    )
+    t.case(
+        "Kyverno webhook configuration deleted still fires",
+        k.simple(t, kyverno, "delete", uri, ref),
+        {mf.R_ADMISSION: 1},
+        [k.R_WEBHOOK_INFO],
+    )
+    t.case(
+        "a user editing the Kyverno webhook still fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "patch",
+            uri,
+            ref,
+            {"webhooks": [{"name": "validate.kyverno.svc-fail", "failurePolicy": "Ignore"}]},
+        ),
+        {mf.R_ADMISSION: 1},
+        [k.R_WEBHOOK_INFO],
+    )
+    helm = mf.ADMIN.with_ip("10.0.0.10", k.HELM_UA)
+    apisvc = {
+        "kind": "APIService",
+        "apiVersion": f"{AG}/v1",
+        "metadata": {
+            "name": "v1beta1.metrics.k8s.io",
+            "labels": {"app.kubernetes.io/managed-by": "Helm"},
+        },
+        "spec": {
+            "service": {"namespace": "kube-system", "name": "metrics-server", "port": 443},
+            "group": "metrics.k8s.io",
+            "version": "v1beta1",
+            "insecureSkipTLSVerify": True,
+            "groupPriorityMinimum": 100,
+            "versionPriority": 100,
+        },
+    }
+    t.case(
+        "helm installing metrics-server's APIService stays INFO",
+        k.simple(
+            t,
+            helm,
+            "create",
+            f"/apis/{AG}/v1/apiservices",
+            objref("apiservices", None, "v1beta1.metrics.k8s.io", group=AG),
+            apisvc,
+        ),
+        {k.R_APISVC_INFO: 1},
+        [mf.R_APISVC],
+    )
+    elsewhere = dict(
+        apisvc,
+        spec=dict(apisvc["spec"], service={"namespace": "shop", "name": "metrics", "port": 443}),
+    )
+    t.case(
+        "metrics APIService pointed at an application namespace still fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "update",
+            f"/apis/{AG}/v1/apiservices/v1beta1.metrics.k8s.io",
+            objref("apiservices", None, "v1beta1.metrics.k8s.io", group=AG),
+            elsewhere,
+        ),
+        {mf.R_APISVC: 1},
+        [k.R_APISVC_INFO],
+    )
+    t.case(
+        "cainjector refreshing an APIService caBundle stays INFO",
+        k.simple(
+            t,
+            cainjector,
+            "patch",
+            f"/apis/{AG}/v1/apiservices/v1beta1.webhook.cert-manager.io",
+            objref("apiservices", None, "v1beta1.webhook.cert-manager.io", group=AG),
+            {"spec": {"caBundle": CA}},
+        ),
+        {k.R_APISVC_INFO: 1},
+        [mf.R_APISVC],
+    )
+
+
+def theme_defence() -> mf.Theme:
+    t = mf.Theme(
+        "defence",
+        1202,
+        "Defence impairment, DNS tampering, data destruction, exposure; webhook and "
+        "APIService maintenance by known components",
+    )
+    _security_tools(t)
+    _network(t)
+    _data(t)
+    _exposure(t)
+    _maintenance(t)
+    return t
