@@ -73,16 +73,19 @@ def client_networks(ev: AuditEvent) -> Value:
     return list(networks_of(ip)) if isinstance(ip, str) else MISSING
 
 
+@lru_cache(maxsize=4096)
+def _networks_of_all(ips: tuple[str, ...]) -> tuple[str, ...]:
+    if len(ips) == 1:
+        return networks_of(ips[0])
+    # dict keeps the first occurrence of each block, in order
+    return tuple(dict.fromkeys(block for ip in ips for block in networks_of(ip)))
+
+
 def source_networks(ev: AuditEvent) -> Value:
-    """The blocks of every source IP (proxy headers included), without repeats."""
+    """The blocks of every source IP (proxy headers included), without repeats.
+
+    Rules read this on every completed request; clusters talk from few
+    addresses, so the blocks are cached per address tuple.
+    """
     ips = _source_ips(ev)
-    if ips is None:
-        return MISSING
-    out: list[str] = []
-    seen: set[str] = set()
-    for ip in ips:
-        for block in networks_of(ip):
-            if block not in seen:
-                seen.add(block)
-                out.append(block)
-    return out
+    return MISSING if ips is None else list(_networks_of_all(tuple(ips)))

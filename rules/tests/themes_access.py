@@ -97,6 +97,20 @@ def _exec_token(t: mf.Theme) -> None:
         {k.R_TOKEN_EXEC: 1, mf.R_EXEC: 1},
     )
     t.case(
+        "kubectl cp out of a pod (exec of tar) fires",
+        t.stream(
+            mf.MALLORY,
+            "payments",
+            "ledger-0",
+            "exec",
+            query(["tar", "cf", "-", "/var/lib/ledger/export"]).replace(
+                "container=app", "container=ledger"
+            ),
+        ),
+        {mf.R_EXEC: 1},
+        [k.R_TOKEN_EXEC],
+    )
+    t.case(
         "exec reading the pod's namespace file is quiet",
         t.stream(
             mf.BOB,
@@ -346,6 +360,20 @@ def _look_alikes(t: mf.Theme) -> None:
             objref("nodes", None, "worker-1", subresource="proxy"),
             received=True,
             stream_seconds=0.2,
+        ),
+        {mf.R_NODEPROXY: 1},
+        [k.R_METRICS_INFO],
+    )
+    t.case(
+        "kubelet checkpoint of a container through the node proxy fires",
+        t.req(
+            mf.MALLORY,
+            "create",
+            "/api/v1/nodes/worker-1/proxy/checkpoint/payments/ledger-0/ledger",
+            objref("nodes", None, "worker-1", subresource="proxy"),
+            code=200,
+            received=True,
+            stream_seconds=1.8,
         ),
         {mf.R_NODEPROXY: 1},
         [k.R_METRICS_INFO],
