@@ -135,6 +135,24 @@ def test_attack_story_alerts_by_priority():
     assert by_priority == {"Warning": 12, "Notice": 24, "Informational": 2}
 
 
+def _readme_block(after: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(after) + len(after)
+    start = text.index("```\n", start) + 4
+    return text[start : text.index("```", start)]
+
+
+def test_readme_shows_the_attack_story_output():
+    result = run("scan", str(SAMPLES / "attack-story.jsonl"), "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == _readme_block("It prints this on stdout:")
+    shown = [ln for ln in _readme_block("and this report on stderr:").splitlines()]
+    got = result.stderr.splitlines()
+    assert [ln for ln in got if not ln.startswith("Elapsed")] == [
+        ln for ln in shown if not ln.startswith("Elapsed")
+    ]
+
+
 def test_webhook_and_rotated_samples_read_cleanly():
     for sample in ("webhook-batch.jsonl", "rotated"):
         result = run("scan", str(SAMPLES / sample), "--strict", "--no-progress")

@@ -92,3 +92,18 @@ def test_visible_technique_has_a_firing_rule_at_notice_or_above(row: tuple) -> N
 def test_invisible_technique_says_why(row: tuple) -> None:
     cells = next(c for c in _rows(SECTIONS[row[0]]) if c[0] == row[1])
     assert cells[-2].startswith("not visible:"), row[1]
+
+
+def test_rules_falco_skips_are_listed() -> None:
+    items = yaml.safe_load(Path(default_rules_path()).read_text())
+    skipped = {i["rule"] for i in items if "rule" in i and i.get("skip-if-unknown-filter")}
+    start = DOC.index("## Rules Falco skips")
+    section = " ".join(DOC[start : DOC.index("\n## ", start + 5)].split())
+    assert all(name in section for name in skipped), sorted(n for n in skipped if n not in section)
+    assert f"**{len(skipped)} rules** read" in " ".join(DOC.split())
+
+
+def test_rule_counts_in_the_introduction() -> None:
+    text = " ".join(DOC.split())
+    assert f"It has **{len(RULES)} rules**" in text
+    assert f"**{len(RULES) - 48} are detections upstream does not have.**" in text

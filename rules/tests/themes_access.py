@@ -256,6 +256,34 @@ def _rbac(t: mf.Theme) -> None:
         {k.R_BIND_PATCH: 1},
         [k.R_ADMIN_PATCH],
     )
+    cr = f"/apis/{RBAC}/v1/clusterroles"
+    wildcard = {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}
+    t.case(
+        "JSON patch adding a wildcard rule to a ClusterRole fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "patch",
+            f"{cr}/monitoring-reader",
+            objref("clusterroles", None, "monitoring-reader", group=RBAC),
+            [k.json_op("add", "/rules/-", wildcard)],
+        ),
+        {k.R_ROLE_JSON: 1},
+        [mf.R_WILD],
+    )
+    t.case(
+        "JSON patch on a ClusterRole's labels is quiet",
+        k.simple(
+            t,
+            mf.ALICE,
+            "patch",
+            f"{cr}/monitoring-reader",
+            objref("clusterroles", None, "monitoring-reader", group=RBAC),
+            [k.json_op("add", "/metadata/labels/team", "platform")],
+        ),
+        {},
+        [k.R_ROLE_JSON],
+    )
     t.case(
         "labels patched on the cluster-admin binding are quiet",
         k.simple(

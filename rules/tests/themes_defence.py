@@ -114,6 +114,67 @@ def _security_tools(t: mf.Theme) -> None:
     )
 
 
+def _policies(t: mf.Theme) -> None:
+    t.case(
+        "Kyverno ClusterPolicy deleted fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "delete",
+            "/apis/kyverno.io/v1/clusterpolicies/disallow-privileged-containers",
+            objref("clusterpolicies", None, "disallow-privileged-containers", group="kyverno.io"),
+        ),
+        {k.R_POLICY_DEL: 1},
+    )
+    t.case(
+        "Gatekeeper constraint deleted fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "delete",
+            "/apis/constraints.gatekeeper.sh/v1beta1/k8spspprivilegedcontainer/psp-privileged-container",
+            objref(
+                "k8spspprivilegedcontainer",
+                None,
+                "psp-privileged-container",
+                group="constraints.gatekeeper.sh",
+                version="v1beta1",
+            ),
+        ),
+        {k.R_POLICY_DEL: 1},
+    )
+    kyverno_reports = k.service_account(
+        "kyverno",
+        "kyverno-reports-controller",
+        "10.244.3.14",
+        "kyverno/v1.12.3 (linux/amd64) kubernetes/$Format",
+    )
+    t.case(
+        "Kyverno cleaning up its admission reports is quiet",
+        k.simple(
+            t,
+            kyverno_reports,
+            "delete",
+            "/apis/kyverno.io/v1/namespaces/shop/admissionreports/6c1f2e3d",
+            objref("admissionreports", "shop", "6c1f2e3d", group="kyverno.io"),
+        ),
+        {},
+        [k.R_POLICY_DEL],
+    )
+    t.case(
+        "a Policy of another API group deleted is quiet",
+        k.simple(
+            t,
+            mf.BOB,
+            "delete",
+            "/apis/example.com/v1/namespaces/shop/policies/retention",
+            objref("policies", "shop", "retention", group="example.com"),
+        ),
+        {},
+        [k.R_POLICY_DEL],
+    )
+
+
 def _network(t: mf.Theme) -> None:
     net = "networking.k8s.io"
     t.case(
@@ -298,6 +359,23 @@ def _data(t: mf.Theme) -> None:
             "delete",
             "/apis/velero.io/v1/namespaces/velero/backups/daily-20260313",
             objref("backups", "velero", "daily-20260313", group="velero.io"),
+        ),
+        {k.R_BACKUP_DEL: 1},
+    )
+    t.case(
+        "velero backup delete (a DeleteBackupRequest) by a user fires",
+        k.simple(
+            t,
+            mf.MALLORY,
+            "create",
+            "/apis/velero.io/v1/namespaces/velero/deletebackuprequests",
+            objref("deletebackuprequests", "velero", "daily-20260312-x7k2p", group="velero.io"),
+            {
+                "kind": "DeleteBackupRequest",
+                "apiVersion": "velero.io/v1",
+                "metadata": {"name": "daily-20260312-x7k2p", "namespace": "velero"},
+                "spec": {"backupName": "daily-20260312"},
+            },
         ),
         {k.R_BACKUP_DEL: 1},
     )
@@ -511,6 +589,7 @@ def theme_defence() -> mf.Theme:
         "APIService maintenance by known components",
     )
     _security_tools(t)
+    _policies(t)
     _network(t)
     _data(t)
     _exposure(t)
