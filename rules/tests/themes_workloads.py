@@ -278,6 +278,49 @@ def _host_access(t: mf.Theme) -> None:
         {k.R_DS: 1},
         [k.R_TPL_MOUNT, k.R_TPL_HOSTNS, k.R_REGISTRY],
     )
+    falco_vols = [
+        host_path(n, p)
+        for n, p in (
+            ("proc-fs", "/proc"),
+            ("dev-fs", "/dev"),
+            ("boot-fs", "/boot"),
+            ("lib-modules", "/lib/modules"),
+            ("usr-fs", "/usr"),
+            ("etc-fs", "/etc"),
+            ("containerd-socket", "/run/containerd"),
+        )
+    ]
+    t.case(
+        "helm installing Falco (driver loader, falcoctl, host mounts) is quiet",
+        k.create(
+            t,
+            mf.ALICE.with_ip("10.8.0.14", k.HELM_UA),
+            "DaemonSet",
+            "falco",
+            "falco",
+            k.pod_spec(
+                [
+                    container(
+                        "falco", "docker.io/falcosecurity/falco:0.38.1", security_context=PRIV
+                    ),
+                    container("falcoctl-artifact-follow", "docker.io/falcosecurity/falcoctl:0.8.0"),
+                ],
+                init_containers=[
+                    container(
+                        "falco-driver-loader",
+                        "docker.io/falcosecurity/falco-driver-loader:0.38.1",
+                        security_context=PRIV,
+                    ),
+                    container(
+                        "falcoctl-artifact-install", "docker.io/falcosecurity/falcoctl:0.8.0"
+                    ),
+                ],
+                volumes=falco_vols,
+            ),
+        ),
+        {k.R_DS: 1},
+        [k.R_TPL_PRIV, k.R_TPL_MOUNT, k.R_TPL_HOSTNS, k.R_TPL_CAPS],
+    )
     t.case(
         "Deployment sharing the host PID namespace fires",
         k.create(t, mf.MALLORY, "Deployment", NS, "pid-peek", k.pod_spec([_app()], hostPID=True)),
