@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.fields import MISSING, resolve
+from k8saudit_cli.fields import FIELDS, MISSING, resolve
 from k8saudit_cli.fields.netaddr import networks_of
 from k8saudit_cli.fields.podspec_values import normalise_path, registry
 from k8saudit_cli.ruleset import load_rules
@@ -31,6 +31,7 @@ OWN_PREFIXES = (
     "ka.client.",
     "ka.sourceips.networks",
 )
+OWN_FIELDS = [f.name for f in FIELDS if f.desc.startswith("Extension:")]
 
 
 def value(field: str, raw: dict[str, Any]) -> Any:
@@ -110,3 +111,17 @@ def test_rules_using_our_fields_are_skippable_by_falco() -> None:
         assert not any(p in text for p in OWN_PREFIXES), f"macro {name} uses our fields"
     ruleset = load_rules([default_rules_path()])
     assert {r.name for r in ruleset.rules} >= {r["rule"] for r in uses}
+
+
+def test_deeply_nested_bodies_do_not_raise() -> None:
+    """orjson accepts deeper nesting than Python recursion allows; no field may recurse."""
+    body: dict[str, Any] = {}
+    cur = body
+    for _ in range(5000):
+        cur["spec"] = {}
+        cur = cur["spec"]
+    for verb in ("patch", "update"):
+        raw = {"auditID": "d", "verb": verb, "objectRef": {"resource": "deployments"}}
+        raw["requestObject"] = body
+        for name in OWN_FIELDS:
+            resolve(name)[1](AuditEvent(raw, 0))

@@ -28,15 +28,20 @@ def _body(ev: AuditEvent) -> Any:
     return ev.ka.get("requestObject", MISSING)
 
 
-def _has_smp_marker(obj: Any) -> bool:
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            if isinstance(key, str) and key.startswith(_SMP_MARKERS):
+def _has_smp_marker(body: Any) -> bool:
+    """Whether any key of ``body`` (at any depth) is a strategic-merge directive.
+
+    Iterative: a hostile body may nest deeper than Python's recursion limit.
+    """
+    stack = [body]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, dict):
+            if any(isinstance(k, str) and k.startswith(_SMP_MARKERS) for k in obj):
                 return True
-            if _has_smp_marker(value):
-                return True
-    elif isinstance(obj, list):
-        return any(_has_smp_marker(v) for v in obj)
+            stack.extend(obj.values())
+        elif isinstance(obj, list):
+            stack.extend(obj)
     return False
 
 
@@ -59,14 +64,28 @@ def patch_type(ev: AuditEvent) -> Value:
     return "strategic" if _has_smp_marker(body) else "merge"
 
 
-def _object_paths(obj: dict[str, Any], prefix: str) -> Iterator[str]:
-    for key, value in obj.items():
-        if not isinstance(key, str) or key.startswith("$"):
-            continue
-        path = f"{prefix}/{key.replace('~', '~0').replace('/', '~1')}"
-        yield path
+def _keys(prefix: str, obj: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(pointer, value) of each key of ``obj`` below ``prefix``; directives left out."""
+    return [
+        (f"{prefix}/{k.replace('~', '~0').replace('/', '~1')}", v)
+        for k, v in obj.items()
+        if isinstance(k, str) and not k.startswith("$")
+    ]
+
+
+def _object_paths(body: dict[str, Any]) -> list[str]:
+    """The pointer of every key of ``body``, depth first, parents before children.
+
+    Iterative: a hostile body may nest deeper than Python's recursion limit.
+    """
+    out: list[str] = []
+    stack = _keys("", body)[::-1]
+    while stack:
+        path, value = stack.pop()
+        out.append(path)
         if isinstance(value, dict):
-            yield from _object_paths(value, path)
+            stack.extend(_keys(path, value)[::-1])
+    return out
 
 
 def _ancestors(tokens: list[str]) -> Iterator[str]:
@@ -91,7 +110,7 @@ def written_paths(ev: AuditEvent) -> Value:
                 out.extend(p for p in _ancestors(tokens) if p not in out)
         return out
     if isinstance(body, dict):
-        return list(_object_paths(body, ""))
+        return _object_paths(body)
     return MISSING
 
 
