@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import make_fixtures as mf
-from auditgen import Actor, component_ua, objref, sa_groups, ts
+from auditgen import HARDENED, Actor, component_ua, container, objref, sa_groups, ts
 
 Event = dict[str, Any]
 
@@ -198,6 +198,15 @@ def template_patch(kind: str, spec_part: dict[str, Any]) -> dict[str, Any]:
 
 def json_op(op: str, path: str, value: Any) -> dict[str, Any]:
     return {"op": op, "path": path, "value": value}
+
+
+PRIV = {"privileged": True}
+NS = "shop"
+
+
+def app(image: str = "registry.example.com/shop/cart:2.14.1", **kw: Any) -> dict[str, Any]:
+    """The shop's hardened application container."""
+    return container("cart", image, security_context=HARDENED, ports=[8080], **kw)
 
 
 # ------------------------------------------------------------------ other objects

@@ -8,6 +8,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import breadth_kit as k
+import cases_lookalikes
 import make_fixtures as mf
 from auditgen import objref
 
@@ -299,128 +300,6 @@ def _rbac(t: mf.Theme) -> None:
     )
 
 
-def _look_alikes(t: mf.Theme) -> None:
-    anon = [{"kind": "User", "apiGroup": RBAC, "name": "system:anonymous"}]
-    rb = "kubeadm:bootstrap-signer-clusterinfo"
-    t.case(
-        "kubeadm letting anonymous users read cluster-info stays INFO",
-        t.binding(k.SUPER_ADMIN, "RoleBinding", rb, rb, anon, ns="kube-public", role_kind="Role"),
-        {"K8s RoleBinding Created": 1},
-        [mf.R_ANON_BIND],
-    )
-    t.case(
-        "the same binding name in another namespace fires",
-        t.binding(mf.MALLORY, "RoleBinding", rb, "view", anon, ns="shop"),
-        {mf.R_ANON_BIND: 1},
-    )
-    public = mf.rbac_reason(
-        "RoleBinding", rb, "Role", rb, "User", "system:anonymous", "kube-public"
-    )
-    t.case(
-        "a joining node reading cluster-info anonymously is probing only",
-        t.req(
-            mf.ANON.with_ip("10.0.0.24", "kubeadm/v1.30.4 (linux/amd64) kubernetes/a51b3b7"),
-            "get",
-            "/api/v1/namespaces/kube-public/configmaps/cluster-info",
-            objref("configmaps", "kube-public", "cluster-info"),
-            reason=public,
-        ),
-        {mf.R_ANON_PROBE: 1},
-        [mf.R_ANON_OK],
-    )
-    sar = {
-        "kind": "SelfSubjectAccessReview",
-        "apiVersion": "authorization.k8s.io/v1",
-        "metadata": {"creationTimestamp": None},
-        "spec": {"resourceAttributes": {"namespace": "shop", "verb": "create", "resource": "pods"}},
-        "status": {"allowed": False},
-    }
-    as_sa = {
-        "username": "system:serviceaccount:shop:frontend",
-        "groups": ["system:serviceaccounts", "system:serviceaccounts:shop", "system:authenticated"],
-    }
-    t.case(
-        "kubectl auth can-i --as stays INFO",
-        t.req(
-            mf.ALICE,
-            "create",
-            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-            objref("selfsubjectaccessreviews", group="authorization.k8s.io"),
-            level="Request",
-            req=sar,
-            impersonated=as_sa,
-        ),
-        {k.R_IMP_CHECK: 1},
-        [mf.R_IMP],
-    )
-    t.case(
-        "impersonated secret read still fires",
-        t.req(
-            mf.ALICE,
-            "get",
-            "/api/v1/namespaces/shop/secrets/stripe-api-key",
-            objref("secrets", "shop", "stripe-api-key"),
-            impersonated=as_sa,
-        ),
-        {mf.R_IMP: 1},
-        [k.R_IMP_CHECK],
-    )
-    prom = k.service_account("monitoring", "prometheus-k8s", "10.244.2.15", "Prometheus/2.53.1")
-    t.case(
-        "Prometheus scraping cAdvisor through the node proxy stays INFO",
-        t.req(
-            prom,
-            "get",
-            "/api/v1/nodes/worker-1/proxy/metrics/cadvisor",
-            objref("nodes", None, "worker-1", subresource="proxy"),
-            received=True,
-            stream_seconds=0.35,
-        ),
-        {k.R_METRICS_INFO: 1},
-        [mf.R_NODEPROXY],
-    )
-    t.case(
-        "kubelet pod listing through the node proxy still fires",
-        t.req(
-            mf.MALLORY,
-            "get",
-            "/api/v1/nodes/worker-1/proxy/runningpods/",
-            objref("nodes", None, "worker-1", subresource="proxy"),
-            received=True,
-            stream_seconds=0.2,
-        ),
-        {mf.R_NODEPROXY: 1},
-        [k.R_METRICS_INFO],
-    )
-    t.case(
-        "kubelet checkpoint of a container through the node proxy fires",
-        t.req(
-            mf.MALLORY,
-            "create",
-            "/api/v1/nodes/worker-1/proxy/checkpoint/payments/ledger-0/ledger",
-            objref("nodes", None, "worker-1", subresource="proxy"),
-            code=200,
-            received=True,
-            stream_seconds=1.8,
-        ),
-        {mf.R_NODEPROXY: 1},
-        [k.R_METRICS_INFO],
-    )
-    t.case(
-        "metrics path with a smuggled query still fires",
-        t.req(
-            mf.MALLORY,
-            "get",
-            "/api/v1/nodes/worker-1/proxy/exec/shop/cart-7d9f8b6c5d-q4z8m/cart?command=id&x=/proxy/metrics",
-            objref("nodes", None, "worker-1", subresource="proxy"),
-            received=True,
-            stream_seconds=0.2,
-        ),
-        {mf.R_NODEPROXY: 1},
-        [k.R_METRICS_INFO],
-    )
-
-
 def customized_cases(t: mf.Theme) -> None:
     """Cases of the customized fixture: lists of local_rules.yaml filled in."""
     t.case(
@@ -491,5 +370,5 @@ def theme_access() -> mf.Theme:
     _exec_token(t)
     _authentication(t)
     _rbac(t)
-    _look_alikes(t)
+    cases_lookalikes.admin_lookalikes(t)
     return t

@@ -4,12 +4,9 @@ webhook and APIService maintenance of well-known components that must stay quiet
 from __future__ import annotations
 
 import breadth_kit as k
+import cases_lookalikes
 import make_fixtures as mf
 from auditgen import objref
-
-AR = "admissionregistration.k8s.io"
-AG = "apiregistration.k8s.io"
-CA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJkekNDQVIyZ0F3SUJBZ0lCQURBS0JnZ3Foa2pPUFFRREFqQWpNU0V3SHdZRFZRUURE"
 
 
 def _security_tools(t: mf.Theme) -> None:
@@ -438,149 +435,6 @@ def _exposure(t: mf.Theme) -> None:
     )
 
 
-def _maintenance(t: mf.Theme) -> None:
-    cainjector = k.service_account(
-        "cert-manager",
-        "cert-manager-cainjector",
-        "10.244.1.17",
-        "cainjector/v1.14.5 (linux/amd64) cert-manager/3e0ab7a",
-    )
-    patch = {"webhooks": [{"name": "webhook.cert-manager.io", "clientConfig": {"caBundle": CA}}]}
-    t.case(
-        "cert-manager cainjector refreshing a webhook caBundle stays INFO",
-        k.simple(
-            t,
-            cainjector,
-            "patch",
-            f"/apis/{AR}/v1/validatingwebhookconfigurations/cert-manager-webhook",
-            objref("validatingwebhookconfigurations", None, "cert-manager-webhook", group=AR),
-            patch,
-        ),
-        {k.R_WEBHOOK_INFO: 1},
-        [mf.R_ADMISSION],
-    )
-    kyverno = k.service_account(
-        "kyverno",
-        "kyverno-admission-controller",
-        "10.244.3.12",
-        "kyverno/v1.12.3 (linux/amd64) kubernetes/$Format",
-    )
-    cfg = {
-        "kind": "ValidatingWebhookConfiguration",
-        "apiVersion": f"{AR}/v1",
-        "metadata": {
-            "name": "kyverno-resource-validating-webhook-cfg",
-            "labels": {"webhook.kyverno.io/managed-by": "kyverno"},
-        },
-        "webhooks": [
-            {
-                "name": "validate.kyverno.svc-fail",
-                "clientConfig": {
-                    "service": {
-                        "namespace": "kyverno",
-                        "name": "kyverno-svc",
-                        "path": "/validate/fail",
-                        "port": 443,
-                    },
-                    "caBundle": CA,
-                },
-                "failurePolicy": "Fail",
-                "sideEffects": "NoneOnDryRun",
-                "admissionReviewVersions": ["v1"],
-            }
-        ],
-    }
-    ref = objref(
-        "validatingwebhookconfigurations", None, "kyverno-resource-validating-webhook-cfg", group=AR
-    )
-    uri = f"/apis/{AR}/v1/validatingwebhookconfigurations/kyverno-resource-validating-webhook-cfg"
-    t.case(
-        "Kyverno updating its own webhook configuration stays INFO",
-        k.simple(t, kyverno, "update", uri, ref, cfg),
-        {k.R_WEBHOOK_INFO: 1},
-        [mf.R_ADMISSION],
-    )
-    t.case(
-        "Kyverno webhook configuration deleted still fires",
-        k.simple(t, kyverno, "delete", uri, ref),
-        {mf.R_ADMISSION: 1},
-        [k.R_WEBHOOK_INFO],
-    )
-    t.case(
-        "a user editing the Kyverno webhook still fires",
-        k.simple(
-            t,
-            mf.MALLORY,
-            "patch",
-            uri,
-            ref,
-            {"webhooks": [{"name": "validate.kyverno.svc-fail", "failurePolicy": "Ignore"}]},
-        ),
-        {mf.R_ADMISSION: 1},
-        [k.R_WEBHOOK_INFO],
-    )
-    helm = mf.ADMIN.with_ip("10.0.0.10", k.HELM_UA)
-    apisvc = {
-        "kind": "APIService",
-        "apiVersion": f"{AG}/v1",
-        "metadata": {
-            "name": "v1beta1.metrics.k8s.io",
-            "labels": {"app.kubernetes.io/managed-by": "Helm"},
-        },
-        "spec": {
-            "service": {"namespace": "kube-system", "name": "metrics-server", "port": 443},
-            "group": "metrics.k8s.io",
-            "version": "v1beta1",
-            "insecureSkipTLSVerify": True,
-            "groupPriorityMinimum": 100,
-            "versionPriority": 100,
-        },
-    }
-    t.case(
-        "helm installing metrics-server's APIService stays INFO",
-        k.simple(
-            t,
-            helm,
-            "create",
-            f"/apis/{AG}/v1/apiservices",
-            objref("apiservices", None, "v1beta1.metrics.k8s.io", group=AG),
-            apisvc,
-        ),
-        {k.R_APISVC_INFO: 1},
-        [mf.R_APISVC],
-    )
-    elsewhere = dict(
-        apisvc,
-        spec=dict(apisvc["spec"], service={"namespace": "shop", "name": "metrics", "port": 443}),
-    )
-    t.case(
-        "metrics APIService pointed at an application namespace still fires",
-        k.simple(
-            t,
-            mf.MALLORY,
-            "update",
-            f"/apis/{AG}/v1/apiservices/v1beta1.metrics.k8s.io",
-            objref("apiservices", None, "v1beta1.metrics.k8s.io", group=AG),
-            elsewhere,
-        ),
-        {mf.R_APISVC: 1},
-        [k.R_APISVC_INFO],
-    )
-    t.case(
-        "cainjector refreshing an APIService caBundle stays INFO",
-        k.simple(
-            t,
-            cainjector,
-            "patch",
-            f"/apis/{AG}/v1/apiservices/v1beta1.webhook.cert-manager.io",
-            objref("apiservices", None, "v1beta1.webhook.cert-manager.io", group=AG),
-            {"spec": {"caBundle": CA}},
-        ),
-        {k.R_APISVC_INFO: 1},
-        [mf.R_APISVC],
-    )
-
-
 def theme_defence() -> mf.Theme:
     t = mf.Theme(
         "defence",
@@ -593,5 +447,5 @@ def theme_defence() -> mf.Theme:
     _network(t)
     _data(t)
     _exposure(t)
-    _maintenance(t)
+    cases_lookalikes.component_maintenance(t)
     return t
