@@ -107,6 +107,13 @@ ATTACK_STEPS = [
     "Attach to cluster-admin Role",
     "Service Account Token Requested By User",
     "K8s Events Deleted",
+    # Added with the catalogue coverage (issue 18): the stolen CI token is used
+    # from 198.51.100.23, the backdoor pod is named like kube-proxy, started
+    # with a terminal (kubectl run -it), from a Docker Hub image.
+    "Service Account Token Used From Outside The Cluster",
+    "Pod Masquerading As System Component",
+    "Interactive Pod Created",
+    "Workload Image From Unapproved Registry",
 ]
 
 
@@ -117,6 +124,33 @@ def test_attack_story_fires_on_every_step():
     probes = [a for a in alerts if a["rule"] == "Anonymous API Probing"]
     assert not any("/healthz" in a["output"] for a in probes)
     assert not any(a["rule"] == "Anonymous Request Allowed" for a in alerts)
+
+
+def test_attack_story_alerts_by_priority():
+    """The README shows this output; a rule change that moves it must be deliberate."""
+    alerts = alerts_of(str(SAMPLES / "attack-story.jsonl"))
+    by_priority: dict[str, int] = {}
+    for a in alerts:
+        by_priority[a["priority"]] = by_priority.get(a["priority"], 0) + 1
+    assert by_priority == {"Warning": 12, "Notice": 24, "Informational": 2}
+
+
+def _readme_block(after: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(after) + len(after)
+    start = text.index("```\n", start) + 4
+    return text[start : text.index("```", start)]
+
+
+def test_readme_shows_the_attack_story_output():
+    result = run("scan", str(SAMPLES / "attack-story.jsonl"), "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == _readme_block("It prints this on stdout:")
+    shown = [ln for ln in _readme_block("and this report on stderr:").splitlines()]
+    got = result.stderr.splitlines()
+    assert [ln for ln in got if not ln.startswith("Elapsed")] == [
+        ln for ln in shown if not ln.startswith("Elapsed")
+    ]
 
 
 def test_webhook_and_rotated_samples_read_cleanly():

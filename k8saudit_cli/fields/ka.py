@@ -3,12 +3,14 @@
 The rows live with their extractors, one tuple per area: the request
 (:mod:`ka_request`), request objects (:mod:`ka_objects`) and pods
 (:mod:`ka_pod`). This module only fixes their order, which ``k8saudit
-fields`` and docs/fields.md show as it is.
+fields`` and docs/fields.md show as it is. Our own ``ka.*`` fields
+(:mod:`ka_extension`) come after all of the plugin's.
 """
 
 from __future__ import annotations
 
 from k8saudit_cli.fields.base import FieldDef
+from k8saudit_cli.fields.ka_extension import EXTENSION_FIELDS
 from k8saudit_cli.fields.ka_objects import (
     BINDING_FIELDS,
     CONFIGMAP_FIELDS,
@@ -32,7 +34,7 @@ from k8saudit_cli.fields.ka_request import (
     USER_FIELDS,
 )
 
-#: Every ``ka.*`` field. The plugin lists the role fields between two parts
+#: Every ``ka.*`` field, ours last. The plugin lists the role fields between two parts
 #: of the pod fields, and the response after the volumes; we follow it.
 KA_FIELDS: tuple[FieldDef, ...] = (
     *EVENT_FIELDS,
@@ -51,4 +53,5 @@ KA_FIELDS: tuple[FieldDef, ...] = (
     *ORIGIN_FIELDS,
     *INIT_CONTAINER_FIELDS,
     *EPHEMERAL_CONTAINER_FIELDS,
+    *EXTENSION_FIELDS,
 )

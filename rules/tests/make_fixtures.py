@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -3198,6 +3199,9 @@ def theme_customized() -> Theme:
         {},
         [R_PRIV, R_PID],
     )
+    import themes_access  # late: it imports this module
+
+    themes_access.customized_cases(t)
     return t
 
 
@@ -3214,9 +3218,23 @@ THEMES = [
 ]
 
 
+def extra_themes() -> list[Callable[[], Theme]]:
+    """The catalogue-coverage themes. They live in their own modules, which
+    import this one for its actors and :class:`Theme`, hence the late import."""
+    import themes_access
+    import themes_defence
+    import themes_workloads
+
+    return [
+        themes_workloads.theme_workloads,
+        themes_defence.theme_defence,
+        themes_access.theme_access,
+    ]
+
+
 def main() -> None:
     total = 0
-    for make in THEMES:
+    for make in [*THEMES, *extra_themes()]:
         theme = make()
         n = theme.write()
         total += n

@@ -1,0 +1,91 @@
+"""The client address of a request and the networks that contain it.
+
+The rules language has no CIDR operator that Falco's plugin fields accept,
+so a network check is written as a list overlap: ``ka.client.networks``
+lists the address itself and every CIDR block containing it
+(``203.0.113.45``, ``203.0.113.45/32``, ``203.0.113.44/31`` ... ``0.0.0.0/0``),
+and ``ka.client.networks intersects (10.0.0.0/8, 192.168.0.0/16)`` is true
+when the client is in one of the listed networks. Listed networks must be
+written with their network address (``10.244.0.0/16``, not
+``10.244.1.0/16``), as ``ipaddress`` prints them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.fields.base import MISSING, Value
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _blocks(addr: Address) -> list[str]:
+    bits = addr.max_prefixlen
+    value = int(addr)
+    kind = type(addr)
+    out = []
+    for length in range(bits, -1, -1):
+        host_bits = bits - length
+        network = kind((value >> host_bits) << host_bits)
+        out.append(f"{network}/{length}")
+    return out
+
+
+@lru_cache(maxsize=4096)
+def networks_of(ip_text: str) -> tuple[str, ...]:
+    """The address and every CIDR block that contains it; ``()`` if it is not an address.
+
+    An IPv4-mapped IPv6 address (``::ffff:10.0.0.1``) also yields the IPv4
+    blocks, so IPv4 lists match it.
+    """
+    try:
+        addr = ipaddress.ip_address(ip_text.strip())
+    except ValueError:
+        return ()
+    out = [str(addr), *_blocks(addr)]
+    mapped = getattr(addr, "ipv4_mapped", None)
+    if mapped is not None:
+        out += [str(mapped), *_blocks(mapped)]
+    return tuple(out)
+
+
+def _source_ips(ev: AuditEvent) -> list[str] | None:
+    ips = ev.ka.get("sourceIPs")
+    if not isinstance(ips, list):
+        return None
+    return [ip for ip in ips if isinstance(ip, str)]
+
+
+def client_ip(ev: AuditEvent) -> Value:
+    """The last ``sourceIPs`` entry: the address that connected to the API server.
+
+    Earlier entries come from ``X-Forwarded-For`` / ``X-Real-Ip`` headers,
+    which any client can set.
+    """
+    ips = _source_ips(ev)
+    return ips[-1] if ips else MISSING
+
+
+def client_networks(ev: AuditEvent) -> Value:
+    ip = client_ip(ev)
+    return list(networks_of(ip)) if isinstance(ip, str) else MISSING
+
+
+@lru_cache(maxsize=4096)
+def _networks_of_all(ips: tuple[str, ...]) -> tuple[str, ...]:
+    if len(ips) == 1:
+        return networks_of(ips[0])
+    # dict keeps the first occurrence of each block, in order
+    return tuple(dict.fromkeys(block for ip in ips for block in networks_of(ip)))
+
+
+def source_networks(ev: AuditEvent) -> Value:
+    """The blocks of every source IP (proxy headers included), without repeats.
+
+    Rules read this on every completed request; clusters talk from few
+    addresses, so the blocks are cached per address tuple.
+    """
+    ips = _source_ips(ev)
+    return MISSING if ips is None else list(_networks_of_all(tuple(ips)))
