@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from k8saudit_cli.cli import main
 from tests.test_scan_cli import AUDIT, RULES
@@ -37,8 +37,8 @@ def cli() -> CliRunner:
     return CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
 
 
-def err_lines(result: object) -> list[str]:
-    return result.stderr.splitlines()  # type: ignore[attr-defined,no-any-return]
+def err_lines(result: Result) -> list[str]:
+    return result.stderr.splitlines()
 
 
 # ------------------------------------------------------------------ usage errors

@@ -20,8 +20,8 @@ from typing import Any
 import click
 
 from k8saudit_cli import __version__
-from k8saudit_cli.cli.common import ERROR_PREFIX, SELECTION_OPTIONS, usage_error_text
 from k8saudit_cli.cli.console import exit_on_broken_pipe, flush_stdout
+from k8saudit_cli.cli.messages import ERROR_PREFIX, usage_error_text
 
 ENV_PREFIX = "K8SAUDIT"
 
@@ -72,6 +72,8 @@ def env_var(command: str, option: click.Option) -> str:
 
 def wire_env_vars(command: click.Command) -> None:
     """Name each option's environment variable, and show it in ``--help`` where useful."""
+    from k8saudit_cli.cli.common import SELECTION_OPTIONS  # loaded with the command anyway
+
     for param in command.params:
         if not isinstance(param, click.Option) or command.name is None:
             continue

@@ -1,4 +1,4 @@
-"""Pieces several commands share: rules options, error exits and their one style, diagnostics."""
+"""Pieces several commands share: rules options, error exits, time window, output guard."""
 
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ import click
 from k8saudit_cli import priority as prio
 from k8saudit_cli.cli.console import COLOR_CHOICES
 from k8saudit_cli.cli.hints import render_diagnostic
+from k8saudit_cli.cli.messages import ERROR_PREFIX, WARNING_PREFIX
 from k8saudit_cli.errors import Diagnostic, UsageError
 from k8saudit_cli.outputs_guard import check_outputs, stdout_conflict
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_path
 from k8saudit_cli.selection import Step
 from k8saudit_cli.timestamps import TimeFormatError, parse_when
-
-ERROR_PREFIX = "k8saudit: error: "
-WARNING_PREFIX = "k8saudit: warning: "
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -30,47 +28,6 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def warn(message: str) -> None:
     click.echo(f"{WARNING_PREFIX}{message}", err=True)
-
-
-# ------------------------------------------------------------------ usage errors
-
-
-def usage_error_text(exc: click.UsageError) -> str:
-    """A usage error in the house style: one ``k8saudit: error:`` line, then the help hint."""
-    text = f"{ERROR_PREFIX}{_usage_message(exc)}"
-    if exc.ctx is not None:
-        text += f"\nTry '{exc.ctx.command_path} -h' for help."
-    return text
-
-
-def _usage_message(exc: click.UsageError) -> str:
-    """``--since: '1y' is not ...``: the option first, then what is wrong with it."""
-    if isinstance(exc, click.MissingParameter) and exc.param is not None:
-        kind = exc.param_type or exc.param.param_type_name
-        return f"missing {kind} {_param_label(exc.param, None)}"
-    if isinstance(exc, click.BadParameter):
-        label = _param_label(exc.param, exc.param_hint)
-        if label:
-            return f"{label}: {exc.message}"
-    return _lower_first(exc.format_message())
-
-
-def _param_label(param: click.Parameter | None, hint: Sequence[str] | str | None) -> str:
-    """The long option name (``--rules`` for ``-r/--rules``), or an argument's metavar."""
-    if isinstance(param, click.Option):
-        return max(param.opts, key=len)
-    if param is not None:
-        return param.human_readable_name
-    if isinstance(hint, str):
-        return hint.strip("'\"")
-    return max(hint, key=len) if hint else ""
-
-
-def _lower_first(message: str) -> str:
-    """Click's sentences ("No such option") in the style of ours ("no such option")."""
-    if message[:1].isupper() and message[1:2].islower():
-        return message[0].lower() + message[1:]
-    return message
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])

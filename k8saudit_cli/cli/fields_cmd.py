@@ -75,10 +75,10 @@ _HELP = """List the fields conditions and outputs can use, or show their values 
 Examples:
   k8saudit fields                                  the whole table
   k8saudit fields --format json                    the table as JSON
-  k8saudit fields -e 3 audit.log | grep ka.user    one "field<TAB>value" line per field
   k8saudit fields --field ka.user.name             one row of the table
   k8saudit fields --event 3 audit.log              every field of the 3rd event
   k8saudit fields -e 3 audit.log --format json     the same as one JSON object
+  k8saudit fields -e 3 audit.log | grep ka.user    "field<TAB>value" lines, whole
   k8saudit fields -e 1 audit.log -f ka.verb -f 'ka.uri.param[watch]' \\
       -f 'json.value[/user/username]'              only these fields
 

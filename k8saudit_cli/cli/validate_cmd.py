@@ -124,6 +124,7 @@ def diagnostic_json(diag: Diagnostic) -> dict[str, object]:
 Examples:
   k8saudit rules                         the built-in ruleset
   k8saudit rules -r k8s_audit_rules.yaml --format json
+  k8saudit rules | grep Privileged       whole rows: name, priority, source, enabled, tags
 """,
 )
 @rules_option()
