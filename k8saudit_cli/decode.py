@@ -71,14 +71,15 @@ class Problems:
             if n == self.limit + 1 and self.emit is not None:
                 text = REASONS.get(reason, reason)
                 self.emit(
-                    f"warning: further '{text}' warnings are not shown (counted in the summary)"
+                    f"k8saudit: warning: further '{text}' warnings are not shown "
+                    "(counted in the summary)"
                 )
             return
         self.shown.append((reason, file, line, index, detail))
         if self.emit is not None:
             text = REASONS.get(reason, reason)
             where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
-            self.emit(f"warning: {where}: {text}" + (f": {detail}" if detail else ""))
+            self.emit(f"k8saudit: warning: {where}: {text}" + (f": {detail}" if detail else ""))
 
     @property
     def skipped(self) -> int:

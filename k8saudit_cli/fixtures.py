@@ -68,10 +68,21 @@ def load_fixture(path: str) -> list[Case]:
     except OSError as exc:
         raise FixtureError(f"cannot read fixture '{path}': {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise FixtureError(f"{path}: invalid YAML: {exc}") from None
+        raise FixtureError(yaml_error_text(path, exc)) from None
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise FixtureError(f"{path}: a fixture is a mapping with a 'cases' list")
     return [_case(path, i, c) for i, c in enumerate(data["cases"], 1)]
+
+
+def yaml_error_text(path: str, exc: yaml.YAMLError) -> str:
+    """``file:line:col: invalid YAML: problem (context)`` on one line, as ``validate`` says it."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return f"{path}: invalid YAML: {exc}"
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+    problem = exc.problem or exc.context or "invalid YAML"
+    context = f" ({exc.context})" if exc.context and exc.problem else ""
+    return f"{where}: invalid YAML: {problem}{context}"
 
 
 def _case(path: str, number: int, raw: Any) -> Case:

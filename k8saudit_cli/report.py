@@ -57,8 +57,9 @@ def plain_text(stats: RunStats) -> str:
 
 
 def print_rich(stats: RunStats, console: Console) -> None:
-    """The same numbers as tables, for a terminal."""
+    """The same numbers as tables, for a terminal (rule names as text, never as markup)."""
     from rich.table import Table
+    from rich.text import Text
 
     console.print(f"[bold]Events detected:[/bold] {stats.alerts}")
     if stats.by_priority:
@@ -76,7 +77,7 @@ def print_rich(stats: RunStats, console: Console) -> None:
         tab.add_column("Rule")
         tab.add_column("Alerts", justify="right")
         for name, n in rules:
-            tab.add_row(name, str(n))
+            tab.add_row(Text(name), str(n))
         console.print(tab)
     for line in extra_lines(stats):
         console.print(line, highlight=False)

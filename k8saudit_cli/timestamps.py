@@ -132,7 +132,8 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_when(text: str, now: float | None = None) -> int:
-    """RFC 3339 (``2024-05-01T10:00:00Z``, a bare date) or relative (``90m``, ``7d``) to ns.
+    """RFC 3339 (``2024-05-01T10:00:00Z``), a bare date (midnight UTC) or a time ago
+    (``90m``, ``7d``; units s, m, h, d, w) to ns.
 
     Raises :class:`TimeFormatError` for anything else.
     """
@@ -146,7 +147,8 @@ def parse_when(text: str, now: float | None = None) -> int:
     value = parse_time_ns(candidate.replace(" ", "T", 1))
     if value is None:
         raise TimeFormatError(
-            f"'{text}' is neither RFC 3339 (2024-05-01T10:00:00Z) nor relative (2h, 30m, 7d)"
+            f"'{text}' is neither RFC 3339 (2024-05-01T10:00:00Z), a date (2024-05-01) "
+            "nor a time ago (30m, 2h, 7d)"
         )
     return value
 

@@ -90,7 +90,7 @@ class Scan:
 
     def w(self, where: str, text: str) -> str:
         """The warning line for ``where`` (``"3"`` or ``"3[1]"``) in this file."""
-        return f"warning: {self.path}:{where}: {text}"
+        return f"k8saudit: warning: {self.path}:{where}: {text}"
 
 
 def scan(tmp_path: Path, data: bytes, name: str = "audit.log", **opts: Any) -> Scan:
@@ -275,7 +275,7 @@ def test_invalid_json(tmp_path: Path) -> None:
     assert s.rows() == [(1, 1, None, t(1)), (2, 5, None, t(4))]
     assert s.counts == {"invalid_json": 3}
     assert [w.split(": invalid JSON: ")[0] for w in s.warnings] == [
-        f"warning: {s.path}:{n}" for n in (2, 3, 4)
+        f"k8saudit: warning: {s.path}:{n}" for n in (2, 3, 4)
     ]
     assert all(w.count(": invalid JSON: ") == 1 for w in s.warnings)
 
@@ -591,12 +591,12 @@ def test_warnings_are_rate_limited_per_reason(tmp_path: Path) -> None:
     assert s.counts == {"invalid_json": 25, "not_audit_event": 1}
     assert len(s.warnings) == 22
     assert all(
-        w.startswith(f"warning: {s.path}:{n}: invalid JSON: ")
+        w.startswith(f"k8saudit: warning: {s.path}:{n}: invalid JSON: ")
         for n, w in enumerate(s.warnings[:20], 1)
     )
     assert (
         s.warnings[20]
-        == "warning: further 'invalid JSON' warnings are not shown (counted in the summary)"
+        == "k8saudit: warning: further 'invalid JSON' warnings are not shown (counted in the summary)"
     )
     assert s.warnings[21] == s.w("26", NOT_EVENT)
     assert s.rows() == [(1, 27, None, t(1))]
@@ -678,20 +678,20 @@ def test_mixed_sample_file() -> None:
         "time_fallback": 2,
         "no_timestamp": 1,
     }
-    assert [w.split(": ")[0:2] for w in warnings] == [
-        ["warning", f"{path}:4"],
-        ["warning", f"{path}:6"],
-        ["warning", f"{path}:7"],
-        ["warning", f"{path}:8"],
-        ["warning", f"{path}:9"],
-        ["warning", f"{path}:10"],
+    assert [w.split(": ")[0:3] for w in warnings] == [
+        ["k8saudit", "warning", f"{path}:4"],
+        ["k8saudit", "warning", f"{path}:6"],
+        ["k8saudit", "warning", f"{path}:7"],
+        ["k8saudit", "warning", f"{path}:8"],
+        ["k8saudit", "warning", f"{path}:9"],
+        ["k8saudit", "warning", f"{path}:10"],
     ]
     assert warnings[1:] == [
-        f"warning: {path}:6: {NOT_EVENT}",
-        f"warning: {path}:7: legacy text audit format (not JSON): use --audit-log-format=json on the API server",
-        f"warning: {path}:8: {FALLBACK}: used requestReceivedTimestamp",
-        f"warning: {path}:9: no usable timestamp: no parsable stageTimestamp, requestReceivedTimestamp or timestamp",
-        f"warning: {path}:10: {FALLBACK}: used timestamp",
+        f"k8saudit: warning: {path}:6: {NOT_EVENT}",
+        f"k8saudit: warning: {path}:7: legacy text audit format (not JSON): use --audit-log-format=json on the API server",
+        f"k8saudit: warning: {path}:8: {FALLBACK}: used requestReceivedTimestamp",
+        f"k8saudit: warning: {path}:9: no usable timestamp: no parsable stageTimestamp, requestReceivedTimestamp or timestamp",
+        f"k8saudit: warning: {path}:10: {FALLBACK}: used timestamp",
     ]
 
 

@@ -192,7 +192,7 @@ def test_jobs_2_equals_jobs_1_with_rendered_text(rules, tmp_path, monkeypatch):
         if orjson.loads(line)["rule"] == "Exec Into Pod"
     ]
     assert exec_nums == [3 + 8 * k for k in range(40)]  # rendered by the parent
-    assert runs[2][1][0].startswith(f"warning: {path}:6: invalid JSON")
+    assert runs[2][1][0].startswith(f"k8saudit: warning: {path}:6: invalid JSON")
 
 
 def test_progress_reports_bytes_up_to_the_total(rules, tmp_path, monkeypatch):

@@ -138,6 +138,8 @@ def test_event_values_as_table(cli: CliRunner) -> None:
         "-e",
         "2",
         EVENTS,
+        "--format",
+        "table",  # the Rich table; without --format a non-terminal gets TSV lines
         "-f",
         "ka.req.pod.initContainers.privileged",
         "-f",
@@ -196,7 +198,7 @@ UNKNOWN = (
         (["-e", "1"], "--event needs at least one FILE ('-' reads standard input)"),
         (
             ["-e", "1", EVENTS, "--format", "markdown"],
-            "--format markdown prints the field table; use table or json with --event",
+            "--format markdown prints the field table; use table, tsv or json with --event",
         ),
     ],
 )

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / ROOT
 
 LAYERS = [
     {"errors", "priority", "event", "jsontext", "timestamps"},
-    {"sources"},
+    {"sources", "outputs_guard"},
     {"decode"},
     {"fields"},
     {"engine"},
@@ -31,6 +31,7 @@ LAYERS = [
     {"parallel_run"},
     {"detection_run"},
     {"fixtures", "report"},
+    {"junit"},
     {"cli", "__main__"},
 ]
 

@@ -97,3 +97,11 @@ def test_progress_bar_passes_events_through_and_draws(monkeypatch, jobs):
     assert "B/s" in fake.getvalue() or "%" in fake.getvalue()
     assert "invalid JSON" in fake.getvalue()  # the input warning, printed above the bar
     assert s.files == [AUDIT]
+
+
+def test_rich_form_shows_rule_names_as_written():
+    s = stats()
+    s.by_rule.update({"Create [beta] Pod [/]": 2})
+    console = Console(file=io.StringIO(), width=80, color_system=None, record=True)
+    print_rich(s, console)
+    assert "Create [beta] Pod [/]" in console.export_text()

@@ -275,7 +275,7 @@ def test_truncated_stream_is_a_counted_problem(tmp_path: Path, kind: str) -> Non
     assert problems.counts == {"truncated_stream": 1}
     assert warnings == [
         (
-            f"warning: {p}:{len(events) + 1}: truncated or corrupt compressed stream: "
+            f"k8saudit: warning: {p}:{len(events) + 1}: truncated or corrupt compressed stream: "
             f"{kind} stream ends early (truncated file)"
         )
     ]
@@ -302,7 +302,7 @@ def test_truncated_stream_keeps_every_line_before_the_cut(tmp_path: Path, kind: 
     events, problems, warnings = read(str(p))
     assert rows(events) == [("audit.log.gz", n, n, None, t(n)) for n in range(1, expected + 1)]
     assert problems.counts == {"truncated_stream": 1}
-    assert warnings[0].startswith(f"warning: {p}:{expected + 1}: ")
+    assert warnings[0].startswith(f"k8saudit: warning: {p}:{expected + 1}: ")
 
 
 def test_corrupt_gzip_checksum(tmp_path: Path) -> None:
@@ -315,7 +315,7 @@ def test_corrupt_gzip_checksum(tmp_path: Path) -> None:
     assert problems.counts == {"truncated_stream": 1}
     assert len(warnings) == 1
     assert warnings[0].startswith(
-        f"warning: {p}:{len(events) + 1}: truncated or corrupt compressed stream: gzip error: "
+        f"k8saudit: warning: {p}:{len(events) + 1}: truncated or corrupt compressed stream: gzip error: "
     )
     assert "CRC check failed" in warnings[0]
 
@@ -366,7 +366,7 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
         ("<stdin>", 2, 2, None, t(2)),
     ]
     assert problems.counts == {"invalid_json": 1}
-    assert warnings[0].startswith("warning: <stdin>:3: invalid JSON: ")
+    assert warnings[0].startswith("k8saudit: warning: <stdin>:3: invalid JSON: ")
 
 
 def test_gzip_on_stdin(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,17 +5,50 @@ Commands parse options, call the library, pick a renderer and map
 :class:`~k8saudit_cli.errors.K8sAuditError` to exit code 2 (or 1 where a
 command defines "findings"/"invalid"). Data goes to stdout, diagnostics to
 stderr.
+
+:class:`K8sAuditGroup` gives every command the same ending: usage errors as
+one ``k8saudit: error:`` line plus the help hint (exit 2), a closed pipe as
+a quiet exit 0, and ``K8SAUDIT_<COMMAND>_<OPTION>`` environment defaults.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import Any
 
 import click
 
 from k8saudit_cli import __version__
+from k8saudit_cli.cli.console import exit_on_broken_pipe, flush_stdout
+from k8saudit_cli.cli.messages import ERROR_PREFIX, usage_error_text
 
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+ENV_PREFIX = "K8SAUDIT"
+
+CONTEXT_SETTINGS: dict[str, Any] = {
+    "help_option_names": ["-h", "--help"],
+    "max_content_width": 100,
+    "auto_envvar_prefix": ENV_PREFIX,
+}
+
+#: Options whose environment variable ``--help`` shows: defaults a team sets once.
+#: Every other option still reads its variable; the selection options read none,
+#: because they apply in command-line order (see OrderedSelectionCommand).
+ENV_SHOWN = frozenset(
+    {
+        "--rules",
+        "--format",
+        "--time-format",
+        "--min-priority",
+        "--rule-matching",
+        "--fail-on",
+        "--jobs",
+        "--max-event-size",
+        "--color",
+        "--no-progress",
+        "--all-rules",
+    }
+)
 
 
 #: Command name -> (module, function): imported only when the command runs
@@ -30,6 +63,27 @@ COMMANDS = {
 }
 
 
+def env_var(command: str, option: click.Option) -> str:
+    """``K8SAUDIT_SCAN_MIN_PRIORITY`` for ``scan --min-priority``: named after the option as
+    typed, not its Python name (``--format`` is ``fmt`` inside)."""
+    long_name = max(option.opts, key=len).lstrip("-")
+    return f"{ENV_PREFIX}_{command}_{long_name}".upper().replace("-", "_")
+
+
+def wire_env_vars(command: click.Command) -> None:
+    """Name each option's environment variable, and show it in ``--help`` where useful."""
+    from k8saudit_cli.cli.common import SELECTION_OPTIONS  # loaded with the command anyway
+
+    for param in command.params:
+        if not isinstance(param, click.Option) or command.name is None:
+            continue
+        if any(opt in SELECTION_OPTIONS for opt in param.opts):
+            param.allow_from_autoenv = False
+            continue
+        param.envvar = env_var(command.name, param)
+        param.show_envvar = bool(ENV_SHOWN.intersection(param.opts))
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -39,10 +93,55 @@ class LazyGroup(click.Group):
             return None
         module, attr = COMMANDS[name]
         command: click.Command = getattr(importlib.import_module(module), attr)
+        wire_env_vars(command)
         return command
 
 
-@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+class K8sAuditGroup(LazyGroup):
+    """The one way every command ends: errors in one style, closed pipes quietly."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            click.echo(usage_error_text(exc), err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"{ERROR_PREFIX}{exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:  # --help and --version print here, before invoke
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError:
+            exit_on_broken_pipe()
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            rv = super().invoke(ctx)
+            flush_stdout()
+        except BrokenPipeError:
+            exit_on_broken_pipe()
+        except SystemExit:
+            flush_stdout()  # a command's sys.exit must not hide a closed pipe behind exit 1
+            raise
+        return rv
+
+
+@click.group("k8saudit", cls=K8sAuditGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="k8saudit")
 def main() -> None:
     """Falco-compatible detections over recorded Kubernetes audit logs.
@@ -57,4 +156,9 @@ def main() -> None:
     Alerts and tables go to stdout; warnings and the end-of-run report go to
     stderr. Exit codes: 0 ran, 1 findings at/above --fail-on (or invalid
     rules for validate), 2 could not do the job.
+
+    \b
+    Every option can also come from the environment, as
+    K8SAUDIT_<COMMAND>_<OPTION>: K8SAUDIT_SCAN_MIN_PRIORITY=warning.
+    Shell completion: eval "$(_K8SAUDIT_COMPLETE=bash_source k8saudit)".
     """

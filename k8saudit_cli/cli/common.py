@@ -1,4 +1,4 @@
-"""Pieces several commands share: rules options, error exits, diagnostics printing."""
+"""Pieces several commands share: rules options, error exits, time window, output guard."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from k8saudit_cli import priority as prio
-from k8saudit_cli.errors import Diagnostic
+from k8saudit_cli.cli.console import COLOR_CHOICES
+from k8saudit_cli.cli.hints import render_diagnostic
+from k8saudit_cli.cli.messages import ERROR_PREFIX, WARNING_PREFIX
+from k8saudit_cli.errors import Diagnostic, UsageError
+from k8saudit_cli.outputs_guard import check_outputs, stdout_conflict
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_path
 from k8saudit_cli.selection import Step
@@ -18,12 +22,12 @@ from k8saudit_cli.timestamps import TimeFormatError, parse_when
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``k8saudit: error: ...`` on stderr and exit; never a traceback."""
-    click.echo(f"k8saudit: error: {message}", err=True)
+    click.echo(f"{ERROR_PREFIX}{message}", err=True)
     sys.exit(code)
 
 
 def warn(message: str) -> None:
-    click.echo(f"k8saudit: warning: {message}", err=True)
+    click.echo(f"{WARNING_PREFIX}{message}", err=True)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -43,18 +47,30 @@ def rules_option(required: bool = False) -> Callable[[_F], _F]:
         multiple=True,
         required=required,
         metavar="FILE",
-        type=click.Path(dir_okay=False),
+        # Checked by check_rules_files, so every command words a missing file alike.
+        type=click.Path(),
         help=help_text,
     )
+
+
+def check_rules_files(paths: Sequence[str]) -> None:
+    """Exit 2 with one message when a rules file cannot be read (missing, a directory...)."""
+    for path in paths:
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            fail(f"cannot read rules file '{path}': {exc.strerror or exc}")
 
 
 def load_ruleset(paths: Sequence[str]) -> RuleSet:
     """Load rules for a command that needs valid rules; exits 2 with every error otherwise."""
     files = list(paths) or [default_rules_path()]
+    check_rules_files(files)
     ruleset = load_rules(files)
     if not ruleset.ok:
         for d in ruleset.errors:
-            click.echo(d.render(), err=True)
+            click.echo(render_diagnostic(d), err=True)
         fail(
             f"invalid rules: {len(ruleset.errors)} error(s); see 'k8saudit validate -r FILE' for "
             "details"
@@ -75,17 +91,60 @@ def report_load_warnings(warnings: list[Diagnostic]) -> None:
         warn(f"{others} rules warning(s); run 'k8saudit validate -r FILE' to see them")
 
 
-def parse_when_option(text: str | None) -> int | None:
+def parse_when_option(text: str | None, option: str = "--since") -> int | None:
     """``--since``/``--until`` to ns (``None`` when not given); bad text is a usage error."""
     if not text:
         return None
     try:
         return parse_when(text)
     except TimeFormatError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def parse_window(since: str | None, until: str | None) -> tuple[int | None, int | None]:
+    """``--since`` and ``--until`` to ns; an empty window (since >= until) is a usage error."""
+    start, end = parse_when_option(since, "--since"), parse_when_option(until, "--until")
+    if start is not None and end is not None and start >= end:
+        raise click.UsageError(
+            f"--since '{since}' is not before --until '{until}': no event can be in that window"
+        )
+    return start, end
+
+
+def guard_outputs(
+    input_specs: Sequence[str], input_files: Sequence[str], outputs: dict[str, str | None]
+) -> None:
+    """Exit 2, before anything is opened for writing, when an output is one of the inputs.
+
+    ``outputs`` maps option names (``--output``) to their paths; with no
+    ``--output`` the alerts go to stdout, which must not be an input either.
+    """
+    try:
+        check_outputs(outputs.items(), input_specs, input_files)
+    except UsageError as exc:
+        fail(str(exc))
+    if not outputs.get("--output"):
+        try:
+            why = stdout_conflict(sys.stdout.fileno(), input_files)
+        except (OSError, ValueError, AttributeError):
+            why = ""  # no file descriptor (a test runner's buffer)
+        if why:
+            fail(f"{why}: refusing to write over an input")
+
+
+def color_option() -> Callable[[_F], _F]:
+    return click.option(
+        "--color",
+        type=click.Choice(COLOR_CHOICES),
+        default="auto",
+        show_default=True,
+        help="Colour alerts by priority: 'auto' on a terminal only (not when NO_COLOR is set).",
+    )
 
 
 if TYPE_CHECKING:  # generic in click's type hints since 8.2, a plain class before
+    from click.shell_completion import CompletionItem
+
     _IntParamType = click.ParamType[int, Any]
 else:
     _IntParamType = click.ParamType
@@ -103,6 +162,13 @@ class PriorityType(_IntParamType):
                 f"'{value}' is not a priority; use one of: {', '.join(prio.CHOICES)}", param, ctx
             )
         return level
+
+    def shell_complete(
+        self, ctx: click.Context, param: click.Parameter, incomplete: str
+    ) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
+        return [CompletionItem(c) for c in prio.CHOICES if c.startswith(incomplete.lower())]
 
 
 SELECTION_OPTIONS = {

@@ -9,6 +9,8 @@ from typing import Any
 import click
 
 from k8saudit_cli.cli.common import fail
+from k8saudit_cli.cli.console import plain_format, tsv_line
+from k8saudit_cli.cli.hints import field_hint
 from k8saudit_cli.decode import DecodeOptions, Problems, read_events
 from k8saudit_cli.errors import K8sAuditError
 from k8saudit_cli.event import AuditEvent
@@ -76,6 +78,7 @@ Examples:
   k8saudit fields --field ka.user.name             one row of the table
   k8saudit fields --event 3 audit.log              every field of the 3rd event
   k8saudit fields -e 3 audit.log --format json     the same as one JSON object
+  k8saudit fields -e 3 audit.log | grep ka.user    "field<TAB>value" lines, whole
   k8saudit fields -e 1 audit.log -f ka.verb -f 'ka.uri.param[watch]' \\
       -f 'json.value[/user/username]'              only these fields
 
@@ -84,6 +87,11 @@ that hold an EventList give one event per item). Fields that need an
 argument (ka.uri.param, json.value, ...) are shown only when asked for with
 --field. "<NA>" (null in JSON) means not available: a rule comparing it is
 false and `exists` is false.
+
+On a terminal the output is a table; in a pipe or a file (or with --format
+tsv) it is one line per field, columns separated by tabs, never wrapped
+(name, type, list, argument, description; with --event: field, value).
+Tabs, newlines and backslashes inside values are written as \\t, \\n, \\\\.
 """
 
 
@@ -108,14 +116,14 @@ false and `exists` is false.
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "markdown"]),
-    default="table",
-    show_default=True,
-    help="Output format (markdown: the table docs/fields.md holds).",
+    type=click.Choice(["table", "tsv", "json", "markdown"]),
+    help="Output format; default: table on a terminal, tsv otherwise "
+    "(markdown: the table docs/fields.md holds).",
 )
 def fields_command(
-    inputs: tuple[str, ...], event_num: int | None, specs: tuple[str, ...], fmt: str
+    inputs: tuple[str, ...], event_num: int | None, specs: tuple[str, ...], fmt: str | None
 ) -> None:
+    fmt = plain_format(fmt, "table")
     bound = [bind_spec(s) for s in specs]
     if event_num is None:
         if inputs:
@@ -126,7 +134,7 @@ def fields_command(
     if not inputs:
         fail("--event needs at least one FILE ('-' reads standard input)")
     if fmt == "markdown":
-        fail("--format markdown prints the field table; use table or json with --event")
+        fail("--format markdown prints the field table; use table, tsv or json with --event")
     ev = find_event(inputs, event_num)
     print_values(ev, bound or default_bindings(), fmt)
 
@@ -137,7 +145,8 @@ def bind_spec(spec: str) -> Bound:
         fdef, extractor = resolve(name, arg)
     except FieldError as err:
         if err.kind == "unknown":
-            fail(f"unknown field '{spec}' ({err}); 'k8saudit fields' lists them")
+            hint = f"{field_hint(name)} " if field_hint(name) else ""
+            fail(f"unknown field '{spec}' ({err}); {hint}'k8saudit fields' lists them")
         fail(str(err))
     return spec, fdef, extractor
 
@@ -148,7 +157,7 @@ def default_bindings() -> list[Bound]:
 
 
 def find_event(inputs: Sequence[str], num: int) -> AuditEvent:
-    problems = Problems(emit=lambda line: click.echo(f"k8saudit: {line}", err=True))
+    problems = Problems(emit=lambda line: click.echo(line, err=True))
     seen = 0
     try:
         for ev in read_events(list(inputs), DecodeOptions(), problems):
@@ -166,6 +175,11 @@ def print_table(fields: Sequence[FieldDef], fmt: str) -> None:
         return
     if fmt == "markdown":
         click.echo(markdown_table(fields), nl=False)
+        return
+    if fmt == "tsv":
+        for f in fields:
+            cells = (f.name, f.type.value, "yes" if f.is_list else "", arg_text(f), f.desc)
+            click.echo(tsv_line(cells), nl=False)
         return
     from rich.console import Console
     from rich.table import Table
@@ -186,6 +200,10 @@ def print_values(ev: AuditEvent, bound: Sequence[Bound], fmt: str) -> None:
     if fmt == "json":
         out = {spec: to_json(ex(ev), fdef) for spec, fdef, ex in bound}
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    if fmt == "tsv":
+        for spec, fdef, ex in bound:
+            click.echo(tsv_line((spec, to_text(ex(ev), fdef))), nl=False)
         return
     from rich.console import Console
     from rich.table import Table

@@ -13,13 +13,16 @@ from k8saudit_cli.alerts import AlertRenderer
 from k8saudit_cli.cli.common import (
     OrderedSelectionCommand,
     PriorityType,
+    color_option,
     fail,
+    guard_outputs,
     load_ruleset,
-    parse_when_option,
+    parse_window,
     rules_option,
     selection_steps,
     warn,
 )
+from k8saudit_cli.cli.console import ColoredAlerts, is_terminal, use_color
 from k8saudit_cli.cli.progress import ProgressBar
 from k8saudit_cli.cli.scan_output import alert_output, exit_policy, print_report, write_summary_json
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
@@ -115,7 +118,8 @@ decompressed by content. Each line holds an Event, an EventList or an array.
 @click.option(
     "--since",
     metavar="TIME",
-    help="Only events at or after TIME (RFC 3339, or relative: 2h, 30m, 7d ago).",
+    help="Only events at or after TIME: RFC 3339 (2024-05-01T10:00:00Z), a date "
+    "(2024-05-01, midnight UTC) or a time ago (30m, 2h, 7d).",
 )
 @click.option("--until", metavar="TIME", help="Only events before TIME (same forms as --since).")
 @click.option(
@@ -124,6 +128,7 @@ decompressed by content. Each line holds an Event, an EventList or an array.
     metavar="FILE",
     help="Also write the end-of-run numbers as JSON to FILE.",
 )
+@color_option()
 @click.option("--no-summary", is_flag=True, help="Do not print the end-of-run report on stderr.")
 @click.option(
     "--no-progress",
@@ -173,8 +178,11 @@ def scan_command(
     skipped input).
     """
     paths = _expand(inputs)
+    since, until = parse_window(opts["since"], opts["until"])
+    guard_outputs(
+        inputs, paths, {"--output": opts["output"], "--summary-json": opts["summary_json"]}
+    )
     selected = _select(ctx, rules, opts["min_priority"])
-    since, until = parse_when_option(opts["since"]), parse_when_option(opts["until"])
     shown = not opts["no_progress"] and sys.stderr.isatty() and STDIN not in paths
     with alert_output(opts["output"]) as out, ProgressBar(shown) as bar:
         run = DetectionRun(
@@ -232,7 +240,10 @@ def _jobs(text: str) -> int:
 def _render(opts: dict[str, Any]) -> Callable[[Alert], str]:
     """``--format`` and ``--time-format``: an alert to its output line."""
     renderer = AlertRenderer(opts["time_format"])
-    return renderer.json_text if opts["fmt"] == "json" else renderer.line
+    if opts["fmt"] == "json":
+        return renderer.json_text
+    terminal = not opts["output"] and is_terminal()
+    return ColoredAlerts(renderer.line) if use_color(opts["color"], terminal) else renderer.line
 
 
 def _finish(stats: RunStats, opts: dict[str, Any]) -> None:

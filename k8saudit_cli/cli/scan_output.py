@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ import orjson
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.cli.common import fail
+from k8saudit_cli.cli.console import exit_on_broken_pipe
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.report import plain_text, print_rich, summary_json
 from k8saudit_cli.run_stats import RunStats
@@ -56,9 +56,7 @@ def _flush_stdout() -> None:
 
 
 def _quiet_broken_pipe() -> None:
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(0)
+    exit_on_broken_pipe()
 
 
 def write_summary_json(stats: RunStats, path: str) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
 from k8saudit_cli.alerts import AlertRenderer
 from k8saudit_cli.cli.common import fail, load_ruleset, rules_option
 from k8saudit_cli.errors import InputError
-from k8saudit_cli.fixtures import CaseResult, FixtureError, load_fixture, run_case
+from k8saudit_cli.fixtures import Case, CaseResult, FixtureError, load_fixture, run_case
+from k8saudit_cli.junit import TimedResult, write_junit
+from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.sources import expand_inputs
 
 EPILOG = """\b
@@ -27,6 +30,7 @@ Fixture format (YAML):
 Examples:
   k8saudit test rules/tests/                       fixtures for the built-in rules
   k8saudit test my_fixtures.yaml -r my_rules.yaml -r overrides.yaml
+  k8saudit test rules/tests/ --junit-xml fixtures.xml   results for a CI test report
 """
 
 
@@ -39,8 +43,18 @@ Examples:
     help="Also evaluate rules that are 'enabled: false' (to test them before enabling).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show the alerts of passing cases too.")
+@click.option(
+    "--junit-xml",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Also write the results as JUnit XML (one testsuite per fixture file), for CI.",
+)
 def test_command(
-    fixtures: tuple[str, ...], rules: tuple[str, ...], all_rules: bool, verbose: bool
+    fixtures: tuple[str, ...],
+    rules: tuple[str, ...],
+    all_rules: bool,
+    verbose: bool,
+    junit_xml: str | None,
 ) -> None:
     """Check that rules fire (and stay quiet) on fixture events.
 
@@ -52,28 +66,44 @@ def test_command(
     """
     ruleset = load_ruleset(rules)
     selected = [r for r in ruleset.rules if all_rules or r.enabled]
-    try:
-        files = [f for f in expand_inputs(fixtures) if f.endswith((".yaml", ".yml"))]
-    except InputError as exc:
-        fail(str(exc))
-    if not files:
-        fail("no fixture files (*.yaml, *.yml) found")
+    files = _fixture_files(fixtures)
     renderer = AlertRenderer("iso")
-    passed = failed = 0
+    results: list[TimedResult] = []
     for path in files:
         try:
             cases = load_fixture(path)
         except FixtureError as exc:
             fail(str(exc))
         for case in cases:
-            result = run_case(case, selected)
-            if result.passed:
-                passed += 1
-            else:
-                failed += 1
-            _print_result(result, renderer, verbose)
+            timed = _timed_run(case, selected)
+            results.append(timed)
+            _print_result(timed.result, renderer, verbose)
+    if junit_xml:
+        try:
+            write_junit(results, junit_xml)
+        except OSError as exc:
+            fail(f"cannot write '{junit_xml}': {exc.strerror}")
+    failed = sum(1 for t in results if not t.result.passed)
+    passed = len(results) - failed
     click.echo(f"\n{passed} passed, {failed} failed ({len(files)} fixture files)")
     sys.exit(1 if failed else 0)
+
+
+def _fixture_files(specs: tuple[str, ...]) -> list[str]:
+    """The fixture files of FIXTURE... (directories give their *.yaml, *.yml), or exit 2."""
+    try:
+        files = [f for f in expand_inputs(specs) if f.endswith((".yaml", ".yml"))]
+    except InputError as exc:
+        fail(str(exc))
+    if not files:
+        fail("no fixture files (*.yaml, *.yml) found")
+    return files
+
+
+def _timed_run(case: Case, rules: list[CompiledRule]) -> TimedResult:
+    start = time.perf_counter()
+    result = run_case(case, rules)
+    return TimedResult(result, time.perf_counter() - start)
 
 
 def _print_result(result: CaseResult, renderer: AlertRenderer, verbose: bool) -> None:

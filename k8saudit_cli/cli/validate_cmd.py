@@ -9,7 +9,9 @@ import click
 import orjson
 
 from k8saudit_cli import priority as prio
-from k8saudit_cli.cli.common import fail, load_ruleset, rules_option
+from k8saudit_cli.cli.common import check_rules_files, fail, load_ruleset, rules_option
+from k8saudit_cli.cli.console import plain_format, tsv_line
+from k8saudit_cli.cli.hints import close_matches, diagnostic_hint, render_diagnostic
 from k8saudit_cli.engine.codegen import generate_group
 from k8saudit_cli.engine.index import describe, requirement, residual
 from k8saudit_cli.errors import Diagnostic
@@ -47,8 +49,10 @@ def validate_command(rules: tuple[str, ...], fmt: str) -> None:
     checked against the files before it. Each problem shows file:line:col,
     the item, a stable code (Falco's, e.g. LOAD_ERR_COMPILE_CONDITION) and,
     for conditions, the line with a caret under the offending token.
-    Exit code 0 when valid (warnings allowed), 1 when not.
+    Exit code 0 when valid (warnings allowed), 1 when not, 2 when a file
+    cannot be read at all.
     """
+    check_rules_files(rules)
     ruleset = load_rules(list(rules))
     if fmt == "json":
         sys.stdout.write(
@@ -69,7 +73,7 @@ def _file_status(ruleset: RuleSet, name: str) -> tuple[str, list[Diagnostic]]:
 def validation_text(ruleset: RuleSet) -> str:
     out = []
     for d in ruleset.diagnostics:
-        out.append(d.render())
+        out.append(render_diagnostic(d))
     if ruleset.diagnostics:
         out.append("")
     for name in ruleset.files:
@@ -97,9 +101,18 @@ def validation_json(ruleset: RuleSet) -> dict[str, Any]:
         "ok": ruleset.ok,
         "files": files,
         "rules_loaded": len(ruleset.rules),
-        "errors": [d.to_json() for d in ruleset.errors],
-        "warnings": [d.to_json() for d in ruleset.warnings],
+        "errors": [diagnostic_json(d) for d in ruleset.errors],
+        "warnings": [diagnostic_json(d) for d in ruleset.warnings],
     }
+
+
+def diagnostic_json(diag: Diagnostic) -> dict[str, object]:
+    """:meth:`Diagnostic.to_json`, plus ``hint`` (did you mean...) when there is one."""
+    data = diag.to_json()
+    hint = diagnostic_hint(diag)
+    if hint:
+        data["hint"] = hint
+    return data
 
 
 # ---------------------------------------------------------------- rules
@@ -111,34 +124,54 @@ def validation_json(ruleset: RuleSet) -> dict[str, Any]:
 Examples:
   k8saudit rules                         the built-in ruleset
   k8saudit rules -r k8s_audit_rules.yaml --format json
+  k8saudit rules | grep Privileged       whole rows: name, priority, source, enabled, tags
 """,
 )
 @rules_option()
-@FORMAT
-def rules_command(rules: tuple[str, ...], fmt: str) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "tsv", "json"]),
+    help="Output format; default: text (a table) on a terminal, tsv otherwise.",
+)
+def rules_command(rules: tuple[str, ...], fmt: str | None) -> None:
     """List the rules of a ruleset (like 'falco -L'): name, priority, source, enabled, tags.
 
     Every rule is listed, including disabled ones and rules of other sources
-    (which a scan skips).
+    (which a scan skips). In a pipe or a file (or with --format tsv) each
+    rule is one line of tab-separated columns in that order, never wrapped,
+    so 'k8saudit rules | grep Privileged' finds whole rows.
     """
     ruleset = load_ruleset(rules)
     rows = rule_rows(ruleset)
+    fmt = plain_format(fmt, "text")
     if fmt == "json":
         sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
+    if fmt == "tsv":
+        for r in rows:
+            cells = (r["name"], r["priority"], r["source"], "yes" if r["enabled"] else "no")
+            sys.stdout.write(tsv_line((*cells, ",".join(r["tags"]))))
+        return
+    print_rules_table(rows)
+
+
+def print_rules_table(rows: list[dict[str, Any]]) -> None:
+    """The rules as a Rich table; names and tags are text, never markup."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_lines=False)
     for col in ("Rule", "Priority", "Source", "Enabled", "Tags"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            r["name"],
+            Text(r["name"]),
             r["priority"],
-            r["source"],
+            Text(r["source"]),
             "yes" if r["enabled"] else "no",
-            ", ".join(r["tags"]),
+            Text(", ".join(r["tags"])),
         )
     Console(soft_wrap=False).print(table)
 
@@ -192,9 +225,7 @@ def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str, generated:
     ruleset = load_ruleset(rules or [default_rules_path()])
     rule = ruleset.rule(rule_name)
     if rule is None:
-        known = [r.name for r in ruleset.rules if rule_name.lower() in r.name.lower()][:5]
-        hint = f" (did you mean: {', '.join(repr(k) for k in known)})" if known else ""
-        fail(f'rule "{rule_name}" is not loaded{hint}')
+        fail(f'rule "{rule_name}" is not loaded{_rule_hint(rule_name, ruleset)}')
     data = explanation(rule)
     if generated:
         data["generated"] = generated_code(rule)
@@ -205,6 +236,15 @@ def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str, generated:
     if generated:
         lines += generated_text(data["generated"])
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _rule_hint(name: str, ruleset: RuleSet) -> str:
+    """Rules whose name contains ``name``, else the nearest spellings (case-insensitive)."""
+    by_lower = {r.name.lower(): r.name for r in ruleset.rules}
+    known = [r.name for r in ruleset.rules if name.lower() in r.name.lower()][:5]
+    if not known:
+        known = [by_lower[n] for n in close_matches(name.lower(), list(by_lower))]
+    return f" (did you mean: {', '.join(repr(k) for k in known)})" if known else ""
 
 
 def explanation(rule: CompiledRule) -> dict[str, Any]:

@@ -153,6 +153,7 @@ class Collector:
             skip_if_unknown_filter=bool(item.skip_if_unknown_filter),
             warn_evttypes=True if item.warn_evttypes is None else item.warn_evttypes,
             capture=bool(item.capture),
+            source_given=item.source is not None,
         )
 
     def _legacy_append(self, item: RuleDef, old: RuleState | None) -> None:

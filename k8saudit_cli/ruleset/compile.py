@@ -80,6 +80,8 @@ class Compiler:
     coll: Collection
     rules: list[CompiledRule] = field(default_factory=list)
     skipped: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: Per file, the skipped rules that had no ``source:`` (the likely mistakes).
+    unsourced: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         lists = {name: [s.text for s in st.items] for name, st in self.coll.lists.items()}
@@ -102,7 +104,7 @@ class Compiler:
                 self._note_foreign(rule)
         for diag in unused_warnings(self.coll, self.macros.used, self.lists.used):
             self.report.add(diag)
-        for diag in skipped_warnings(self.skipped):
+        for diag in skipped_warnings(self.skipped, self.unsourced):
             self.report.add(diag)
         return self
 
@@ -110,6 +112,8 @@ class Compiler:
         """Rules of other sources are never compiled, but their macro and list use counts."""
         key = (rule.pos.file, rule.source)
         self.skipped[key] = self.skipped.get(key, 0) + 1
+        if not rule.source_given:
+            self.unsourced.setdefault(rule.pos.file, []).append(rule.name)
         try:
             ast = parse_condition(rule.condition.value)
             self.lists.expand(ast)

@@ -140,18 +140,38 @@ def unused_warnings(
     return out
 
 
-def skipped_warnings(skipped: dict[tuple[str, str], int]) -> list[Diagnostic]:
-    """One warning per file and source whose rules we do not evaluate."""
+def skipped_warnings(
+    skipped: dict[tuple[str, str], int], unsourced: dict[str, list[str]] | None = None
+) -> list[Diagnostic]:
+    """One warning per file and source whose rules we do not evaluate.
+
+    Rules that are syscall rules only because they have no ``source:`` are
+    named: a forgotten ``source: k8s_audit`` is the usual reason.
+    """
     out = []
     for (file, source), n in sorted(skipped.items()):
         noun = "rule" if n == 1 else "rules"
+        names = (unsourced or {}).get(file, []) if source == "syscall" else []
         out.append(
             Diagnostic(
                 "LOAD_UNKNOWN_SOURCE",
                 Severity.WARNING,
-                f"{n} {source} {noun} skipped (k8saudit only evaluates source k8s_audit)",
+                f"{n} {source} {noun} skipped (k8saudit only evaluates source k8s_audit)"
+                + _unsourced_note(names),
                 Position(file, 1, 1),
                 "rules content",
             )
         )
     return out
+
+
+def _unsourced_note(names: list[str]) -> str:
+    """``; no 'source:' (so syscall, Falco's default): 'A', 'B' and 3 more``."""
+    if not names:
+        return ""
+    shown = ", ".join(f"'{n}'" for n in names[:3])
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return (
+        f"; no 'source:' (so syscall, Falco's default): {shown}{more}"
+        " (add 'source: k8s_audit' to evaluate them)"
+    )

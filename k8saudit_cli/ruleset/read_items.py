@@ -134,7 +134,8 @@ def _check_full_rule(item: RuleDef, e: Entries, node: yaml.MappingNode) -> None:
     if any(k in e for k in _FULL_RULE_KEYS):
         for key in _FULL_RULE_KEYS:
             required_scalar(e, key, node)
-        item.source = required_scalar(e, "source", node) if "source" in e else "syscall"
+        # None when absent: the collector defaults it to syscall and remembers that it did.
+        item.source = required_scalar(e, "source", node) if "source" in e else None
     elif "enabled" not in e:
         raise ItemError("Item has no mapping for key 'enabled'", node)
 

@@ -54,6 +54,8 @@ class RuleState:
     skip_if_unknown_filter: bool = False
     warn_evttypes: bool = True
     capture: bool = False
+    #: False when the rule had no ``source:`` and took Falco's default (syscall).
+    source_given: bool = True
 
 
 @dataclass
