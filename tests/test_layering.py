@@ -31,6 +31,7 @@ LAYERS = [
     {"parallel_run"},
     {"detection_run"},
     {"fixtures", "report"},
+    {"serve"},
     {"cli", "__main__"},
 ]
 
