@@ -36,6 +36,7 @@ from k8saudit_cli.serve.writer import ArchiveWriter
 
 #: Seconds an idle keep-alive connection stays open.
 KEEPALIVE = 75.0
+
 RESERVED_PATHS = ("/healthz", "/metrics")
 
 Say = Callable[[str], object]
@@ -94,6 +95,11 @@ class Service:
             rules_running=self.detection.alive,
         )
         self.runner: web.AppRunner | None = None
+        self.on_warning = on_warning
+
+    def _warn(self, message: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(message)
 
     async def start(self) -> str:
         """Open the archive, start the threads, listen; the URL clients should use."""
@@ -104,6 +110,7 @@ class Service:
             access_log=None,
             auto_decompress=False,  # inflated by us, within the batch limit
             keepalive_timeout=KEEPALIVE,
+            lingering_time=self.config.limits.linger,
             shutdown_timeout=self.config.limits.drain_timeout,
         )
         await self.runner.setup()
@@ -129,6 +136,11 @@ class Service:
         """Stop in order (see the module docstring) and return the detection run's statistics."""
         self.receiver.draining = True
         if self.runner is not None:
+            for site in list(self.runner.sites):
+                await site.stop()  # no new connections
+            drain = self.config.limits.drain_timeout
+            if not await self.receiver.drained(drain):
+                self._warn(f"requests still in flight after {drain:g} s are cut off")
             await self.runner.cleanup()
         loop = asyncio.get_running_loop()
         if self.writer is not None:

@@ -74,8 +74,14 @@ class Archive:
     are read by the metrics.
     """
 
-    def __init__(self, options: ArchiveOptions, on_closed: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        options: ArchiveOptions,
+        on_closed: Callable[[str], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.options = options
+        self.clock = clock
         self.directory = options.directory
         self.work_dir = os.path.join(options.directory, WORK_DIR)
         self.on_closed = on_closed
@@ -135,7 +141,7 @@ class Archive:
         """Append whole lines, rotating as needed, then sync per the policy."""
         if not lines:
             return []
-        now = time.time()
+        now = self.clock()
         out: list[Location] = []
         start = 0
         while start < len(lines):
@@ -148,7 +154,7 @@ class Archive:
 
     def tick(self) -> None:
         """Called now and then: close the file at the turn of the hour, sync on interval."""
-        if self._fd >= 0 and int(time.time() // 3600) != self._hour:
+        if self._fd >= 0 and int(self.clock() // 3600) != self._hour:
             self._close_file()
         if self.options.fsync == "interval" and self._unsynced:
             if time.monotonic() - self._last_sync >= self.options.fsync_interval:

@@ -55,7 +55,9 @@ class Limits:
 
     ``queue_events`` bounds the decoded events waiting for the rules;
     ``max_inflight`` the requests being read or archived at once. Beyond
-    either, requests get 503 with ``Retry-After: retry_after``.
+    either, requests get 503 with ``Retry-After: retry_after``. ``linger``:
+    seconds the unread rest of a refused body is read and dropped, so that
+    the client sees the 413 rather than a connection reset.
     """
 
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE
@@ -64,6 +66,7 @@ class Limits:
     client_timeout: float = 30.0
     retry_after: int = 1
     drain_timeout: float = 30.0
+    linger: float = 2.0
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ counted by :func:`observing` like every other response.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -66,6 +67,18 @@ class Receiver:
     def busy(self, message: str) -> web.Response:
         return text(503, message, **{"Retry-After": str(self.limits.retry_after)})
 
+    async def drained(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until no request is being received or archived.
+
+        Called once ``draining`` is set and the listener is closed: aiohttp's
+        own shutdown stops reading from connections, which would starve a
+        body still arriving, so the receiver waits for those itself first.
+        """
+        deadline = time.monotonic() + timeout
+        while self.inflight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        return not self.inflight
+
     async def webhook(self, request: web.Request) -> web.StreamResponse:
         refusal = self._refusal(request) or self._no_room()
         if refusal is not None:
@@ -75,8 +88,8 @@ class Receiver:
             return await self._accept(request)
         except BodyError as exc:
             response = text(exc.status, exc.reason)
-            if exc.status in (408, 413):  # the rest of the body is not worth reading
-                response.force_close()
+            if exc.status in (408, 413):  # then closed; the rest is read and dropped for at
+                response.force_close()  # most Limits.linger seconds, so the client sees this
             return response
         except ArchiveError:
             return self.busy("the archive cannot be written; retry later")
@@ -97,7 +110,9 @@ class Receiver:
 
     def _no_room(self) -> web.Response | None:
         if self.draining:
-            return self.busy("shutting down")
+            response = self.busy("shutting down")
+            response.force_close()
+            return response
         if not self.rules_running():
             return self.busy("the detection run has stopped")
         if not self.feed.has_room() or self.inflight >= self.limits.max_inflight:
