@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from pathlib import Path
 
 import orjson
 import pytest
@@ -336,3 +337,27 @@ def test_feed_numbers_events_across_batches_and_ends_when_closed():
     feed.close()
     assert [e.num for e in feed.events()] == [1, 2, 3]
     assert feed.depth == 0 and feed.evaluated == 3
+
+
+# ---------------------------------------------------------------- the command and its docs
+
+
+def test_serve_takes_scans_own_options():
+    from k8saudit_cli.cli.scan_cmd import scan_command
+    from k8saudit_cli.cli.serve_cmd import SHARED_WITH_SCAN, serve_command
+
+    shared = [p for p in serve_command.params if p.name in SHARED_WITH_SCAN]
+    assert sorted(p.name for p in shared) == sorted(SHARED_WITH_SCAN)
+    assert all(p in scan_command.params for p in shared)
+
+
+def test_webhook_config_matches_the_default_listen_url():
+    import yaml
+
+    from k8saudit_cli.cli.serve_cmd import serve_command
+
+    doc = Path(__file__).parent.parent / "docs" / "cluster" / "webhook-config.yaml"
+    server = yaml.safe_load(doc.read_text())["clusters"][0]["cluster"]["server"]
+    default = next(p.default for p in serve_command.params if p.name == "listen")
+    ours, theirs = parse_listen(default), parse_listen(server)
+    assert (theirs.port, theirs.path) == (ours.port, ours.path) == (9765, "/k8s-audit")
