@@ -64,8 +64,7 @@ def corpus_lines(path: Path | None, events: int, workdir: Path) -> list[bytes]:
 def bodies(lines: list[bytes], size: int) -> list[bytes]:
     """The corpus cut into EventList bodies of ``size`` events, the bytes of each event kept."""
     return [
-        HEAD + b",".join(lines[i : i + size]) + b"]}"
-        for i in range(0, len(lines) - size + 1, size)
+        HEAD + b",".join(lines[i : i + size]) + b"]}" for i in range(0, len(lines) - size + 1, size)
     ]
 
 

@@ -210,11 +210,17 @@ def test_too_many_requests_in_flight_get_503_and_stalled_ones_time_out():
                 await asyncio.sleep(0.01)
             async with aiohttp.ClientSession() as session:
                 busy = await post(session, live.url, event_list(events(1)))
-            return busy, await stalled
+            # A client stalled in its headers is disconnected after the same time.
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"POST /k8s-audit HTTP/1.1\r\nHost:")
+            headers_stalled = await asyncio.wait_for(reader.read(), 5)
+            writer.close()
+            return busy, await stalled, headers_stalled
 
-    busy, stalled = run(scenario())
+    busy, stalled, headers_stalled = run(scenario())
     assert busy[0] == 503 and "Retry-After" in busy[2]
     assert status_of(stalled) == 408
+    assert headers_stalled == b""
 
 
 # ---------------------------------------------------------------- access control and metrics

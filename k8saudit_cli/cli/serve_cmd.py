@@ -167,7 +167,8 @@ def _receiver_options(f: Callable[..., Any]) -> Callable[..., Any]:
             default=30.0,
             show_default=True,
             metavar="SECONDS",
-            help="A body not received in this time gets 408.",
+            help="A body not received in this time gets 408; a connection idle (or stalled "
+            "in its headers) this long is closed.",
         ),
     ]
     for option in reversed(options):

@@ -34,9 +34,6 @@ from k8saudit_cli.serve.metrics import ServeMetrics
 from k8saudit_cli.serve.tls import server_context
 from k8saudit_cli.serve.writer import ArchiveWriter
 
-#: Seconds an idle keep-alive connection stays open.
-KEEPALIVE = 75.0
-
 RESERVED_PATHS = ("/healthz", "/metrics")
 
 Say = Callable[[str], object]
@@ -109,7 +106,8 @@ class Service:
             build_app(self.receiver, self.metrics, self.address.path),
             access_log=None,
             auto_decompress=False,  # inflated by us, within the batch limit
-            keepalive_timeout=KEEPALIVE,
+            # an idle connection, or one stalled before its headers end, is closed as well
+            keepalive_timeout=self.config.limits.client_timeout,
             lingering_time=self.config.limits.linger,
             shutdown_timeout=self.config.limits.drain_timeout,
         )

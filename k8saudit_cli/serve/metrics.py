@@ -9,6 +9,7 @@ rather than pushed on every write.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -82,9 +83,14 @@ class ServeMetrics:
     def counting(self, sink: AlertSink) -> AlertSink:
         """``sink`` that also counts each alert by priority and rule."""
         alerts = self.alerts
+        by_rule: dict[str, Any] = {}  # the labelled child per rule, looked up once
 
         def count_and_pass(alert: Alert) -> None:
-            alerts.labels(prio.name(alert.rule.priority), alert.rule.name).inc()
+            rule = alert.rule
+            child = by_rule.get(rule.name)
+            if child is None:
+                child = by_rule[rule.name] = alerts.labels(prio.name(rule.priority), rule.name)
+            child.inc()
             sink(alert)
 
         return count_and_pass
