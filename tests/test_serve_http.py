@@ -294,3 +294,33 @@ def test_bad_settings_are_reported():
                     pass
 
     run(busy_port())
+
+
+def test_archive_write_failure_is_503_and_nothing_half_written(tmp_path, monkeypatch):
+    from k8saudit_cli.serve import archive as archive_module
+
+    real = archive_module._write_all
+    failures = [True]
+
+    def failing_once(fd, data):
+        if failures.pop() if failures else False:
+            real(fd, data[: len(data) // 2])  # a torn write...
+            raise OSError(28, "No space left on device")
+        real(fd, data)
+
+    monkeypatch.setattr(archive_module, "_write_all", failing_once)
+
+    async def scenario():
+        async with Live(config(archive=ArchiveOptions(str(tmp_path), compress_level=0))) as live:
+            async with aiohttp.ClientSession() as session:
+                first = await post(session, live.url, event_list(events(3, tag="lost")))
+                second = await post(session, live.url, event_list(events(3, tag="kept")))
+        return first, second, live
+
+    first, second, live = run(scenario())
+    assert first[0] == 503 and "archive" in first[1] and "Retry-After" in first[2]
+    assert second[0] == 200
+    assert any("No space left" in w for w in live.warnings)
+    (archived,) = [p for p in tmp_path.iterdir() if p.is_file()]
+    assert archived.read_bytes().count(b"\n") == 1 and b"lost-" not in archived.read_bytes()
+    assert live.stats.events_read == 3

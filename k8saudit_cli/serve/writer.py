@@ -76,8 +76,8 @@ class ArchiveWriter:
     def _write(self, group: list[_Waiter]) -> None:
         try:
             result: list[Location] | ArchiveError = self.archive.write([w[0] for w in group])
-        except ArchiveError as exc:
-            result = exc
+        except (ArchiveError, OSError) as exc:  # the thread must live on: answer 503, go on
+            result = exc if isinstance(exc, ArchiveError) else ArchiveError(str(exc))
             if self.on_error is not None:
                 self.on_error(str(exc))
         assert self._loop is not None
@@ -86,7 +86,7 @@ class ArchiveWriter:
     def _tick(self) -> None:
         try:
             self.archive.tick()
-        except ArchiveError as exc:
+        except (ArchiveError, OSError) as exc:
             if self.on_error is not None:
                 self.on_error(str(exc))
 
