@@ -11,7 +11,9 @@ server with SIGTERM and reads the archive back. It prints, per batch size:
 
 * sustained events/s: events acknowledged / (first request -> the rules
   have evaluated the last one), and the acknowledgement rate alone;
-* p50 / p99 / max request latency (POST to response, 503 answers excluded);
+* p50 / p99 / max request latency (POST to its answer, a 503 and its retry
+  counted as one request); with ``--rates N`` the load is an open loop at N
+  events/s and latency counts from when each request was due;
 * the server's CPU (% of one core over the same span) and peak RSS (VmHWM);
   the load generator's own CPU, since it shares the machine;
 * archived lines and events against acknowledged requests and events
@@ -19,6 +21,7 @@ server with SIGTERM and reads the archive back. It prints, per batch size:
 
     python bench/serve_load.py                      # 40k-event corpus made in a temp dir
     python bench/serve_load.py --corpus /tmp/c200k.jsonl --duration 30 --json /tmp/serve.json
+    python bench/serve_load.py --rates 0,5000         # also an open loop at 5,000 events/s
     python bench/serve_load.py --batch-sizes 400 --concurrency 8 --fsync interval
 
 Needs the ``serve`` extra (aiohttp) in the Python running it; Linux (/proc).
@@ -125,24 +128,34 @@ async def evaluated(session: aiohttp.ClientSession, base: str) -> tuple[float, f
 
 
 class Load:
-    def __init__(self, batches: list[bytes], size: int, args: argparse.Namespace) -> None:
-        self.batches, self.size, self.args = batches, size, args
+    """Closed loop (``rate`` 0: each connection posts as soon as its last answer came) or
+    open loop (``rate`` events/s: request i is due at i * size / rate, and its latency counts
+    from then, so a server that falls behind is not flattered)."""
+
+    def __init__(
+        self, batches: list[bytes], size: int, rate: float, args: argparse.Namespace
+    ) -> None:
+        self.batches, self.size, self.rate, self.args = batches, size, rate, args
         self.latencies: list[float] = []
         self.acked_requests = self.busy = self.errors = 0
         self.next = 0
-        self.deadline = 0.0
+        self.start = self.deadline = 0.0
 
-    def _take(self) -> bytes | None:
-        if self.next >= self.args.requests or time.monotonic() >= self.deadline:
+    def _take(self) -> tuple[bytes, float] | None:
+        due = self.start + self.next * self.size / self.rate if self.rate else 0.0
+        if self.next >= self.args.requests or max(due, time.perf_counter()) >= self.deadline:
             return None
         body = self.batches[self.next % len(self.batches)]
         self.next += 1
-        return body
+        return body, due
 
     async def worker(self, session: aiohttp.ClientSession, url: str) -> None:
-        while (body := self._take()) is not None:
+        while (taken := self._take()) is not None:
+            body, due = taken
+            if due:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            started = due or time.perf_counter()
             while True:
-                started = time.perf_counter()
                 async with session.post(url, data=body) as response:
                     await response.read()
                     status = response.status
@@ -166,7 +179,8 @@ class Load:
             accepted_before, _ = await evaluated(session, server.base)
             cpu0, rusage0 = server.cpu_seconds(), resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.monotonic()
-            self.deadline = t0 + self.args.duration
+            self.start = time.perf_counter()
+            self.deadline = self.start + self.args.duration
             workers = [self.worker(session, server.url) for _ in range(self.args.concurrency)]
             await asyncio.gather(*workers)
             acked_at = time.monotonic()
@@ -180,6 +194,7 @@ class Load:
         lat = sorted(self.latencies)
         return {
             "batch_size": self.size,
+            "offered_rate": self.rate or "max",
             "requests_acknowledged": self.acked_requests,
             "events_acknowledged": events,
             "accepted_by_metrics": accepted_after - accepted_before,
@@ -222,11 +237,13 @@ def archived(archive: Path) -> tuple[int, int]:
     return lines, events
 
 
-def phase(lines: list[bytes], size: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    archive = workdir / f"archive-{size}"
-    summary = workdir / f"summary-{size}.json"
+def phase(
+    lines: list[bytes], size: int, rate: float, args: argparse.Namespace, workdir: Path
+) -> dict[str, Any]:
+    archive = workdir / f"archive-{size}-{rate:g}"
+    summary = workdir / f"summary-{size}-{rate:g}.json"
     server = Server(archive, args, summary)
-    result = asyncio.run(Load(bodies(lines, size), size, args).run(server))
+    result = asyncio.run(Load(bodies(lines, size), size, rate, args).run(server))
     result["server_exit"] = server.stop()
     result["command"] = " ".join(server.command)
     warmup = min(5, len(bodies(lines, size)))
@@ -258,6 +275,7 @@ def show(results: list[dict[str, Any]]) -> None:
         ("seconds", "seconds_to_evaluated"),
     ]
     print(f"{'batch size':36}" + "".join(f"{r['batch_size']:>12}" for r in results))
+    print(f"{'offered events/s':36}" + "".join(f"{r['offered_rate']:>12}" for r in results))
     for label, key in rows:
         print(f"{label:36}" + "".join(f"{r[key]!s:>12}" for r in results))
 
@@ -267,6 +285,9 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, help="JSONL audit log (default: generate one)")
     parser.add_argument("--events", type=int, default=40_000, help="size of a generated corpus")
     parser.add_argument("--batch-sizes", default="100,400")
+    parser.add_argument(
+        "--rates", default="0", help="offered events/s per phase, 0 = as fast as answered"
+    )
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--requests", type=int, default=3000, help="bound per batch size")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per batch size")
@@ -279,7 +300,8 @@ def main() -> int:
         workdir = Path(tmp)
         lines = corpus_lines(args.corpus, args.events, workdir)
         sizes = [int(s) for s in args.batch_sizes.split(",")]
-        results = [phase(lines, size, args, workdir) for size in sizes]
+        rates = [float(r) for r in args.rates.split(",")]
+        results = [phase(lines, size, rate, args, workdir) for size in sizes for rate in rates]
     show(results)
     if args.json:
         meta = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "argv": sys.argv}
