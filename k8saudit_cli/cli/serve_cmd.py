@@ -69,109 +69,112 @@ report, exit (0, or 1 with --fail-on). See docs/serve.md.
 """
 
 
+#: The receiver's own options, in the order ``--help`` shows them.
+RECEIVER_OPTIONS = [
+    click.option(
+        "--listen",
+        default="http://:9765/k8s-audit",
+        show_default=True,
+        metavar="URL",
+        help="http[s]://HOST:PORT/PATH; an empty HOST listens on every interface.",
+    ),
+    click.option(
+        "--tls-cert",
+        type=click.Path(dir_okay=False),
+        metavar="PEM",
+        help="Server certificate for https (may hold the key too). "
+        "Default: /etc/falco/falco.pem, Falco's sslCertificate.",
+    ),
+    click.option("--tls-key", type=click.Path(dir_okay=False), metavar="PEM", help="Its key."),
+    click.option(
+        "--client-ca",
+        type=click.Path(dir_okay=False),
+        metavar="PEM",
+        help="Require client certificates signed by this CA (mutual TLS); else 403.",
+    ),
+    click.option(
+        "--auth-token-file",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="Require 'Authorization: Bearer TOKEN' with a token from FILE (one per line, "
+        "or the API server's token CSV); else 401.",
+    ),
+    click.option(
+        "--archive",
+        type=click.Path(file_okay=False),
+        metavar="DIR",
+        help="Append every accepted batch, as received, to JSONL files in DIR before "
+        "answering; 'k8saudit scan DIR' reads them back.",
+    ),
+    click.option(
+        "--fsync",
+        type=click.Choice(["batch", "interval", "never"]),
+        default="batch",
+        show_default=True,
+        help="'batch': on disk before each answer. 'interval': synced every "
+        "--fsync-interval seconds. 'never': left to the OS.",
+    ),
+    click.option(
+        "--fsync-interval",
+        type=click.FloatRange(min=0.01),
+        default=1.0,
+        show_default=True,
+        metavar="SECONDS",
+    ),
+    click.option(
+        "--archive-max-size",
+        type=click.IntRange(min=1),
+        default=128 * 1024 * 1024,
+        show_default=True,
+        metavar="BYTES",
+        help="Start a new archive file past this size (files also turn over every hour).",
+    ),
+    click.option(
+        "--archive-compress-level",
+        type=click.IntRange(0, 9),
+        default=1,
+        show_default=True,
+        metavar="0-9",
+        help="gzip level for closed archive files; 0 keeps them plain.",
+    ),
+    click.option(
+        "--max-batch-size",
+        type=click.IntRange(min=1),
+        default=12582912,
+        show_default=True,
+        metavar="BYTES",
+        help="Refuse bigger bodies with 413, also once inflated (Falco's webhookMaxBatchSize).",
+    ),
+    click.option(
+        "--queue-size",
+        type=click.IntRange(min=1),
+        default=10000,
+        show_default=True,
+        metavar="EVENTS",
+        help="Events waiting for the rules before new requests get 503 and Retry-After.",
+    ),
+    click.option(
+        "--max-inflight",
+        type=click.IntRange(min=1),
+        default=16,
+        show_default=True,
+        metavar="N",
+        help="Requests read or archived at once before new ones get 503.",
+    ),
+    click.option(
+        "--client-timeout",
+        type=click.FloatRange(min=0.1),
+        default=30.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="A body not received in this time gets 408; a connection idle (or stalled "
+        "in its headers) this long is closed.",
+    ),
+]
+
+
 def _receiver_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--listen",
-            default="http://:9765/k8s-audit",
-            show_default=True,
-            metavar="URL",
-            help="http[s]://HOST:PORT/PATH; an empty HOST listens on every interface.",
-        ),
-        click.option(
-            "--tls-cert",
-            type=click.Path(dir_okay=False),
-            metavar="PEM",
-            help="Server certificate for https (may hold the key too). "
-            "Default: /etc/falco/falco.pem, Falco's sslCertificate.",
-        ),
-        click.option("--tls-key", type=click.Path(dir_okay=False), metavar="PEM", help="Its key."),
-        click.option(
-            "--client-ca",
-            type=click.Path(dir_okay=False),
-            metavar="PEM",
-            help="Require client certificates signed by this CA (mutual TLS); else 403.",
-        ),
-        click.option(
-            "--auth-token-file",
-            type=click.Path(dir_okay=False),
-            metavar="FILE",
-            help="Require 'Authorization: Bearer TOKEN' with a token from FILE (one per line, "
-            "or the API server's token CSV); else 401.",
-        ),
-        click.option(
-            "--archive",
-            type=click.Path(file_okay=False),
-            metavar="DIR",
-            help="Append every accepted batch, as received, to JSONL files in DIR before "
-            "answering; 'k8saudit scan DIR' reads them back.",
-        ),
-        click.option(
-            "--fsync",
-            type=click.Choice(["batch", "interval", "never"]),
-            default="batch",
-            show_default=True,
-            help="'batch': on disk before each answer. 'interval': synced every "
-            "--fsync-interval seconds. 'never': left to the OS.",
-        ),
-        click.option(
-            "--fsync-interval",
-            type=click.FloatRange(min=0.01),
-            default=1.0,
-            show_default=True,
-            metavar="SECONDS",
-        ),
-        click.option(
-            "--archive-max-size",
-            type=click.IntRange(min=1),
-            default=128 * 1024 * 1024,
-            show_default=True,
-            metavar="BYTES",
-            help="Start a new archive file past this size (files also turn over every hour).",
-        ),
-        click.option(
-            "--archive-compress-level",
-            type=click.IntRange(0, 9),
-            default=1,
-            show_default=True,
-            metavar="0-9",
-            help="gzip level for closed archive files; 0 keeps them plain.",
-        ),
-        click.option(
-            "--max-batch-size",
-            type=click.IntRange(min=1),
-            default=12582912,
-            show_default=True,
-            metavar="BYTES",
-            help="Refuse bigger bodies with 413, also once inflated (Falco's webhookMaxBatchSize).",
-        ),
-        click.option(
-            "--queue-size",
-            type=click.IntRange(min=1),
-            default=10000,
-            show_default=True,
-            metavar="EVENTS",
-            help="Events waiting for the rules before new requests get 503 and Retry-After.",
-        ),
-        click.option(
-            "--max-inflight",
-            type=click.IntRange(min=1),
-            default=16,
-            show_default=True,
-            metavar="N",
-            help="Requests read or archived at once before new ones get 503.",
-        ),
-        click.option(
-            "--client-timeout",
-            type=click.FloatRange(min=0.1),
-            default=30.0,
-            show_default=True,
-            metavar="SECONDS",
-            help="A body not received in this time gets 408; a connection idle (or stalled "
-            "in its headers) this long is closed.",
-        ),
-    ]
-    for option in reversed(options):
+    for option in reversed(RECEIVER_OPTIONS):
         f = option(f)
     return f
 

@@ -26,7 +26,7 @@ from k8saudit_cli.run_stats import RunStats
 from k8saudit_cli.serve.archive import Archive
 from k8saudit_cli.serve.auth import TokenSet
 from k8saudit_cli.serve.compress import Compressor
-from k8saudit_cli.serve.config import ServeConfig, ServeError
+from k8saudit_cli.serve.config import ArchiveOptions, ServeConfig, ServeError
 from k8saudit_cli.serve.feed import DetectionThread, EventFeed
 from k8saudit_cli.serve.handler import Receiver, build_app
 from k8saudit_cli.serve.listen import ListenAddress, parse_listen
@@ -63,6 +63,7 @@ class Service:
         on_idle: Callable[[], object] | None = None,
     ) -> None:
         self.config = config
+        self.on_warning = on_warning
         self.address = _address(config)
         self.ssl = server_context(config.tls) if self.address.tls and config.tls else None
         if self.address.tls and self.ssl is None:
@@ -72,13 +73,7 @@ class Service:
         self.feed = EventFeed(config.limits.queue_events, on_idle)
         run = DetectionRun(rules, options, metrics.counting(sink), on_warning=on_warning)
         self.detection = DetectionThread(run, self.feed)
-        self.archive: Archive | None = None
-        self.compressor: Compressor | None = None
-        self.writer: ArchiveWriter | None = None
-        if config.archive is not None:
-            self.compressor = Compressor(config.archive.compress_level, on_warning)
-            self.archive = Archive(config.archive, self.compressor.submit)
-            self.writer = ArchiveWriter(self.archive, on_warning)
+        self._archive_parts(config.archive)
         metrics.watch(self.feed, self.archive, self.compressor)
         self.receiver = Receiver(
             config.limits,
@@ -92,7 +87,16 @@ class Service:
             rules_running=self.detection.alive,
         )
         self.runner: web.AppRunner | None = None
-        self.on_warning = on_warning
+
+    def _archive_parts(self, options: ArchiveOptions | None) -> None:
+        """The archive, its compressor and its writer thread (all ``None`` without one)."""
+        self.archive: Archive | None = None
+        self.compressor: Compressor | None = None
+        self.writer: ArchiveWriter | None = None
+        if options is not None:
+            self.compressor = Compressor(options.compress_level, self.on_warning)
+            self.archive = Archive(options, self.compressor.submit)
+            self.writer = ArchiveWriter(self.archive, self.on_warning)
 
     def _warn(self, message: str) -> None:
         if self.on_warning is not None:
