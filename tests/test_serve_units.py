@@ -361,3 +361,40 @@ def test_webhook_config_matches_the_default_listen_url():
     default = next(p.default for p in serve_command.params if p.name == "listen")
     ours, theirs = parse_listen(default), parse_listen(server)
     assert (theirs.port, theirs.path) == (ours.port, ours.path) == (9765, "/k8s-audit")
+
+
+def test_command_line_errors_are_one_line_and_exit_2(tmp_path):
+    from click.testing import CliRunner
+
+    from k8saudit_cli.cli import main
+    from tests.serve_support import RULES
+
+    def serve(*args):
+        return CliRunner().invoke(main, ["serve", "-r", RULES, *args])
+
+    bad_url = serve("--listen", "ftp://:1/x")
+    assert bad_url.exit_code == 2
+    assert bad_url.stderr == "k8saudit: error: --listen 'ftp://:1/x': the scheme is http or https\n"
+    no_cert = serve("--listen", "https://127.0.0.1:0/x", "--tls-cert", str(tmp_path / "no.pem"))
+    assert no_cert.exit_code == 2 and "cannot load the TLS certificate" in no_cert.stderr
+    no_tokens = serve("--auth-token-file", str(tmp_path / "none"))
+    assert no_tokens.exit_code == 2 and "--auth-token-file" in no_tokens.stderr
+
+
+def test_a_failed_compression_leaves_the_plain_file_and_no_copy(tmp_path, monkeypatch):
+    from k8saudit_cli.serve import compress
+
+    archive, _ = _archive(tmp_path, [])
+    archive.open()
+    path = tmp_path / "audit-20260314T090000.000000Z.jsonl"
+    path.write_bytes(b"line\n")
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(compress.shutil, "copyfileobj", full_disk)
+    with pytest.raises(OSError):
+        compress_file(str(path), 1)
+    archive.close()
+    assert path.read_bytes() == b"line\n"
+    assert os.listdir(tmp_path / ".k8saudit-work") == []

@@ -10,6 +10,7 @@ directory. The thread runs at a lower CPU priority than the receiver.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import queue
@@ -26,20 +27,28 @@ def compress_file(path: str, level: int) -> int:
     """Replace ``path`` by ``path.gz`` as described above; the compressed size."""
     directory, name = os.path.split(path)
     tmp = os.path.join(directory, WORK_DIR, name + ".gz")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    with open(path, "rb") as src, open(fd, "wb") as raw:
-        with gzip.GzipFile(
-            filename=name, mode="wb", compresslevel=level, fileobj=raw, mtime=0
-        ) as gz:
-            shutil.copyfileobj(src, gz, CHUNK)
-        raw.flush()
-        os.fsync(raw.fileno())
-        size = raw.tell()
+    try:
+        size = _gzip_to(path, tmp, name, level)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # a full disk must not also keep the half-written copy
+        raise
     os.rename(tmp, path)
     fsync_dir(directory)
     os.rename(path, path + ".gz")
     fsync_dir(directory)
     return size
+
+
+def _gzip_to(path: str, tmp: str, name: str, level: int) -> int:
+    """``path`` gzip-compressed into ``tmp``, synced; the compressed size."""
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+    with open(path, "rb") as src, open(fd, "wb") as raw:
+        with gzip.GzipFile(name, "wb", level, raw, mtime=0) as gz:
+            shutil.copyfileobj(src, gz, CHUNK)
+        raw.flush()
+        os.fsync(raw.fileno())
+        return raw.tell()
 
 
 def _lower_priority() -> None:
