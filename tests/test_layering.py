@@ -32,6 +32,7 @@ LAYERS = [
     {"detection_run"},
     {"fixtures", "report"},
     {"junit"},
+    {"serve"},
     {"cli", "__main__"},
 ]
 

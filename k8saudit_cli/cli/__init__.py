@@ -60,6 +60,7 @@ COMMANDS = {
     "rules": ("k8saudit_cli.cli.validate_cmd", "rules_command"),
     "explain": ("k8saudit_cli.cli.validate_cmd", "explain_command"),
     "test": ("k8saudit_cli.cli.test_cmd", "test_command"),
+    "serve": ("k8saudit_cli.cli.serve_cmd", "serve_command"),
 }
 
 
