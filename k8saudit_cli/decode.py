@@ -12,13 +12,13 @@ import calendar
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.jsontext import compact
-from k8saudit_cli.sources import STREAM_ERRORS, Input, expand_inputs, open_inputs
+from k8saudit_cli.sources import Input, LongLine, expand_inputs, line_limit, open_inputs
 
 DEFAULT_MAX_EVENT_SIZE = 262144
 WARNINGS_PER_REASON = 20
@@ -35,6 +35,8 @@ REASONS: dict[str, str] = {
     "no_timestamp": "no usable timestamp",
     "truncated_stream": "truncated or corrupt compressed stream",
     "read_error": "read error",
+    "binary_input": "unsupported compression or binary file",
+    "decompression_bomb": "compressed data inflates too far without a line break",
     "time_fallback": "stageTimestamp missing or unparsable, used a fallback time",
 }
 
@@ -193,9 +195,6 @@ def _classify_error(line: bytes, exc: Exception) -> tuple[str, str]:
     return "invalid_json", msg
 
 
-_BAD = object()  # marks a line that is not valid JSON
-
-
 class Decoder:
     """Decode lines of one input into events; skipped items go to ``problems``."""
 
@@ -204,34 +203,39 @@ class Decoder:
         self.problems = problems
         #: Events produced so far by :meth:`events` (``evt.num`` of the last one).
         self.count = 0
-        #: The number of the last line :meth:`events` read.
-        self.line = 0
 
-    def events(self, lines: Iterable[tuple[int, bytes]], file: str) -> Iterator[AuditEvent]:
+    def events(
+        self, lines: Iterable[tuple[int, bytes | LongLine]], file: str
+    ) -> Iterator[AuditEvent]:
         """Every event of numbered lines, ``num`` continuing from :attr:`count`.
 
         The common line (one ``Event`` with a good ``stageTimestamp``, not
         over the size limit) is decoded inline; anything else takes the full
-        path of :meth:`decode_line`, with the same result.
+        path of :meth:`decode_line`, with the same result. A line that fails
+        to parse is parsed only once: junk costs no more than an event.
         """
-        loads, parse, max_size = orjson.loads, parse_time_ns, self.max_size
+        # orjson refuses a LongLine (it takes bytes and str only), which sends it,
+        # like any line that is not JSON, to ``_unparsed``.
+        loads = cast(Callable[[object], Any], orjson.loads)
+        parse, max_size = parse_time_ns, self.max_size
         for lineno, line in lines:
-            self.line = lineno
             try:
                 value = loads(line)
-            except orjson.JSONDecodeError:
-                value = _BAD
-            if value.__class__ is dict and value.get("kind") == "Event" and len(line) <= max_size:
-                t = parse(value.get("stageTimestamp"))
-                if t is not None:
-                    self.count += 1
-                    yield AuditEvent(value, t, self.count, file, lineno, None)
-                    continue
-            for ev in (
-                self.decode_line(line, file, lineno)
-                if value is _BAD
-                else self._value(value, line, file, lineno)
-            ):
+            except (orjson.JSONDecodeError, TypeError) as exc:
+                found = self._unparsed(line, exc, file, lineno)
+            else:
+                if (
+                    value.__class__ is dict
+                    and value.get("kind") == "Event"
+                    and len(line) <= max_size
+                ):
+                    t = parse(value.get("stageTimestamp"))
+                    if t is not None:
+                        self.count += 1
+                        yield AuditEvent(value, t, self.count, file, lineno, None)
+                        continue
+                found = self._value(value, line, file, lineno)  # type: ignore[arg-type]
+            for ev in found:
                 self.count += 1
                 ev.num = self.count
                 yield ev
@@ -241,14 +245,25 @@ class Decoder:
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            if not line.strip():
-                return []
-            if line.startswith(b"\xef\xbb\xbf"):
-                return self.decode_line(line[3:], file, lineno)
-            reason, detail = _classify_error(line, exc)
-            self.problems.add(reason, file, lineno, None, detail)
-            return []
+            return self._unparsed(line, exc, file, lineno)
         return self._value(value, line, file, lineno)
+
+    def _unparsed(
+        self, line: bytes | LongLine, exc: Exception, file: str, lineno: int
+    ) -> list[AuditEvent]:
+        """A line that is not JSON as it stands: too long to read, blank, behind a BOM, or junk."""
+        if line.__class__ is LongLine:
+            size = line.size
+            self.problems.add("too_large", file, lineno, None, f"{size} bytes > {self.max_size}")
+            return []
+        assert isinstance(line, bytes)
+        if line.isspace():
+            return []
+        if line.startswith(b"\xef\xbb\xbf"):
+            return self.decode_line(line[3:], file, lineno)
+        reason, detail = _classify_error(line, exc)
+        self.problems.add(reason, file, lineno, None, detail)
+        return []
 
     def _value(self, value: Any, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
         out: list[AuditEvent] = []
@@ -358,12 +373,8 @@ def read_events(
     options = options or DecodeOptions()
     problems = problems if problems is not None else Problems()
     decoder = Decoder(options, problems)
+    limit = line_limit(options.max_event_size)
     for inp in open_inputs(expand_inputs(inputs), on_open):
-        name = inp.name
-        decoder.line = 0
-        try:
-            yield from decoder.events(enumerate(inp.stream, 1), name)
-        except STREAM_ERRORS as exc:
-            inp.fail(exc, decoder.line + 1)
+        yield from decoder.events(inp.lines(limit), inp.name)
         if inp.error is not None:
-            problems.add(inp.error.reason, name, inp.error.line, None, inp.error.detail)
+            problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
