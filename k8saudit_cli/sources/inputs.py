@@ -111,7 +111,7 @@ class Input:
         if self.compression is None:
             kind = binary_kind(head)
             if kind is not None:
-                raise UnsupportedInput(f"unsupported compression or binary file ({kind})")
+                raise UnsupportedInput(kind)
             return
         self._stream = decompressor(self._raw, self.compression)
 
@@ -122,9 +122,7 @@ class Input:
             return
         kind = binary_kind(self._stream.peek(BINARY_PROBE))  # type: ignore[attr-defined]
         if kind is not None:
-            raise UnsupportedInput(
-                f"unsupported compression or binary file ({kind} in a {self.compression} stream)"
-            )
+            raise UnsupportedInput(f"{kind} in a {self.compression} stream")
 
     def size(self) -> int | None:
         """Size in bytes of a regular file input when opened, ``None`` for pipes and stdin."""
