@@ -12,7 +12,7 @@ import calendar
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
@@ -204,9 +204,7 @@ class Decoder:
         #: Events produced so far by :meth:`events` (``evt.num`` of the last one).
         self.count = 0
 
-    def events(
-        self, lines: Iterable[tuple[int, bytes | LongLine]], file: str
-    ) -> Iterator[AuditEvent]:
+    def events(self, lines: Iterable[tuple[int, bytes]], file: str) -> Iterator[AuditEvent]:
         """Every event of numbered lines, ``num`` continuing from :attr:`count`.
 
         The common line (one ``Event`` with a good ``stageTimestamp``, not
@@ -214,10 +212,9 @@ class Decoder:
         path of :meth:`decode_line`, with the same result. A line that fails
         to parse is parsed only once: junk costs no more than an event.
         """
-        # orjson refuses a LongLine (it takes bytes and str only), which sends it,
-        # like any line that is not JSON, to ``_unparsed``.
-        loads = cast(Callable[[object], Any], orjson.loads)
-        parse, max_size = parse_time_ns, self.max_size
+        # orjson refuses a LongLine (a bytes subclass), which sends it, like any
+        # line that is not JSON, to ``_unparsed``.
+        loads, parse, max_size = orjson.loads, parse_time_ns, self.max_size
         for lineno, line in lines:
             try:
                 value = loads(line)
@@ -234,7 +231,7 @@ class Decoder:
                         self.count += 1
                         yield AuditEvent(value, t, self.count, file, lineno, None)
                         continue
-                found = self._value(value, line, file, lineno)  # type: ignore[arg-type]
+                found = self._value(value, line, file, lineno)
             for ev in found:
                 self.count += 1
                 ev.num = self.count
@@ -248,15 +245,13 @@ class Decoder:
             return self._unparsed(line, exc, file, lineno)
         return self._value(value, line, file, lineno)
 
-    def _unparsed(
-        self, line: bytes | LongLine, exc: Exception, file: str, lineno: int
-    ) -> list[AuditEvent]:
+    def _unparsed(self, line: bytes, exc: Exception, file: str, lineno: int) -> list[AuditEvent]:
         """A line that is not JSON as it stands: too long to read, blank, behind a BOM, or junk."""
-        if line.__class__ is LongLine:
-            size = line.size
-            self.problems.add("too_large", file, lineno, None, f"{size} bytes > {self.max_size}")
+        if isinstance(line, LongLine):
+            self.problems.add(
+                "too_large", file, lineno, None, f"{line.size} bytes > {self.max_size}"
+            )
             return []
-        assert isinstance(line, bytes)
         if line.isspace():
             return []
         if line.startswith(b"\xef\xbb\xbf"):

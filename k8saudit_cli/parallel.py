@@ -25,7 +25,7 @@ from k8saudit_cli.decode import DecodeOptions, Decoder, Problems, event_time_ns
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.detection_run import ScanOptions, ScanStats
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.sources import STDIN, Input, compression_of
+from k8saudit_cli.sources import STDIN, Input, compression_of, line_limit
 
 MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
 #: Bytes per chunk at most: a chunk's alerts travel to the parent in one
@@ -38,6 +38,7 @@ class Chunk:
     path: str
     start: int = 0
     end: int | None = None  # None: to the end (whole file, any compression)
+    size: int | None = None  # whole file: its size when planned, read no further
 
 
 @dataclass
@@ -64,7 +65,7 @@ def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
             if compression_of(fh.read(6)) or size < 2 * MIN_CHUNK:
-                chunks.append(Chunk(path))
+                chunks.append(Chunk(path, size=size or None))
                 continue
             pieces = max(2, min(jobs * 4, size // MIN_CHUNK), -(-size // MAX_CHUNK))
             bounds = [0]
@@ -100,9 +101,9 @@ def _uses_evt_num(rule: Any) -> bool:
 
 def _lines(chunk: Chunk, result: ChunkResult) -> Iterator[tuple[int, bytes]]:
     if chunk.end is None:
-        inp = Input(chunk.path)
+        inp = Input(chunk.path, end=chunk.size)
         try:
-            yield from inp.lines()
+            yield from inp.lines(line_limit(_DECODE.max_event_size if _DECODE else 262144))
             if inp.error is not None:
                 result.problems.add(
                     inp.error.reason, inp.name, inp.error.line, None, inp.error.detail

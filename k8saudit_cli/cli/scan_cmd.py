@@ -30,7 +30,7 @@ from k8saudit_cli.errors import InputError
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.report import plain_text, print_rich, summary_json
 from k8saudit_cli.selection import select_rules, unmatched_steps
-from k8saudit_cli.sources import STDIN, Input, expand_inputs
+from k8saudit_cli.sources import Input, expand_inputs, needs_single_process
 
 EPILOG = """\b
 Examples:
@@ -203,8 +203,8 @@ def scan_command(
         window = ScanOptions(since, until)
         jobs = _jobs(opts["jobs"])
         show_progress = not opts["no_progress"] and sys.stderr.isatty() and "-" not in paths
-        if jobs > 1 and STDIN in paths:
-            warn("--jobs needs regular files; reading stdin in one process")
+        if jobs > 1 and needs_single_process(paths):
+            warn("--jobs needs regular files; scanning in one process (a pipe is read once)")
             jobs = 1
         if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
             warn("--jobs needs fork(), which this platform lacks; scanning in one process")

@@ -28,7 +28,7 @@ from k8saudit_cli.sources.compression import (
     compression_of,
     decompressor,
 )
-from k8saudit_cli.sources.lines import DEFAULT_LINE_LIMIT, LineReader, LongLine
+from k8saudit_cli.sources.lines import DEFAULT_LINE_LIMIT, LineReader
 from k8saudit_cli.sources.paths import STDIN
 
 #: The ratio guard looks at a compressed line once it has inflated this far...
@@ -150,7 +150,7 @@ class Input:
             reason = "truncated_stream" if self.compression else "read_error"
             self.error = LineError(line, reason, f"{self.compression or 'read'} error: {exc}")
 
-    def lines(self, limit: int = DEFAULT_LINE_LIMIT) -> Iterator[tuple[int, bytes | LongLine]]:
+    def lines(self, limit: int = DEFAULT_LINE_LIMIT) -> Iterator[tuple[int, bytes]]:
         """Yield ``(line_number, line)`` pairs, 1-based, blank lines left out.
 
         A line longer than ``limit`` bytes comes as a :class:`LongLine`, skipped

@@ -34,13 +34,17 @@ def line_limit(max_event_size: int) -> int:
 DEFAULT_LINE_LIMIT: Final = line_limit(DEFAULT_EVENT_SIZE)
 
 
-class LongLine:
-    """Stands in for a line that was longer than the bound; ``size`` excludes its line break."""
+class LongLine(bytes):
+    """Stands in for a line that was longer than the bound: empty bytes (so it flows
+    wherever a line does, and no JSON parser takes it) with ``size``, the line's
+    length without its line break, which is also its ``len()``."""
 
-    __slots__ = ("size",)
+    size: int
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+    def __new__(cls, size: int) -> LongLine:
+        line = super().__new__(cls)
+        line.size = size
+        return line
 
     def __len__(self) -> int:
         return self.size
@@ -61,7 +65,8 @@ class SkipGuard(Protocol):
 
 
 class LineReader:
-    """Iterate ``(line_number, bytes | LongLine)``; :attr:`count` is the last line number read.
+    """Iterate ``(line_number, line)`` (a line may be a :class:`LongLine`); :attr:`count`
+    is the last line number read.
 
     ``count`` includes blank lines, which are not yielded, so a caller that
     splits a file in pieces can still number the next piece.
@@ -73,7 +78,7 @@ class LineReader:
         self.guard = guard
         self.count = 0
 
-    def __iter__(self) -> Iterator[tuple[int, bytes | LongLine]]:
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
         readline = self.stream.readline
         cap = self.limit + 1
         lineno = self.count
