@@ -10,6 +10,7 @@ what was read before still counts, and the next input is read as usual.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -146,9 +147,10 @@ class Input:
             self.error = LineError(
                 line, "truncated_stream", f"{self.compression} stream ends early (truncated file)"
             )
+        elif self.compression:
+            self.error = LineError(line, "truncated_stream", f"{self.compression} error: {exc}")
         else:
-            reason = "truncated_stream" if self.compression else "read_error"
-            self.error = LineError(line, reason, f"{self.compression or 'read'} error: {exc}")
+            self.error = LineError(line, "read_error", _os_error_text(exc))
 
     def lines(self, limit: int = DEFAULT_LINE_LIMIT) -> Iterator[tuple[int, bytes]]:
         """Yield ``(line_number, line)`` pairs, 1-based, blank lines left out.
@@ -174,6 +176,14 @@ class Input:
             self._stream.close()
         finally:
             self._raw.close()
+
+
+def _os_error_text(exc: BaseException) -> str:
+    """``Input/output error (EIO)`` rather than ``[Errno 5] Input/output error``."""
+    if isinstance(exc, OSError) and exc.strerror:
+        name = errno.errorcode.get(exc.errno or 0)
+        return f"{exc.strerror} ({name})" if name else exc.strerror
+    return str(exc)
 
 
 class _RatioGuard:
