@@ -82,6 +82,10 @@ class Problems:
             where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
             self.emit(f"warning: {where}: {text}" + (f": {detail}" if detail else ""))
 
+    def shows(self, reason: str) -> bool:
+        """Whether the next problem of ``reason`` would be shown (not only counted)."""
+        return self.counts[reason] < self.limit
+
     @property
     def skipped(self) -> int:
         """Number of skipped items (lines or events), excluding kept-with-warning ones."""
@@ -177,9 +181,25 @@ def event_time_ns(obj: dict[str, Any]) -> tuple[int | None, str | None]:
 # ------------------------------------------------------------------ lines
 
 
+#: The bytes a JSON value can start with (after blanks).
+_JSON_STARTS = frozenset(b'{["-0123456789tfn')
+_BOM = b"\xef\xbb\xbf"
+
+
 def _classify_error(line: bytes, exc: Exception) -> tuple[str, str]:
     """Name the reason a line failed to decode, most specific first."""
-    stripped = line.strip()
+    shown = _visible_reason(line)
+    if shown is not None:
+        return shown
+    msg = str(exc)
+    if "ecursion" in msg or "depth limit" in msg:
+        return "too_deep", msg
+    return "invalid_json", msg
+
+
+def _visible_reason(line: bytes) -> tuple[str, str] | None:
+    """A reason the line itself shows, no parser needed: a NUL byte, bytes that are
+    not UTF-8, the legacy text format. ``None``: it is plain invalid JSON (or too deep)."""
     nul = line.find(b"\x00")
     if nul >= 0:
         return "nul_byte", f"at byte {nul}"
@@ -187,12 +207,18 @@ def _classify_error(line: bytes, exc: Exception) -> tuple[str, str]:
         line.decode("utf-8")
     except UnicodeDecodeError as err:
         return "invalid_utf8", f"at byte {err.start}"
-    msg = str(exc)
-    if "ecursion" in msg or "depth limit" in msg:
-        return "too_deep", msg
+    stripped = line.strip()
     if b" AUDIT: " in stripped[:200] and not stripped.startswith((b"{", b"[")):
         return "legacy_format", "use --audit-log-format=json on the API server"
-    return "invalid_json", msg
+    return None
+
+
+def _parser_message(line: bytes) -> str:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return str(exc)
+    return ""
 
 
 class Decoder:
@@ -212,26 +238,27 @@ class Decoder:
         path of :meth:`decode_line`, with the same result. A line that fails
         to parse is parsed only once: junk costs no more than an event.
         """
-        # orjson refuses a LongLine (a bytes subclass), which sends it, like any
-        # line that is not JSON, to ``_unparsed``.
         loads, parse, max_size = orjson.loads, parse_time_ns, self.max_size
         for lineno, line in lines:
-            try:
-                value = loads(line)
-            except (orjson.JSONDecodeError, TypeError) as exc:
-                found = self._unparsed(line, exc, file, lineno)
+            if line[:1] != b"{":
+                found = self._not_an_object(line, file, lineno)
             else:
-                if (
-                    value.__class__ is dict
-                    and value.get("kind") == "Event"
-                    and len(line) <= max_size
-                ):
-                    t = parse(value.get("stageTimestamp"))
-                    if t is not None:
-                        self.count += 1
-                        yield AuditEvent(value, t, self.count, file, lineno, None)
-                        continue
-                found = self._value(value, line, file, lineno)
+                try:
+                    value = loads(line)
+                except orjson.JSONDecodeError as exc:
+                    found = self._unparsed(line, exc, file, lineno)
+                else:
+                    if (
+                        value.__class__ is dict
+                        and value.get("kind") == "Event"
+                        and len(line) <= max_size
+                    ):
+                        t = parse(value.get("stageTimestamp"))
+                        if t is not None:
+                            self.count += 1
+                            yield AuditEvent(value, t, self.count, file, lineno, None)
+                            continue
+                    found = self._value(value, line, file, lineno)
             for ev in found:
                 self.count += 1
                 ev.num = self.count
@@ -245,16 +272,37 @@ class Decoder:
             return self._unparsed(line, exc, file, lineno)
         return self._value(value, line, file, lineno)
 
-    def _unparsed(self, line: bytes, exc: Exception, file: str, lineno: int) -> list[AuditEvent]:
-        """A line that is not JSON as it stands: too long to read, blank, behind a BOM, or junk."""
+    def _not_an_object(self, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
+        """A line that does not start with ``{``: an array, blanks, a BOM, a LongLine, junk.
+
+        Junk is named without the parser when the line cannot be JSON at all:
+        the parser's error costs microseconds, and ten million lines of junk
+        should cost no more than as many events. The parser still words the
+        warnings that are shown.
+        """
         if isinstance(line, LongLine):
             self.problems.add(
                 "too_large", file, lineno, None, f"{line.size} bytes > {self.max_size}"
             )
             return []
+        head = line.lstrip()
+        if not head:
+            return []
+        if head[0] in _JSON_STARTS or head.startswith(_BOM):
+            return self.decode_line(line, file, lineno)
+        reason, detail = _visible_reason(line) or ("invalid_json", "")
+        if reason == "invalid_json" and self.problems.shows(reason):
+            detail = _parser_message(line)
+        self.problems.add(reason, file, lineno, None, detail)
+        return []
+
+    def _unparsed(self, line: bytes, exc: Exception, file: str, lineno: int) -> list[AuditEvent]:
+        """A line that is not JSON as it stands: blank, behind a BOM, too long, or junk."""
+        if isinstance(line, LongLine):
+            return self._not_an_object(line, file, lineno)
         if line.isspace():
             return []
-        if line.startswith(b"\xef\xbb\xbf"):
+        if line.startswith(_BOM):
             return self.decode_line(line[3:], file, lineno)
         reason, detail = _classify_error(line, exc)
         self.problems.add(reason, file, lineno, None, detail)
