@@ -259,3 +259,23 @@ def test_read_error_is_counted_and_the_scan_goes_on(tmp_path: Path) -> None:
     assert events_read(err) == 4
     rc, err = scan(*paths, "--strict")
     assert rc == 2 and "--strict: 1 input item(s) were skipped" in err
+
+
+def test_input_that_vanished_during_the_scan_is_counted(tmp_path: Path) -> None:
+    # rotated away after the scan listed it, before it was opened: one problem, and on
+    for n in (1, 2, 3):
+        (tmp_path / f"{n}.log").write_bytes(lines(n, n))
+    problems = Problems()
+    events = read_events([str(tmp_path)], DecodeOptions(), problems)
+    first = next(events)
+    os.unlink(tmp_path / "2.log")
+    assert [e.raw["auditID"] for e in [first, *events]] == ["id-1", "id-3"]
+    assert problems.shown == [
+        (
+            "read_error",
+            str(tmp_path / "2.log"),
+            1,
+            None,
+            "cannot open: No such file or directory (ENOENT)",
+        )
+    ]

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
-from k8saudit_cli.errors import InputError
 from k8saudit_cli.sources.byte_source import ByteSource, buffered
 from k8saudit_cli.sources.compression import (
     BINARY_PROBE,
@@ -72,7 +71,7 @@ class Input:
         self._raw = buffered(self._source)
         self._stream: BinaryIO = self._raw
         try:
-            if start == 0:
+            if start == 0 and self.error is None:
                 self._unpack()
         except UnsupportedInput as exc:
             self.error = LineError(1, "binary_input", str(exc))
@@ -89,7 +88,10 @@ class Input:
         try:
             fh = open(self.path, "rb", buffering=0)
         except OSError as exc:
-            raise InputError(f"cannot open '{self.path}': {exc.strerror or exc}") from None
+            # Listed at the start, gone or unreadable now (rotated, say): this input
+            # is a counted problem and the scan goes on.
+            self.error = LineError(1, "read_error", f"cannot open: {_os_error_text(exc)}")
+            return ByteSource(io.BytesIO(), 0)
         try:
             st = os.fstat(fh.fileno())
             if stat.S_ISREG(st.st_mode):
