@@ -34,7 +34,7 @@ from k8saudit_cli.sources.paths import STDIN
 #: The ratio guard looks at a compressed line once it has inflated this far...
 BOMB_MIN_BYTES: Final = 64 << 20
 #: ...and gives up on the stream if it inflated more than this per compressed byte.
-BOMB_RATIO: Final = 200
+BOMB_RATIO: Final = 100
 
 
 @dataclass(frozen=True)
