@@ -25,7 +25,7 @@ from k8saudit_cli.decode import DecodeOptions, Decoder, Problems, event_time_ns
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.detection_run import ScanOptions, ScanStats
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.sources import STDIN, Input, compression_of, line_limit
+from k8saudit_cli.sources import BINARY_PROBE, STDIN, Input, line_limit, splittable
 
 MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
 #: Bytes per chunk at most: a chunk's alerts travel to the parent in one
@@ -64,7 +64,7 @@ def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
     for path in paths:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            if compression_of(fh.read(6)) or size < 2 * MIN_CHUNK:
+            if not splittable(fh.read(BINARY_PROBE)) or size < 2 * MIN_CHUNK:
                 chunks.append(Chunk(path, size=size or None))
                 continue
             pieces = max(2, min(jobs * 4, size // MIN_CHUNK), -(-size // MAX_CHUNK))

@@ -279,3 +279,27 @@ def test_input_that_vanished_during_the_scan_is_counted(tmp_path: Path) -> None:
             "cannot open: No such file or directory (ENOENT)",
         )
     ]
+
+
+def test_big_binary_file_with_jobs_is_refused_once(tmp_path: Path) -> None:
+    # a binary file big enough to be split used to give a NUL-byte warning per range and line
+    path = tmp_path / "core.bin"
+    path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(9 << 20))
+    rc, err = scan(str(path), "--jobs", "2")
+    assert rc == 0, err
+    assert err.count("unsupported compression or binary file: binary data") == 1
+    assert "NUL byte" not in err
+
+
+def test_closed_stdin_is_a_read_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "k8saudit_cli", "scan", "--no-progress", "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: <stdin>:1: read error: stdin is closed" in proc.stderr

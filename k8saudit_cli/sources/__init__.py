@@ -14,7 +14,7 @@ memory, so a 200 MB line, a 20 GB file or a decompression bomb are all fine.
 * :mod:`~k8saudit_cli.sources.inputs`: one opened input, and what went wrong.
 """
 
-from k8saudit_cli.sources.compression import STREAM_ERRORS, compression_of
+from k8saudit_cli.sources.compression import BINARY_PROBE, STREAM_ERRORS, compression_of, splittable
 from k8saudit_cli.sources.inputs import Input, LineError, open_inputs
 from k8saudit_cli.sources.lines import (
     DEFAULT_LINE_LIMIT,
@@ -26,6 +26,7 @@ from k8saudit_cli.sources.lines import (
 from k8saudit_cli.sources.paths import STDIN, expand_inputs, is_regular_file, needs_single_process
 
 __all__ = [
+    "BINARY_PROBE",
     "DEFAULT_LINE_LIMIT",
     "LINE_SLACK",
     "STDIN",
@@ -40,4 +41,5 @@ __all__ = [
     "line_limit",
     "needs_single_process",
     "open_inputs",
+    "splittable",
 ]

@@ -74,6 +74,12 @@ def binary_kind(head: bytes) -> str | None:
     return "binary data"
 
 
+def splittable(head: bytes) -> bool:
+    """Whether a regular file starting with ``head`` may be cut into byte ranges read
+    apart: plain text only (a compressed or binary file is read whole, by one reader)."""
+    return compression_of(head) is None and binary_kind(head) is None
+
+
 def decompressor(raw: BinaryIO, compression: str | None) -> BinaryIO:
     """The decompressed stream. These readers buffer lines themselves: another
     buffer on top would ask for 1 MiB at a time and lose what was decompressed

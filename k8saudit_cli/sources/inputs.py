@@ -84,6 +84,9 @@ class Input:
 
     def _open(self, start: int, end: int | None) -> ByteSource:
         if self.path == STDIN:
+            if sys.stdin is None:  # started with stdin closed (``<&-``)
+                self.error = LineError(1, "read_error", "stdin is closed")
+                return ByteSource(io.BytesIO(), 0)
             return ByteSource(sys.stdin.buffer, owns=False)
         try:
             fh = open(self.path, "rb", buffering=0)
