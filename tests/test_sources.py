@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from k8saudit_cli.decode import DecodeOptions, Problems, read_events
 from k8saudit_cli.errors import InputError
@@ -528,3 +530,33 @@ def test_size_and_position(tmp_path: Path) -> None:
         assert inp.position() == len(data)
     finally:
         inp.close()
+
+
+# ------------------------------------------------------------------ bounded lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(
+        st.sampled_from([b"\n", b"\r\n", b"a", b"{}", b"xyz" * 7, b" ", b"\xff"]), max_size=60
+    ).map(b"".join),
+    limit=st.integers(min_value=1, max_value=30),
+    buffer=st.sampled_from([1, 2, 7, 64]),
+)
+def test_line_reader_matches_splitting_by_hand(data: bytes, limit: int, buffer: int) -> None:
+    from k8saudit_cli.sources import LineReader, LongLine
+
+    reader = LineReader(io.BufferedReader(io.BytesIO(data), buffer_size=buffer), limit)
+    got = [(n, ("long", line.size) if isinstance(line, LongLine) else line) for n, line in reader]
+    expected = []
+    pieces = data.split(b"\n")
+    whole = [p + b"\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    for n, line in enumerate(whole, 1):
+        if line == b"\n":
+            continue
+        if len(line) > limit and not (len(line) == limit + 1 and line.endswith(b"\n")):
+            expected.append((n, ("long", len(line.rstrip(b"\n").removesuffix(b"\r")))))
+        else:
+            expected.append((n, line))
+    assert got == expected
+    assert reader.count == len(whole)

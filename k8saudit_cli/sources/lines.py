@@ -98,7 +98,7 @@ class LineReader:
                 # Longer than the bound: scan on to the line break, holding one block.
                 if self.guard is not None:
                     self.guard.begin()
-                yield lineno, LongLine(skip_line(self.stream, len(line), self.guard))
+                yield lineno, LongLine(skip_line(self.stream, line, self.guard))
         finally:
             self.count = lineno
 
@@ -127,16 +127,18 @@ def skip_blank_run(stream: BinaryIO, peek: Callable[[int], bytes]) -> int:
             return skipped
 
 
-def skip_line(stream: BinaryIO, read: int, guard: SkipGuard | None = None) -> int:
-    """Read on to the end of a line of which ``read`` bytes (no line break) are
-    already gone; the line's size, line break excluded."""
-    size = read
+def skip_line(stream: BinaryIO, first: bytes, guard: SkipGuard | None = None) -> int:
+    """Read on to the end of a line whose ``first`` bytes (no line break yet) are
+    already read; the line's size, its line break (``\\n`` or ``\\r\\n``) excluded."""
+    size, before = len(first), first[-1:]
     while True:
         block = stream.readline(SKIP_BLOCK)
         if not block:
             return size
         if block[-1] == 10:
-            return size + len(block) - (2 if block.endswith(b"\r\n") else 1)
+            crlf = block.endswith(b"\r\n") or (block == b"\n" and before == b"\r")
+            return size + len(block) - (2 if crlf else 1)
         size += len(block)
+        before = block[-1:]
         if guard is not None:
             guard.check(size)
