@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import load_texts
-from k8saudit_cli.ruleset.yaml_compose import MAX_EXPANDED, NODE_COST
+from k8saudit_cli.ruleset.yaml_compose import MAX_EXPANDED, NODE_COST, compose_bounded
 from k8saudit_cli.ruleset.yamlio import SourceFile, scalar_offset_position
 
 RULE_TAIL = "  output: o\n  priority: INFO\n  source: k8s_audit\n"
@@ -226,3 +228,36 @@ def test_control_character_error_has_its_position() -> None:
     errs = errors(rule() + "# a\x0cb\n")
     assert [(d.code, str(d.position)) for d in errs] == [("LOAD_ERR_YAML_PARSE", "f.yaml:7:4")]
     assert "<unicode string>" not in errs[0].message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["- a: b", "  c: 'd'", "# note", '  e: "f"', "- [g, h]", "", "  i: j k"]
+            ),
+            st.sampled_from(SEPARATORS),
+        ),
+        max_size=12,
+    ),
+    bom=st.booleans(),
+)
+def test_every_node_position_agrees_with_the_parser(
+    parts: list[tuple[str, str]], bom: bool
+) -> None:
+    text = ("\ufeff" if bom else "") + "".join(line + sep for line, sep in parts)
+    src = SourceFile("f.yaml", text)
+    try:
+        docs, _ = compose_bounded(src.text)
+    except yaml.YAMLError:
+        return
+    todo = [d for d in docs if d is not None]
+    while todo:
+        node = todo.pop()
+        pos = src.position_of(node.start_mark.index)
+        assert (pos.line, pos.col) == (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend(n for kv in node.value for n in kv)
