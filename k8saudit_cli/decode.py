@@ -183,6 +183,8 @@ def event_time_ns(obj: dict[str, Any]) -> tuple[int | None, str | None]:
 
 #: The bytes a JSON value can start with (after blanks).
 _JSON_STARTS = frozenset(b'{["-0123456789tfn')
+#: Values worth parsing whatever they hold: objects, arrays, strings.
+_PARSE_FIRST = frozenset(b'{["')
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -275,10 +277,11 @@ class Decoder:
     def _not_an_object(self, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
         """A line that does not start with ``{``: an array, blanks, a BOM, a LongLine, junk.
 
-        Junk is named without the parser when the line cannot be JSON at all:
-        the parser's error costs microseconds, and ten million lines of junk
-        should cost no more than as many events. The parser still words the
-        warnings that are shown.
+        Junk is named without the parser when the line shows what it is (NUL
+        bytes, bad UTF-8, the legacy text format) or cannot be JSON at all: the
+        parser's error costs microseconds, and ten million lines of junk should
+        cost no more than as many events. The parser still words the
+        invalid-JSON warnings that are shown.
         """
         if isinstance(line, LongLine):
             self.problems.add(
@@ -288,9 +291,13 @@ class Decoder:
         head = line.lstrip()
         if not head:
             return []
-        if head[0] in _JSON_STARTS or head.startswith(_BOM):
+        if head[0] in _PARSE_FIRST or head.startswith(_BOM):
             return self.decode_line(line, file, lineno)
-        reason, detail = _visible_reason(line) or ("invalid_json", "")
+        # No JSON value that starts here can hold a NUL, bad UTF-8 or " AUDIT: ".
+        visible = _visible_reason(line)
+        if visible is None and head[0] in _JSON_STARTS:
+            return self.decode_line(line, file, lineno)  # a number or literal, maybe
+        reason, detail = visible or ("invalid_json", "")
         if reason == "invalid_json" and self.problems.shows(reason):
             detail = _parser_message(line)
         self.problems.add(reason, file, lineno, None, detail)
