@@ -85,16 +85,14 @@ class Input:
     def _open(self, start: int, end: int | None) -> ByteSource:
         if self.path == STDIN:
             if sys.stdin is None:  # started with stdin closed (``<&-``)
-                self.error = LineError(1, "read_error", "stdin is closed")
-                return ByteSource(io.BytesIO(), 0)
+                return self._unreadable("stdin is closed")
             return ByteSource(sys.stdin.buffer, owns=False)
         try:
             fh = open(self.path, "rb", buffering=0)
         except OSError as exc:
             # Listed at the start, gone or unreadable now (rotated, say): this input
             # is a counted problem and the scan goes on.
-            self.error = LineError(1, "read_error", f"cannot open: {_os_error_text(exc)}")
-            return ByteSource(io.BytesIO(), 0)
+            return self._unreadable(f"cannot open: {_os_error_text(exc)}")
         try:
             st = os.fstat(fh.fileno())
             if stat.S_ISREG(st.st_mode):
@@ -105,10 +103,15 @@ class Input:
                     end = st.st_size
             if start:
                 fh.seek(start)
-        except OSError:
+        except OSError as exc:
             fh.close()
-            raise
+            return self._unreadable(_os_error_text(exc))
         return ByteSource(fh, None if end is None else max(0, end - start))
+
+    def _unreadable(self, detail: str) -> ByteSource:
+        """Record a read error at open; the input then reads as empty."""
+        self.error = LineError(1, "read_error", detail)
+        return ByteSource(io.BytesIO(), 0)
 
     def _unpack(self) -> None:
         """Name the compression from the head, refuse binary data, set up decompression."""
