@@ -242,7 +242,7 @@ class Decoder:
         """
         loads, parse, max_size = orjson.loads, parse_time_ns, self.max_size
         for lineno, line in lines:
-            if line[:1] != b"{":
+            if line[0] != 123:  # not "{" (a reader never yields an empty line)
                 found = self._not_an_object(line, file, lineno)
             else:
                 try:
@@ -307,7 +307,7 @@ class Decoder:
         """A line that is not JSON as it stands: blank, behind a BOM, too long, or junk."""
         if isinstance(line, LongLine):
             return self._not_an_object(line, file, lineno)
-        if line.isspace():
+        if not line or line.isspace():
             return []
         if line.startswith(_BOM):
             return self.decode_line(line[3:], file, lineno)

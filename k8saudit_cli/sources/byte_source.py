@@ -68,15 +68,16 @@ class ByteSource(io.RawIOBase):
         return n
 
     def _raw_readinto(self, b: Any) -> int:
-        view = memoryview(b).cast("B")
-        if self._left is not None:
-            if self._left <= 0:
+        left = self._left
+        if left is not None:
+            if left <= 0:
                 return 0
-            view = view[: self._left]
-        n = self._fill(view) or 0
-        if self._left is not None:
-            self._left -= n
-        return int(n)
+            if left < len(b):
+                b = memoryview(b).cast("B")[:left]
+        n = int(self._fill(b) or 0)
+        if left is not None:
+            self._left = left - n
+        return n
 
     def tell(self) -> int:
         return self.delivered

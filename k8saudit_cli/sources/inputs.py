@@ -51,6 +51,10 @@ class DecompressionBomb(Exception):
     """A compressed line inflated past the ratio guard."""
 
 
+#: What ends one input's lines early without ending the scan.
+_READ_FAILURES = (DecompressionBomb, *STREAM_ERRORS)
+
+
 class Input:
     """One opened input: its display name, its line stream and its byte position.
 
@@ -161,23 +165,31 @@ class Input:
             self.error = LineError(line, "read_error", _os_error_text(exc))
 
     def lines(self, limit: int = DEFAULT_LINE_LIMIT) -> Iterator[tuple[int, bytes]]:
-        """Yield ``(line_number, line)`` pairs, 1-based, blank lines left out.
+        """``(line_number, line)`` pairs, 1-based, blank lines left out.
 
         A line longer than ``limit`` bytes comes as a :class:`LongLine`, skipped
-        unread. A truncated or corrupt stream, a read error or a decompression
-        bomb ends the iteration early and leaves the reason in :attr:`error`.
+        unread. A truncated or corrupt stream, a read error, binary content or a
+        decompression bomb ends the lines early and leaves the reason in :attr:`error`.
         """
         guard = _RatioGuard(self) if self.compression else None
-        reader = self.reader = LineReader(self._stream, limit, guard)
+        self.reader = LineReader(self._stream, limit, guard, _READ_FAILURES, self._failed)
         try:
             self._check_unpacked()
-            yield from reader
         except UnsupportedInput as exc:
             self.error = LineError(1, "binary_input", str(exc))
-        except DecompressionBomb as exc:
-            self.error = LineError(reader.count, "decompression_bomb", str(exc))
+            return iter(())
         except STREAM_ERRORS as exc:
-            self.fail(exc, reader.count + 1)
+            self.fail(exc, 1)
+            return iter(())
+        return iter(self.reader)
+
+    def _failed(self, exc: BaseException, begun: int) -> None:
+        """The lines ended early; ``begun`` is the last line begun (a bomb is in it,
+        other errors come at the start of the next)."""
+        if isinstance(exc, DecompressionBomb):
+            self.error = LineError(begun, "decompression_bomb", str(exc))
+        else:
+            self.fail(exc, begun + 1)
 
     def close(self) -> None:
         try:

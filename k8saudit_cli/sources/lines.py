@@ -35,14 +35,14 @@ DEFAULT_LINE_LIMIT: Final = line_limit(DEFAULT_EVENT_SIZE)
 
 
 class LongLine(bytes):
-    """Stands in for a line that was longer than the bound: empty bytes (so it flows
-    wherever a line does, and no JSON parser takes it) with ``size``, the line's
-    length without its line break, which is also its ``len()``."""
+    """Stands in for a line that was longer than the bound: a one-space ``bytes``
+    (so it flows wherever a line does, and no JSON parser takes it) with ``size``,
+    the line's length without its line break, which is also its ``len()``."""
 
     size: int
 
     def __new__(cls, size: int) -> LongLine:
-        line = super().__new__(cls)
+        line = super().__new__(cls, b" ")
         line.size = size
         return line
 
@@ -69,13 +69,25 @@ class LineReader:
     is the last line number read.
 
     ``count`` includes blank lines, which are not yielded, so a caller that
-    splits a file in pieces can still number the next piece.
+    splits a file in pieces can still number the next piece. An exception of
+    a type in ``catch`` ends the lines and goes to ``on_error`` with the
+    number of the last line begun (the owner words it; the reader stays the
+    only generator between the stream and the decoder).
     """
 
-    def __init__(self, stream: BinaryIO, limit: int, guard: SkipGuard | None = None) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        limit: int,
+        guard: SkipGuard | None = None,
+        catch: tuple[type[BaseException], ...] = (),
+        on_error: Callable[[BaseException, int], None] | None = None,
+    ) -> None:
         self.stream = stream
         self.limit = limit
         self.guard = guard
+        self.catch = catch
+        self.on_error = on_error
         self.count = 0
         self._peek = getattr(stream, "peek", None)
 
@@ -99,6 +111,10 @@ class LineReader:
                 if self.guard is not None:
                     self.guard.begin()
                 yield lineno, LongLine(skip_line(self.stream, line, self.guard))
+        except self.catch as exc:
+            if self.on_error is None:
+                raise
+            self.on_error(exc, lineno)
         finally:
             self.count = lineno
 
