@@ -27,7 +27,7 @@ DEFAULT_EVENT_SIZE: Final = 262144
 
 
 def line_limit(max_event_size: int) -> int:
-    """The longest line (in bytes, with its line break) read into memory."""
+    """The longest line (in bytes, not counting its line break) read into memory."""
     return max_event_size + LINE_SLACK
 
 
