@@ -17,7 +17,7 @@ import orjson
 
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.jsontext import compact
-from k8saudit_cli.sources import STREAM_ERRORS, Input, expand_inputs, open_inputs
+from k8saudit_cli.sources import Input, LongLine, expand_inputs, line_limit, open_inputs
 from k8saudit_cli.timestamps import event_time_ns, parse_time_ns
 
 DEFAULT_MAX_EVENT_SIZE = 262144
@@ -35,6 +35,8 @@ REASONS: dict[str, str] = {
     "no_timestamp": "no usable timestamp",
     "truncated_stream": "truncated or corrupt compressed stream",
     "read_error": "read error",
+    "binary_input": "unsupported compression or binary file",
+    "decompression_bomb": "compressed data inflates too far without a line break",
     "time_fallback": "stageTimestamp missing or unparsable, used a fallback time",
 }
 
@@ -81,6 +83,10 @@ class Problems:
             where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
             self.emit(f"k8saudit: warning: {where}: {text}" + (f": {detail}" if detail else ""))
 
+    def shows(self, reason: str) -> bool:
+        """Whether the next problem of ``reason`` would be shown (not only counted)."""
+        return self.counts[reason] < self.limit
+
     @property
     def skipped(self) -> int:
         """Number of skipped items (lines or events), excluding kept-with-warning ones."""
@@ -94,9 +100,27 @@ class Problems:
 # ------------------------------------------------------------------ lines
 
 
+#: The bytes a JSON value can start with (after blanks).
+_JSON_STARTS = frozenset(b'{["-0123456789tfn')
+#: Values worth parsing whatever they hold: objects, arrays, strings.
+_PARSE_FIRST = frozenset(b'{["')
+_BOM = b"\xef\xbb\xbf"
+
+
 def _classify_error(line: bytes, exc: Exception) -> tuple[str, str]:
     """Name the reason a line failed to decode, most specific first."""
-    stripped = line.strip()
+    shown = _visible_reason(line)
+    if shown is not None:
+        return shown
+    msg = str(exc)
+    if "ecursion" in msg or "depth limit" in msg:
+        return "too_deep", msg
+    return "invalid_json", msg
+
+
+def _visible_reason(line: bytes) -> tuple[str, str] | None:
+    """A reason the line itself shows, no parser needed: a NUL byte, bytes that are
+    not UTF-8, the legacy text format. ``None``: it is plain invalid JSON (or too deep)."""
     nul = line.find(b"\x00")
     if nul >= 0:
         return "nul_byte", f"at byte {nul}"
@@ -104,15 +128,18 @@ def _classify_error(line: bytes, exc: Exception) -> tuple[str, str]:
         line.decode("utf-8")
     except UnicodeDecodeError as err:
         return "invalid_utf8", f"at byte {err.start}"
-    msg = str(exc)
-    if "ecursion" in msg or "depth limit" in msg:
-        return "too_deep", msg
+    stripped = line.strip()
     if b" AUDIT: " in stripped[:200] and not stripped.startswith((b"{", b"[")):
         return "legacy_format", "use --audit-log-format=json on the API server"
-    return "invalid_json", msg
+    return None
 
 
-_BAD = object()  # marks a line that is not valid JSON
+def _parser_message(line: bytes) -> str:
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return str(exc)
+    return ""
 
 
 class Decoder:
@@ -123,34 +150,37 @@ class Decoder:
         self.problems = problems
         #: Events produced so far by :meth:`events` (``evt.num`` of the last one).
         self.count = 0
-        #: The number of the last line :meth:`events` read.
-        self.line = 0
 
     def events(self, lines: Iterable[tuple[int, bytes]], file: str) -> Iterator[AuditEvent]:
         """Every event of numbered lines, ``num`` continuing from :attr:`count`.
 
         The common line (one ``Event`` with a good ``stageTimestamp``, not
         over the size limit) is decoded inline; anything else takes the full
-        path of :meth:`decode_line`, with the same result.
+        path of :meth:`decode_line`, with the same result. A line that fails
+        to parse is parsed only once: junk costs no more than an event.
         """
         loads, parse, max_size = orjson.loads, parse_time_ns, self.max_size
         for lineno, line in lines:
-            self.line = lineno
-            try:
-                value = loads(line)
-            except orjson.JSONDecodeError:
-                value = _BAD
-            if value.__class__ is dict and value.get("kind") == "Event" and len(line) <= max_size:
-                t = parse(value.get("stageTimestamp"))
-                if t is not None:
-                    self.count += 1
-                    yield AuditEvent(value, t, self.count, file, lineno, None)
-                    continue
-            for ev in (
-                self.decode_line(line, file, lineno)
-                if value is _BAD
-                else self._value(value, line, file, lineno)
-            ):
+            if line[0] != 123:  # not "{" (a reader never yields an empty line)
+                found = self._not_an_object(line, file, lineno)
+            else:
+                try:
+                    value = loads(line)
+                except orjson.JSONDecodeError as exc:
+                    found = self._unparsed(line, exc, file, lineno)
+                else:
+                    if (
+                        value.__class__ is dict
+                        and value.get("kind") == "Event"
+                        and len(line) <= max_size
+                    ):
+                        t = parse(value.get("stageTimestamp"))
+                        if t is not None:
+                            self.count += 1
+                            yield AuditEvent(value, t, self.count, file, lineno, None)
+                            continue
+                    found = self._value(value, line, file, lineno)
+            for ev in found:
                 self.count += 1
                 ev.num = self.count
                 yield ev
@@ -160,14 +190,49 @@ class Decoder:
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            if not line.strip():
-                return []
-            if line.startswith(b"\xef\xbb\xbf"):
-                return self.decode_line(line[3:], file, lineno)
-            reason, detail = _classify_error(line, exc)
-            self.problems.add(reason, file, lineno, None, detail)
-            return []
+            return self._unparsed(line, exc, file, lineno)
         return self._value(value, line, file, lineno)
+
+    def _not_an_object(self, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
+        """A line that does not start with ``{``: an array, blanks, a BOM, a LongLine, junk.
+
+        Junk is named without the parser when the line shows what it is (NUL
+        bytes, bad UTF-8, the legacy text format) or cannot be JSON at all: the
+        parser's error costs microseconds, and ten million lines of junk should
+        cost no more than as many events. The parser still words the
+        invalid-JSON warnings that are shown.
+        """
+        if isinstance(line, LongLine):
+            self.problems.add(
+                "too_large", file, lineno, None, f"{line.size} bytes > {self.max_size}"
+            )
+            return []
+        head = line.lstrip()
+        if not head:
+            return []
+        if head[0] in _PARSE_FIRST or head.startswith(_BOM):
+            return self.decode_line(line, file, lineno)
+        # No JSON value that starts here can hold a NUL, bad UTF-8 or " AUDIT: ".
+        visible = _visible_reason(line)
+        if visible is None and head[0] in _JSON_STARTS:
+            return self.decode_line(line, file, lineno)  # a number or literal, maybe
+        reason, detail = visible or ("invalid_json", "")
+        if reason == "invalid_json" and self.problems.shows(reason):
+            detail = _parser_message(line)
+        self.problems.add(reason, file, lineno, None, detail)
+        return []
+
+    def _unparsed(self, line: bytes, exc: Exception, file: str, lineno: int) -> list[AuditEvent]:
+        """A line that is not JSON as it stands: blank, behind a BOM, too long, or junk."""
+        if isinstance(line, LongLine):
+            return self._not_an_object(line, file, lineno)
+        if not line or line.isspace():
+            return []
+        if line.startswith(_BOM):
+            return self.decode_line(line[3:], file, lineno)
+        reason, detail = _classify_error(line, exc)
+        self.problems.add(reason, file, lineno, None, detail)
+        return []
 
     def _value(self, value: Any, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
         out: list[AuditEvent] = []
@@ -277,12 +342,8 @@ def read_events(
     options = options or DecodeOptions()
     problems = problems if problems is not None else Problems()
     decoder = Decoder(options, problems)
+    limit = line_limit(options.max_event_size)
     for inp in open_inputs(expand_inputs(inputs), on_open):
-        name = inp.name
-        decoder.line = 0
-        try:
-            yield from decoder.events(enumerate(inp.stream, 1), name)
-        except STREAM_ERRORS as exc:
-            inp.fail(exc, decoder.line + 1)
+        yield from decoder.events(inp.lines(limit), inp.name)
         if inp.error is not None:
-            problems.add(inp.error.reason, name, inp.error.line, None, inp.error.detail)
+            problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)

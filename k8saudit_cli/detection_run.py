@@ -21,7 +21,7 @@ from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink, discard
 from k8saudit_cli.run_stats import RunStats, match_in_window
-from k8saudit_cli.sources import STDIN, Input, expand_inputs
+from k8saudit_cli.sources import Input, expand_inputs, needs_single_process
 
 if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
     from k8saudit_cli.parallel_run import Chunk
@@ -93,8 +93,8 @@ class DetectionRun:
     def _jobs_for(self, paths: Sequence[str]) -> int:
         """``options.jobs``, or 1 where processes cannot help (stdin) or cannot start."""
         jobs = self.options.jobs
-        if jobs > 1 and STDIN in paths:
-            self._warn("--jobs needs regular files; reading stdin in one process")
+        if jobs > 1 and needs_single_process(paths):
+            self._warn("--jobs needs regular files; scanning in one process (a pipe is read once)")
             jobs = 1
         if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
             self._warn("--jobs needs fork(), which this platform lacks; scanning in one process")

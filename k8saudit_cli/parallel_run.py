@@ -23,13 +23,13 @@ from typing import Any
 
 import orjson
 
-from k8saudit_cli.decode import Decoder, Problems
+from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, Decoder, Problems
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats, match_in_window
-from k8saudit_cli.sources import STDIN, Input, compression_of
+from k8saudit_cli.sources import BINARY_PROBE, STDIN, Input, line_limit, splittable
 from k8saudit_cli.timestamps import event_time_ns
 
 MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
@@ -47,6 +47,7 @@ class Chunk:
     path: str
     start: int = 0
     end: int | None = None  # None: to the end (whole file, any compression)
+    file_size: int | None = None  # whole file: its size when planned, read no further
 
     def size(self) -> int:
         """Bytes of the file this chunk covers (compressed bytes for a compressed file)."""
@@ -70,8 +71,8 @@ def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
     for path in paths:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            if compression_of(fh.read(6)) or size < 2 * MIN_CHUNK:
-                chunks.append(Chunk(path))
+            if not splittable(fh.read(BINARY_PROBE)) or size < 2 * MIN_CHUNK:
+                chunks.append(Chunk(path, file_size=size or None))
                 continue
             pieces = max(2, min(jobs * 4, size // MIN_CHUNK), -(-size // MAX_CHUNK))
             bounds = [0]
@@ -122,9 +123,10 @@ def _uses_evt_num(rule: CompiledRule) -> bool:
 
 def _lines(chunk: Chunk, problems: Problems) -> Iterator[tuple[int, bytes]]:
     if chunk.end is None:
-        inp = Input(chunk.path)
+        inp = Input(chunk.path, end=chunk.file_size)
         try:
-            yield from inp.lines()
+            size = _WORKER.options.decode.max_event_size if _WORKER else DEFAULT_MAX_EVENT_SIZE
+            yield from inp.lines(line_limit(size))
             if inp.error is not None:
                 problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
         finally:

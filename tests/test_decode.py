@@ -29,6 +29,7 @@ from k8saudit_cli.decode import (
 from k8saudit_cli.event import NO_AUDIT_ID, AuditEvent
 from k8saudit_cli.fields import MISSING, resolve
 from k8saudit_cli.sources import compression_of
+from k8saudit_cli.sources.compression import binary_kind
 from k8saudit_cli.timestamps import event_time_ns, parse_time_ns
 
 DATA = Path(__file__).parent / "data" / "decode"
@@ -848,6 +849,10 @@ def check_lines(
     assert set(problems.counts) <= set(REASONS)
     if compression_of(data[:6]) is not None:
         assert problems.counts.get("truncated_stream") == 1
+        return events
+    if binary_kind(data) is not None:
+        # a binary file is refused once, as a whole
+        assert (events, problems.counts) == ([], {"binary_input": 1})
         return events
     lines = binary_lines(data)
     with_events = {e.line for e in events}

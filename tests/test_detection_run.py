@@ -218,7 +218,7 @@ def test_stdin_falls_back_to_one_process(rules, monkeypatch):
     stats = DetectionRun(
         rules, RunOptions(jobs=2), alerts.append, on_warning=warnings.append
     ).scan_paths(["-"])
-    assert warnings == ["--jobs needs regular files; reading stdin in one process"]
+    assert warnings == ["--jobs needs regular files; scanning in one process (a pipe is read once)"]
     assert stats.files == ["<stdin>"] and dict(stats.by_rule) == EXPECTED
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from k8saudit_cli.decode import DecodeOptions, Problems, read_events
 from k8saudit_cli.errors import InputError
@@ -78,10 +80,17 @@ def auditid_n(ev: AuditEvent) -> int:
     return int(ev.raw["auditID"].rsplit("-", 1)[1])
 
 
+def zstd_compress(data: bytes) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(data)
+
+
 COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
     "gzip": gzip.compress,
     "bzip2": bz2.compress,
     "xz": lzma.compress,
+    "zstd": zstd_compress,
 }
 
 
@@ -206,7 +215,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ compression by content
 
 
-@pytest.mark.parametrize("kind", ["gzip", "bzip2", "xz"])
+@pytest.mark.parametrize("kind", ["gzip", "bzip2", "xz", "zstd"])
 @pytest.mark.parametrize(
     "name", ["audit.log", "audit.log.gz", "audit.bz2", "audit-2024-05-01T10-00-00.000.log.1"]
 )
@@ -240,6 +249,8 @@ def test_compression_of_magic_bytes() -> None:
     assert compression_of(b"\x1f\x8b\x08\x00\x00\x00") == "gzip"
     assert compression_of(b"BZh91AY") == "bzip2"
     assert compression_of(b"\xfd7zXZ\x00") == "xz"
+    assert compression_of(b"\x28\xb5\x2f\xfd\x04\x00") == "zstd"
+    assert compression_of(b"\x50\x2a\x4d\x18\x04\x00") == "zstd"  # a skippable frame first
     assert compression_of(b"\xfd7zXZ") is None  # incomplete magic
     assert compression_of(b'{"kind') is None
     assert compression_of(b"") is None
@@ -262,7 +273,7 @@ def test_concatenated_gzip_members(tmp_path: Path) -> None:
     assert problems.counts == {}
 
 
-@pytest.mark.parametrize("kind", ["gzip", "bzip2", "xz"])
+@pytest.mark.parametrize("kind", ["gzip", "bzip2", "xz", "zstd"])
 def test_truncated_stream_is_a_counted_problem(tmp_path: Path, kind: str) -> None:
     whole = lines(1, 300)
     blob = COMPRESSORS[kind](whole)
@@ -347,6 +358,85 @@ def test_gzip_followed_by_plain_bytes(tmp_path: Path) -> None:
     _, problems, warnings = read(str(p))
     assert problems.counts == {"truncated_stream": 1}
     assert len(warnings) == 1 and "gzip error: " in warnings[0]
+
+
+def test_zstd_frames_and_skippable_frames(tmp_path: Path) -> None:
+    # pzstd writes a skippable frame first; `cat a.zst b.zst` gives two frames
+    skippable = b"\x50\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"meta"
+    p = tmp_path / "audit.zst"
+    p.write_bytes(skippable + zstd_compress(lines(1, 2)) + zstd_compress(lines(3, 4)))
+    events, problems, _ = read(str(p))
+    assert rows(events) == [("audit.zst", n, n, None, t(n)) for n in (1, 2, 3, 4)]
+    assert problems.counts == {}
+
+
+def test_corrupt_zstd(tmp_path: Path) -> None:
+    import zstandard
+
+    # with its checksum a damaged frame is found out (without, zstd cannot tell)
+    blob = bytearray(zstandard.ZstdCompressor(write_checksum=True).compress(lines(1, 300)))
+    blob[-2] ^= 0xFF
+    p = tmp_path / "audit.zst"
+    p.write_bytes(bytes(blob))
+    events, problems, warnings = read(str(p))
+    assert rows(events) == [("audit.zst", n, n, None, t(n)) for n in range(1, len(events) + 1)]
+    assert problems.counts == {"truncated_stream": 1}
+    assert "truncated or corrupt compressed stream: zstd error: " in warnings[-1]
+
+
+def _zip(data: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("audit.log", data)
+    return out.getvalue()
+
+
+def _tar_gz(data: bytes) -> bytes:
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tf:
+        info = tarfile.TarInfo("audit.log")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (_zip, "zip archive"),
+        (_tar_gz, "binary data in a gzip stream"),
+        (lambda d: b"\x04\x22\x4d\x18" + d, "lz4"),
+        (lambda d: d.decode().encode("utf-16"), "UTF-16 or UTF-32 text"),
+        (lambda d: d.decode().encode("utf-16-le"), "UTF-16 text"),
+        (lambda d: b"\x7fELF\x02\x01\x01\x00" + bytes(64) + d, "binary data"),
+    ],
+    ids=["zip", "tar.gz", "lz4", "utf16-bom", "utf16-le", "elf"],
+)
+def test_binary_input_is_named_once_per_file(
+    tmp_path: Path, make: Callable[[bytes], bytes], kind: str
+) -> None:
+    # zstd used to give NUL-byte warnings line after line; now any binary input is one problem
+    bad, good = tmp_path / "1.bin", tmp_path / "2.log"
+    bad.write_bytes(make(lines(1, 50)))
+    good.write_bytes(lines(60, 60))
+    events, problems, warnings = read(str(bad), str(good))
+    assert rows(events) == [("2.log", 1, 1, None, t(60))]
+    assert problems.counts == {"binary_input": 1}
+    assert warnings == [
+        f"k8saudit: warning: {bad}:1: unsupported compression or binary file: {kind}"
+    ]
+
+
+def test_a_stray_nul_in_a_json_log_is_still_one_line_warning(tmp_path: Path) -> None:
+    p = tmp_path / "audit.log"
+    p.write_bytes(lines(1, 1) + b'{"kind":"Event",\x00}\n' + lines(3, 3))
+    events, problems, _ = read(str(p))
+    assert [e.line for e in events] == [1, 3]
+    assert problems.counts == {"nul_byte": 1}
 
 
 # ------------------------------------------------------------------ stdin
@@ -442,3 +532,33 @@ def test_size_and_position(tmp_path: Path) -> None:
         assert inp.position() == len(data)
     finally:
         inp.close()
+
+
+# ------------------------------------------------------------------ bounded lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.lists(
+        st.sampled_from([b"\n", b"\r\n", b"a", b"{}", b"xyz" * 7, b" ", b"\xff"]), max_size=60
+    ).map(b"".join),
+    limit=st.integers(min_value=1, max_value=30),
+    buffer=st.sampled_from([1, 2, 7, 64]),
+)
+def test_line_reader_matches_splitting_by_hand(data: bytes, limit: int, buffer: int) -> None:
+    from k8saudit_cli.sources import LineReader, LongLine
+
+    reader = LineReader(io.BufferedReader(io.BytesIO(data), buffer_size=buffer), limit)
+    got = [(n, ("long", line.size) if isinstance(line, LongLine) else line) for n, line in reader]
+    expected = []
+    pieces = data.split(b"\n")
+    whole = [p + b"\n" for p in pieces[:-1]] + ([pieces[-1]] if pieces[-1] else [])
+    for n, line in enumerate(whole, 1):
+        if line == b"\n":
+            continue
+        if len(line) > limit and not (len(line) == limit + 1 and line.endswith(b"\n")):
+            expected.append((n, ("long", len(line.rstrip(b"\n").removesuffix(b"\r")))))
+        else:
+            expected.append((n, line))
+    assert got == expected
+    assert reader.count == len(whole)

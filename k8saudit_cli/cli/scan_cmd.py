@@ -45,8 +45,8 @@ Examples:
 
 \b
 Inputs: files, directories (every regular file inside, in name order, not
-recursive), shell-style globs, and '-' for stdin. gzip, bzip2 and xz files are
-decompressed by content. Each line holds an Event, an EventList or an array.
+recursive), shell-style globs, and '-' for stdin. gzip, bzip2, xz and zstd files
+are decompressed by content. Each line holds an Event, an EventList or an array.
 """
 
 

@@ -75,10 +75,18 @@ class Reader:
 
     def read(self) -> Reader:
         try:
-            docs = compose_documents(self.src)
+            docs, duplicates = compose_documents(self.src)
         except YamlError as exc:
             self.ctx.error("LOAD_ERR_YAML_PARSE", exc.message, exc.position, _CONTENT)
             return self
+        for dup in duplicates:
+            first = self.ctx.pos(dup.first)
+            self.ctx.error(
+                "LOAD_ERR_YAML_PARSE",
+                f"duplicate key '{dup.key}' (first at line {first.line}, column {first.col})",
+                self.ctx.pos(dup.again),
+                _CONTENT,
+            )
         for doc in docs:
             self._document(doc)
         return self
