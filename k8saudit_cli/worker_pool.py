@@ -195,15 +195,20 @@ class OrderedPool(Generic[T, R]):
     def _spawn(self) -> _Slot:
         """Fork a worker; SIGINT/SIGTERM wait until it has set its own handlers."""
         parent_end, child_end = self._ctx.Pipe()
-        others = [slot.conn for slot in self._slots]
+        # The worker closes its copies of the parent's ends (its own included), so
+        # that its pipe ends when the parent goes, however the parent goes.
+        parents_ends = [slot.conn for slot in self._slots] + [parent_end]
         process = self._ctx.Process(
-            target=_worker_main, args=(self._work, child_end, others), daemon=True
+            target=_worker_main, args=(self._work, child_end, parents_ends), daemon=True
         )
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         try:
             process.start()
             slot = _Slot(process, parent_end)
             self._slots.append(slot)  # before a pending signal can interrupt us
+        except OSError as exc:  # no fork: out of processes or memory
+            parent_end.close()
+            raise RunStopped(f"cannot start a worker process: {exc.strerror or exc}") from None
         finally:
             child_end.close()
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
@@ -222,7 +227,7 @@ def _how_it_ended(exitcode: int | None) -> str:
 # ---------------------------------------------------------------- the worker's side
 
 
-def _worker_main(work: Callable[[T], R], conn: Connection, others: list[Connection]) -> None:
+def _worker_main(work: Callable[[T], R], conn: Connection, parents_ends: list[Connection]) -> None:
     """Run tasks until the parent closes the pipe; leave with ``os._exit``.
 
     ``os._exit`` because everything else at exit would act on the parent's
@@ -235,8 +240,8 @@ def _worker_main(work: Callable[[T], R], conn: Connection, others: list[Connecti
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     status = 0
     try:
-        for other in others:  # other workers' pipes: their ends must close when the parent's do
-            other.close()
+        for end in parents_ends:
+            end.close()
         while True:
             task = conn.recv()
             conn.send(_outcome(work, task))

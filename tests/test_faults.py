@@ -225,10 +225,26 @@ def test_a_closed_stdout_is_one_line_and_exit_2(corpus, full, jobs):
     assert err.count("\n") == 1
 
 
-@pytest.mark.parametrize("extra", [[], ["--no-progress"], ["--jobs", "2"]])
-@pytest.mark.parametrize(("fail_on", "expected"), [([], 0), (["--fail-on", "error"], 1)])
-def test_a_closed_stderr_never_stops_a_scan(corpus, full, extra, fail_on, expected):
-    code, out, err = run(scan_args(corpus, *extra, *fail_on), shell_redirect="2>&-")
+STDERR_CASES = [
+    ("2>&-", [], 0),  # closed: crashed at sys.stderr.isatty() before any event was read
+    ("2>&-", ["--no-progress"], 0),
+    ("2>&-", ["--jobs", "2"], 0),
+    ("2>&-", ["--fail-on", "error"], 1),
+    ("2>&-", ["--no-progress", "--fail-on", "error"], 1),
+    ("2>&-", ["--jobs", "2", "--fail-on", "error"], 1),
+    ("2>/dev/full", [], 0),  # open, but every write fails
+    ("2>/dev/full", ["--jobs", "2", "--fail-on", "error"], 1),
+]
+
+
+@pytest.mark.parametrize(
+    ("redirect", "extra", "expected"),
+    STDERR_CASES,
+    ids=[f"{r}{''.join(e)}" for r, e, _ in STDERR_CASES],
+)
+def test_an_unwritable_stderr_never_stops_a_scan(corpus, full, redirect, extra, expected):
+    """The exit code is the one of a scan whose stderr is fine."""
+    code, out, err = run(scan_args(corpus, *extra), shell_redirect=redirect)
     assert err == ""
     assert code == expected
     assert out == full
@@ -341,3 +357,23 @@ def test_a_crash_shows_its_traceback_with_k8saudit_debug(corpus):
     )
     assert result.returncode == 2
     assert b"Traceback" in result.stderr and b"planted fault" in result.stderr
+
+
+def test_workers_leave_when_the_parent_is_killed(corpus):
+    """SIGKILL to the parent (the OOM killer): no worker is left running."""
+    proc = start(scan_args(corpus, "--jobs", "2", "-o", os.devnull), env=SLOW)
+    workers = workers_of(proc.pid, 2)
+    os.kill(proc.pid, signal.SIGKILL)
+    finish(proc)
+    deadline = time.monotonic() + TIMEOUT
+    while any(_running(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its parent"
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")

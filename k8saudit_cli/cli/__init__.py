@@ -6,7 +6,7 @@ Commands parse options, call the library, pick a renderer and map
 command defines "findings"/"invalid"). Data goes to stdout, diagnostics to
 stderr. :meth:`LazyGroup.main` is the guard around every command: SIGINT and
 SIGTERM exit 130 and 143, a bug is one line and exit 2 (never 1, which means
-findings), and a closed stderr is a silent one.
+findings), and a stderr that is closed or cannot be written is a silent one.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 import click
 
 from k8saudit_cli import __version__
-from k8saudit_cli.cli import interrupts
+from k8saudit_cli.cli import interrupts, streams
 from k8saudit_cli.errors import K8sAuditError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -61,9 +61,8 @@ class LazyGroup(click.Group):
         """Click's standalone mode, with our exit codes for interrupts and bugs."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, **extra)
-        _hold_closed_std_fds()
         # ``args`` is None for the process's own command line (not a test runner).
-        with interrupts.handled(exiting_after=args is None):
+        with streams.tolerant_std_streams(), interrupts.handled(exiting_after=args is None):
             code = self._guarded(args, prog_name, complete_var, extra)
         sys.exit(code)
 
@@ -100,34 +99,6 @@ def _internal_error(exc: Exception) -> NoReturn:
         hint = " (set K8SAUDIT_DEBUG=1 to see the traceback)"
     click.echo(f"k8saudit: internal error: {type(exc).__name__}: {exc}{hint}", err=True)
     sys.exit(2)
-
-
-def _hold_closed_std_fds() -> None:
-    """Put /dev/null on a closed stdout or stderr descriptor (``>&-``, ``2>&-``).
-
-    A closed descriptor would be handed to the next file opened, and
-    whatever writes to fd 1 or 2 would write into it. A closed stderr then
-    silently takes our diagnostics; a closed stdout stays ``None`` in
-    :data:`sys.stdout`, so a command that must write there can say so.
-    """
-    for fd, name in ((1, "stdout"), (2, "stderr")):
-        if getattr(sys, name) is not None:
-            continue
-        if not _is_open(fd):
-            null = os.open(os.devnull, os.O_WRONLY)
-            if null != fd:
-                os.dup2(null, fd)
-                os.close(null)
-        if name == "stderr":
-            sys.stderr = open(os.devnull, "w")
-
-
-def _is_open(fd: int) -> bool:
-    try:
-        os.fstat(fd)
-    except OSError:
-        return False
-    return True
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)

@@ -22,13 +22,8 @@ from k8saudit_cli.cli.common import (
     warn,
 )
 from k8saudit_cli.cli.progress import ProgressBar
-from k8saudit_cli.cli.scan_output import (
-    alert_output,
-    exit_policy,
-    print_report,
-    stderr_is_terminal,
-    write_summary_json,
-)
+from k8saudit_cli.cli.scan_output import alert_output, exit_policy, print_report, write_summary_json
+from k8saudit_cli.cli.streams import stderr_is_terminal
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
 from k8saudit_cli.detect import Alert
 from k8saudit_cli.detection_run import DetectionRun

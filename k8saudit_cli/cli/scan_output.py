@@ -13,6 +13,7 @@ import orjson
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.cli.common import fail
+from k8saudit_cli.cli.streams import stderr_is_terminal
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.report import plain_text, print_rich, summary_json
 from k8saudit_cli.run_stats import RunStats
@@ -126,14 +127,6 @@ def _stdout_to_devnull() -> None:
 def _quiet_broken_pipe() -> None:
     _stdout_to_devnull()
     sys.exit(0)
-
-
-def stderr_is_terminal() -> bool:
-    """Whether stderr is a terminal (``False`` when it is closed or replaced by a non-file)."""
-    try:
-        return sys.stderr is not None and sys.stderr.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def write_summary_json(stats: RunStats, path: str) -> None:
