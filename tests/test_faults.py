@@ -15,14 +15,17 @@ asserts a duration tighter than several seconds.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -305,9 +308,10 @@ def test_a_signal_at_a_random_point_of_a_parallel_scan(
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_a_one_process_scan(corpus, full, tmp_path, sig):
     summary, alerts = tmp_path / "summary.json", tmp_path / "alerts.json"
-    env = {"FAULT_SERIAL_DELAY": "0.02"}
+    env = {"FAULT_SERIAL_DELAY": "0.02"}  # the scan lasts 1.2 s at least
     proc = start(scan_args(corpus, "--summary-json", str(summary), "-o", str(alerts)), env=env)
-    time.sleep(1.0 + random.uniform(0, 0.3))
+    wait_until(lambda: alerts.exists() and alerts.stat().st_size > 0)  # the scan is under way
+    time.sleep(random.uniform(0, 0.3))
     os.killpg(proc.pid, sig)
     code, _, err = finish(proc)
     _interrupted(code, alerts.read_bytes(), err, full, sig, summary)
@@ -324,15 +328,28 @@ def test_ctrl_c_while_waiting_for_stdin(tmp_path):
         os.close(read_end)
         story = (ROOT / "samples" / "attack-story.jsonl").read_bytes().splitlines(keepends=True)
         os.write(write_end, b"".join(story[:200]))  # 14 alerts, then nothing more comes
-        time.sleep(1.5)
+        wait_until(lambda: _unread(write_end) == 0)  # the scan has read it all and waits
+        time.sleep(0.2)
         os.killpg(proc.pid, signal.SIGINT)
         code, out, err = finish(proc)
     finally:
         os.close(write_end)
     assert code == 130 and "Traceback" not in err
-    assert "k8saudit: interrupted" in err and "Events read:" in err
+    assert "k8saudit: interrupted" in err and "Events read: 200" in err
     assert json.loads(summary.read_text())["interrupted"] is True
     assert out.count(b"\n") == 14 and out.endswith(b"\n")
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not condition():
+        assert time.monotonic() < deadline, "the scan never got there"
+        time.sleep(0.02)
+
+
+def _unread(pipe_fd: int) -> int:
+    """Bytes written to a pipe and not read yet."""
+    return struct.unpack("i", fcntl.ioctl(pipe_fd, termios.FIONREAD, b"\0\0\0\0"))[0]
 
 
 # ---------------------------------------------------------------- bugs
