@@ -66,6 +66,7 @@ def _quiet(stream: TextIO | None) -> QuietStderr:
         encoding=getattr(stream, "encoding", None) or "utf-8",
         errors="backslashreplace",
         line_buffering=True,
+        write_through=True,
     )
 
 
