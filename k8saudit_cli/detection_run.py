@@ -6,6 +6,10 @@ Python user drive. Events come from any source: an iterable of
 fixture) or input paths (files, directories, globs, ``-`` for stdin), which
 it decodes itself and, with ``jobs`` above 1, spreads over worker processes
 (:mod:`k8saudit_cli.parallel_run`) with exactly the result of one process.
+
+A run can be stopped part-way, by :meth:`DetectionRun.stop` or by a
+KeyboardInterrupt; it then returns the statistics of what it scanned, with
+``interrupted`` set, and every alert it handed to the sink stays handed.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink, discard
-from k8saudit_cli.run_stats import RunStats, match_in_window
+from k8saudit_cli.run_stats import RunStats, RunStopped, StopRequest, match_in_window
 from k8saudit_cli.sources import Input, expand_inputs, needs_single_process
 
 if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
@@ -37,7 +41,10 @@ class DetectionRun:
     back to one process); ``on_input_warning`` receives the rate-limited
     warning lines about skipped input; ``on_progress(done, total)`` is called
     now and then with bytes of the input files read. Each ``scan_*`` call
-    returns its own :class:`RunStats`.
+    returns its own :class:`RunStats`; a run that cannot go on (a worker
+    process died twice on the same chunk) raises
+    :class:`~k8saudit_cli.run_stats.RunStopped` carrying the statistics of
+    what was scanned.
     """
 
     def __init__(
@@ -58,11 +65,17 @@ class DetectionRun:
         self.on_warning = on_warning
         self.on_input_warning = on_input_warning
         self.on_progress = on_progress
+        self._stop = StopRequest()
+
+    def stop(self) -> None:
+        """Ask the scan under way to stop soon: after the current event (one process)
+        or chunk (several). Safe from a signal handler, a callback or another thread."""
+        self._stop.requested = True
 
     def scan_events(self, events: Iterable[AuditEvent]) -> RunStats:
         """Match already decoded events (their ``num``, ``file``, ``line`` are kept as given)."""
         stats = self._new_stats()
-        self._match(events, stats)
+        self._stopping(stats, lambda: self._match(events, stats))
         return stats.finish()
 
     def scan_paths(self, inputs: Sequence[str]) -> RunStats:
@@ -71,13 +84,27 @@ class DetectionRun:
         stats = self._new_stats()
         jobs = self._jobs_for(paths)
         if jobs > 1:
-            self._scan_parallel(paths, jobs, stats)
+            self._stopping(stats, lambda: self._scan_parallel(paths, jobs, stats))
         else:
-            self._scan_serial(paths, stats)
+            self._stopping(stats, lambda: self._scan_serial(paths, stats))
         return stats.finish()
 
     def _new_stats(self) -> RunStats:
+        self._stop.requested = False
         return RunStats(problems=Problems(emit=self.on_input_warning))
+
+    def _stopping(self, stats: RunStats, scan: Callable[[], None]) -> None:
+        """Run ``scan``; a stop request or KeyboardInterrupt ends it with ``stats.interrupted``."""
+        try:
+            scan()
+        except KeyboardInterrupt:
+            stats.interrupted = True
+        except RunStopped as exc:
+            stats.error = str(exc)
+            exc.stats = stats.finish()
+            raise
+        if self._stop.requested:
+            stats.interrupted = True
 
     def _match(self, events: Iterable[AuditEvent], stats: RunStats) -> None:
         options = self.options
@@ -88,6 +115,7 @@ class DetectionRun:
             options.until_ns,
             stats,
             _alert_callback(self.sink),
+            self._stop,
         )
 
     def _jobs_for(self, paths: Sequence[str]) -> int:
@@ -118,7 +146,17 @@ class DetectionRun:
         on_chunk = None
         if self.on_progress is not None:
             on_chunk = _ChunkProgress(input_bytes(paths), self.on_progress)
-        run_parallel(paths, self.detector, self.options, jobs, self.sink, stats, on_chunk)
+        run_parallel(
+            paths,
+            self.detector,
+            self.options,
+            jobs,
+            self.sink,
+            stats,
+            on_chunk,
+            self._stop,
+            self.on_warning,
+        )
 
 
 def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:

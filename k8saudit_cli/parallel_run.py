@@ -8,15 +8,16 @@ rendered text or, when the text depends on ``evt.num`` (which only the
 parent knows) or the sink wants :class:`Alert` objects, as the event's JSON.
 The parent replays warnings and alerts chunk by chunk, adding the line and
 event offsets of the chunks before, so alerts, ``evt.num``, messages and the
-summary are exactly what a single process gives.
+summary are exactly what a single process gives. The processes themselves
+(deaths noticed at once, a lost chunk retried once) are
+:mod:`k8saudit_cli.worker_pool`'s job.
 """
 
 from __future__ import annotations
 
 import itertools
-import multiprocessing as mp
 import os
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +29,10 @@ from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
-from k8saudit_cli.run_stats import RunStats, match_in_window
+from k8saudit_cli.run_stats import RunStats, StopRequest, match_in_window
 from k8saudit_cli.sources import BINARY_PROBE, STDIN, Input, line_limit, splittable
 from k8saudit_cli.timestamps import event_time_ns
+from k8saudit_cli.worker_pool import OrderedPool
 
 MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
 #: Bytes per chunk at most: a chunk's alerts travel to the parent in one
@@ -53,6 +55,12 @@ class Chunk:
         """Bytes of the file this chunk covers (compressed bytes for a compressed file)."""
         end = self.end if self.end is not None else os.path.getsize(self.path)
         return end - self.start
+
+    def __str__(self) -> str:
+        """As messages name it: ``audit.log bytes 0-4194304`` (end excluded), or the file."""
+        if self.end is None:
+            return _display(self.path)
+        return f"{_display(self.path)} bytes {self.start}-{self.end}"
 
 
 @dataclass
@@ -206,14 +214,22 @@ def run_parallel(
     sink: AlertSink,
     stats: RunStats,
     on_chunk: Callable[[Chunk], None] | None = None,
+    stop: StopRequest | None = None,
+    on_warning: Callable[[str], object] | None = None,
 ) -> None:
-    """Run ``paths`` in ``jobs`` processes; the sink and ``stats`` see what a serial run gives."""
+    """Run ``paths`` in ``jobs`` processes; the sink and ``stats`` see what a serial run gives.
+
+    ``stop`` is looked at between chunks: the chunks merged by then are the
+    run's result. A worker that dies is reported to ``on_warning`` and its
+    chunk retried once; a second death raises
+    :class:`~k8saudit_cli.worker_pool.WorkerDied`.
+    """
     chunks = plan_chunks(paths, jobs)
     _install(detector, options, sink)
     line_offset: dict[str, int] = {}
     events_before = 0
-    with mp.get_context("fork").Pool(jobs) as pool:
-        for chunk, result in _in_order(pool, chunks, window=2 * jobs):
+    with OrderedPool(run_chunk, jobs, 2 * jobs, _death_warning(on_warning)) as pool:
+        for chunk, result in zip(chunks, pool.results(chunks), strict=True):
             if chunk.path not in line_offset:
                 line_offset[chunk.path] = 0
                 stats.files.append(_display(chunk.path))
@@ -225,6 +241,24 @@ def run_parallel(
             line_offset[chunk.path] = offset + result.lines
             if on_chunk is not None:
                 on_chunk(chunk)
+            if stop is not None and stop.requested:
+                return
+
+
+def _death_warning(
+    on_warning: Callable[[str], object] | None,
+) -> Callable[[Chunk | None, str], None]:
+    def warn(chunk: Chunk | None, how: str) -> None:
+        if on_warning is None:
+            return
+        if chunk is None:
+            on_warning(f"a worker process died ({how}) while idle; starting a new one")
+        else:
+            on_warning(
+                f"a worker process died ({how}) while scanning {chunk}; retrying it in a new worker"
+            )
+
+    return warn
 
 
 def _replay_alerts(
@@ -244,24 +278,6 @@ def _replay_alerts(
         assert raw is not None
         event = _event(raw, events_before + local_num, _display(path), line_offset + line, index)
         sink(Alert(rules[rule_pos], event))
-
-
-def _in_order(pool: Any, chunks: list[Chunk], window: int) -> Iterator[tuple[Chunk, ChunkResult]]:
-    """Results in input order, with at most ``window`` chunks queued or done but not
-    yet consumed: a slow consumer (a pipe, a disk) never lets results pile up."""
-    pending: deque[tuple[Chunk, Any]] = deque()
-    todo = iter(chunks)
-    for chunk in todo:
-        pending.append((chunk, pool.apply_async(run_chunk, (chunk,))))
-        if len(pending) >= window:
-            break
-    while pending:
-        chunk, handle = pending.popleft()
-        result = handle.get()
-        nxt = next(todo, None)
-        if nxt is not None:
-            pending.append((nxt, pool.apply_async(run_chunk, (nxt,))))
-        yield chunk, result
 
 
 def _display(path: str) -> str:

@@ -101,4 +101,7 @@ def summary_json(stats: RunStats) -> dict[str, Any]:
         "files_read": list(stats.files),
         "elapsed_seconds": round(stats.elapsed, 6),
         "events_per_second": round(_rate(stats), 1),
+        # A run that stopped part-way: its numbers cover only what it scanned.
+        "interrupted": stats.interrupted,
+        "error": stats.error,
     }

@@ -3,7 +3,8 @@
 :func:`match_in_window` is the run's inner loop (time window, rules,
 counts), shared by the serial run and the worker processes of a parallel
 one, so both count exactly the same way. Its counters are what the
-end-of-run report and ``--summary-json`` show.
+end-of-run report and ``--summary-json`` show, also for a run that was
+stopped part-way (:class:`StopRequest`, :class:`RunStopped`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from dataclasses import dataclass, field
 
 from k8saudit_cli.decode import Problems
 from k8saudit_cli.detect import Alert
+from k8saudit_cli.errors import K8sAuditError
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
 
 
 @dataclass
 class RunStats:
+    """What a run read and found. ``interrupted``: stopped on request (the counts
+    cover what was scanned before); ``error``: why a run could not go on."""
+
     events_read: int = 0
     events_in_window: int = 0
     alerts: int = 0
@@ -31,6 +36,8 @@ class RunStats:
     problems: Problems = field(default_factory=Problems)
     started: float = field(default_factory=time.perf_counter)
     elapsed: float = 0.0
+    interrupted: bool = False
+    error: str | None = None
 
     @property
     def most_severe(self) -> int | None:
@@ -53,6 +60,30 @@ class RunStats:
         return self
 
 
+class RunStopped(K8sAuditError):
+    """A run that could not go on; ``stats`` counts what was scanned before it stopped."""
+
+    code = "RUN_STOPPED"
+    stats: RunStats | None = None
+
+
+class StopRequest:
+    """A flag a run checks between events and chunks: set it to stop the run soon.
+
+    A plain attribute, so setting it is safe from a signal handler or another
+    thread, and reading it costs the hot loop almost nothing.
+    """
+
+    __slots__ = ("requested",)
+
+    def __init__(self) -> None:
+        self.requested = False
+
+
+#: The flag of runs that are never stopped (the workers of a parallel run).
+NEVER = StopRequest()
+
+
 def match_in_window(
     events: Iterable[AuditEvent],
     match: Callable[[AuditEvent], list[CompiledRule]],
@@ -60,27 +91,34 @@ def match_in_window(
     until_ns: int | None,
     stats: RunStats,
     on_alert: Callable[[Alert], object],
+    stop: StopRequest = NEVER,
 ) -> None:
     """Match every event in ``[since_ns, until_ns)``; count, and call ``on_alert`` per match.
 
     The hot loop of every run: locals only, and no call per event beyond
-    the iterator and ``match``.
+    the iterator and ``match``. It ends early when ``stop`` is requested;
+    whatever ends it (a KeyboardInterrupt too), the counts of the events it
+    went through are kept.
     """
     since, until = since_ns, until_ns
     by_rule, by_priority, rule_order = stats.by_rule, stats.by_priority, stats.rule_order
     read = in_window = 0
-    for ev in events:
-        read += 1
-        t = ev.time_ns
-        if (since is not None and t < since) or (until is not None and t >= until):
-            continue
-        in_window += 1
-        hits = match(ev)
-        if hits:
-            for rule in hits:
-                by_rule[rule.name] += 1
-                by_priority[rule.priority] += 1
-                rule_order.setdefault(rule.name, rule.index)
-                on_alert(Alert(rule, ev))
-    stats.events_read += read
-    stats.events_in_window += in_window
+    try:
+        for ev in events:
+            if stop.requested:
+                break
+            read += 1
+            t = ev.time_ns
+            if (since is not None and t < since) or (until is not None and t >= until):
+                continue
+            in_window += 1
+            hits = match(ev)
+            if hits:
+                for rule in hits:
+                    by_rule[rule.name] += 1
+                    by_priority[rule.priority] += 1
+                    rule_order.setdefault(rule.name, rule.index)
+                    on_alert(Alert(rule, ev))
+    finally:
+        stats.events_read += read
+        stats.events_in_window += in_window

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -24,7 +26,7 @@ from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset import load_rules
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import RunOptions, TextSink
-from k8saudit_cli.run_stats import RunStats
+from k8saudit_cli.run_stats import RunStats, RunStopped
 from tests.test_scan_cli import AUDIT, RULES
 
 EXPECTED = {"Privileged Pod": 1, "Any Create": 2, "Exec Into Pod": 1, "Secret Read": 2}
@@ -228,3 +230,146 @@ def test_no_fork_falls_back_to_one_process(rules, monkeypatch):
     stats = DetectionRun(rules, RunOptions(jobs=2), on_warning=warnings.append).scan_paths([AUDIT])
     assert warnings == ["--jobs needs fork(), which this platform lacks; scanning in one process"]
     assert dict(stats.by_rule) == EXPECTED
+
+
+# ---------------------------------------------------------------- stopping, worker deaths
+
+
+def test_stop_from_the_sink_ends_a_serial_run_with_its_counts(rules):
+    alerts: list[Alert] = []
+
+    def sink(alert: Alert) -> None:
+        alerts.append(alert)
+        if len(alerts) < 10:
+            run.stop()
+
+    run = DetectionRun(rules, sink=sink)
+    stats = run.scan_paths([AUDIT])
+    assert stats.interrupted and stats.error is None
+    assert len(alerts) == stats.alerts == 2  # the first event raises two alerts
+    assert {a.event.num for a in alerts} == {stats.events_read}  # stopped right after it
+    alerts[:] = [alerts[0]] * 10
+    again = run.scan_paths([AUDIT])  # a new scan starts afresh
+    assert not again.interrupted and again.events_read == 8
+
+
+def test_keyboard_interrupt_returns_the_stats_of_what_was_scanned(rules):
+    seen: list[Alert] = []
+
+    def sink(alert: Alert) -> None:
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+        seen.append(alert)
+
+    stats = DetectionRun(rules, sink=sink).scan_paths([AUDIT])
+    assert stats.interrupted
+    assert 0 < stats.events_read < 8 and stats.elapsed > 0
+    events = DetectionRun(rules, sink=sink).scan_events(read_events([AUDIT]))
+    assert events.interrupted
+
+
+def test_stop_ends_a_parallel_run_between_chunks(rules, tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel_run, "MIN_CHUNK", 2000)
+    path = big_file(tmp_path)
+    full: list[Alert] = []
+    DetectionRun(rules, sink=full.append).scan_paths([path])
+    alerts: list[Alert] = []
+
+    def progress(done: int, total: int) -> None:
+        if done:
+            run.stop()
+
+    run = DetectionRun(rules, RunOptions(jobs=2), alerts.append, on_progress=progress)
+    stats = run.scan_paths([path])
+    assert stats.interrupted
+    assert 0 < len(alerts) < len(full)
+    assert [key(a) for a in alerts] == [key(a) for a in full[: len(alerts)]]
+    assert stats.alerts == len(alerts) and stats.events_read < 320
+    assert multiprocessing.active_children() == []  # the workers are gone
+
+
+def _dying_run_chunk(offset: int, marker: Path | None):
+    """run_chunk, but the worker given the chunk holding byte ``offset`` kills itself
+    (every time, or only the first time when ``marker`` is given)."""
+    original = parallel_run.run_chunk
+
+    def run_chunk(chunk: parallel_run.Chunk) -> parallel_run.ChunkResult:
+        if chunk.end is not None and chunk.start <= offset < chunk.end:
+            if marker is None or not marker.exists():
+                if marker is not None:
+                    marker.touch()
+                os.kill(os.getpid(), signal.SIGKILL)
+        return original(chunk)
+
+    return run_chunk
+
+
+def test_a_chunk_whose_worker_died_is_retried_in_a_new_one(rules, tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel_run, "MIN_CHUNK", 2000)
+    path = big_file(tmp_path)
+    serial: list[Alert] = []
+    serial_stats = DetectionRun(rules, sink=serial.append).scan_paths([path])
+    marker = tmp_path / "died"
+    monkeypatch.setattr(parallel_run, "run_chunk", _dying_run_chunk(20000, marker))
+    alerts: list[Alert] = []
+    warnings: list[str] = []
+    stats = DetectionRun(
+        rules, RunOptions(jobs=2), alerts.append, on_warning=warnings.append
+    ).scan_paths([path])
+    assert marker.exists()
+    assert [key(a) for a in alerts] == [key(a) for a in serial]
+    assert counts(stats) == counts(serial_stats) and not stats.interrupted
+    assert len(warnings) == 1
+    assert warnings[0].startswith("a worker process died (killed by SIGKILL) while scanning ")
+    assert warnings[0].endswith("; retrying it in a new worker")
+
+
+def test_a_chunk_whose_worker_dies_twice_stops_the_run(rules, tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel_run, "MIN_CHUNK", 2000)
+    path = big_file(tmp_path)
+    serial: list[Alert] = []
+    DetectionRun(rules, sink=serial.append).scan_paths([path])
+    middle = Path(path).stat().st_size // 2
+    monkeypatch.setattr(parallel_run, "run_chunk", _dying_run_chunk(middle, None))
+    alerts: list[Alert] = []
+    with pytest.raises(RunStopped) as caught:
+        DetectionRun(rules, RunOptions(jobs=2), alerts.append).scan_paths([path])
+    message = str(caught.value)
+    assert message.startswith(f"a worker process died twice while scanning {path} bytes ")
+    assert message.endswith("(killed by SIGKILL)")
+    first, end = (int(n) for n in message.split(" bytes ")[1].split()[0].split("-"))
+    assert first <= middle < end
+    stats = caught.value.stats
+    assert stats is not None and stats.error == message
+    assert [key(a) for a in alerts] == [key(a) for a in serial[: len(alerts)]]
+    before = tmp_path / "before.jsonl"  # everything before the lost chunk, and nothing else
+    before.write_bytes(Path(path).read_bytes()[:first])
+    monkeypatch.undo()
+    expected = DetectionRun(rules).scan_paths([str(before)])
+    assert stats.alerts == len(alerts) == expected.alerts
+    assert stats.events_read == expected.events_read
+    assert multiprocessing.active_children() == []
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_parent(rules, tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel_run, "MIN_CHUNK", 2000)
+    path = big_file(tmp_path)
+
+    def broken(chunk: parallel_run.Chunk) -> parallel_run.ChunkResult:
+        raise ValueError(f"cannot scan {chunk}")
+
+    monkeypatch.setattr(parallel_run, "run_chunk", broken)
+    with pytest.raises(ValueError, match="cannot scan "):
+        DetectionRun(rules, RunOptions(jobs=2)).scan_paths([path])
+    assert multiprocessing.active_children() == []
+
+
+def test_a_worker_that_cannot_start_stops_the_run(rules, monkeypatch):
+    from multiprocessing.context import ForkProcess
+
+    def no_fork(self: ForkProcess) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(ForkProcess, "start", no_fork)
+    with pytest.raises(RunStopped, match="cannot start a worker process: Resource temporarily"):
+        DetectionRun(rules, RunOptions(jobs=2)).scan_paths([AUDIT, AUDIT])

@@ -28,6 +28,7 @@ LAYERS = [
     {"ruleset", "default_rules"},
     {"selection", "detect"},
     {"alerts", "run_options", "run_stats"},
+    {"worker_pool"},
     {"parallel_run"},
     {"detection_run"},
     {"fixtures", "report"},

@@ -9,19 +9,27 @@ stderr.
 :class:`K8sAuditGroup` gives every command the same ending: usage errors as
 one ``k8saudit: error:`` line plus the help hint (exit 2), a closed pipe as
 a quiet exit 0, and ``K8SAUDIT_<COMMAND>_<OPTION>`` environment defaults.
+It is also the guard around every command: SIGINT and SIGTERM exit 130 and
+143, a bug is one line and exit 2 (never 1, which means findings), and a
+stderr that is closed or cannot be written is a silent one.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
-from typing import Any
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
 from k8saudit_cli import __version__
+from k8saudit_cli.cli import interrupts, streams
 from k8saudit_cli.cli.console import exit_on_broken_pipe, flush_stdout
 from k8saudit_cli.cli.messages import ERROR_PREFIX, usage_error_text
+from k8saudit_cli.errors import K8sAuditError
 
 ENV_PREFIX = "K8SAUDIT"
 
@@ -101,22 +109,47 @@ class LazyGroup(click.Group):
 class K8sAuditGroup(LazyGroup):
     """The one way every command ends: errors in one style, closed pipes quietly."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs.get("standalone_mode", True):
-            return super().main(*args, **kwargs)
-        kwargs["standalone_mode"] = False
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's standalone mode, with our exit codes for interrupts and bugs."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        # ``args`` is None for the process's own command line (not a test runner).
+        with streams.tolerant_std_streams(), interrupts.handled(exiting_after=args is None):
+            code = self._guarded(args, prog_name, complete_var, extra)
+        sys.exit(code)
+
+    def _guarded(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        extra: dict[str, Any],
+    ) -> int:
+        """The command's exit code; ``SystemExit`` from a command passes through."""
         try:
-            rv = super().main(*args, **kwargs)
+            rv = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
             click.echo(usage_error_text(exc), err=True)
-            sys.exit(exc.exit_code)
+            return exc.exit_code
         except click.ClickException as exc:
             click.echo(f"{ERROR_PREFIX}{exc.format_message()}", err=True)
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("Aborted!", err=True)
-            sys.exit(1)
-        sys.exit(rv if isinstance(rv, int) else 0)
+            return exc.exit_code
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("k8saudit: interrupted", err=True)
+            return interrupts.exit_code()
+        except K8sAuditError as exc:
+            click.echo(f"{ERROR_PREFIX}{exc}", err=True)
+            return 2
+        except Exception as exc:
+            _internal_error(exc)
+        return rv if isinstance(rv, int) else 0
 
     def make_context(
         self,
@@ -140,6 +173,17 @@ class K8sAuditGroup(LazyGroup):
             flush_stdout()  # a command's sys.exit must not hide a closed pipe behind exit 1
             raise
         return rv
+
+
+def _internal_error(exc: Exception) -> NoReturn:
+    """A bug: one line (the traceback with ``K8SAUDIT_DEBUG=1``), exit 2, never 1."""
+    if os.environ.get("K8SAUDIT_DEBUG", "") not in ("", "0"):
+        traceback.print_exception(exc)
+        hint = ""
+    else:
+        hint = " (set K8SAUDIT_DEBUG=1 to see the traceback)"
+    click.echo(f"k8saudit: internal error: {type(exc).__name__}: {exc}{hint}", err=True)
+    sys.exit(2)
 
 
 @click.group("k8saudit", cls=K8sAuditGroup, context_settings=CONTEXT_SETTINGS)

@@ -86,22 +86,27 @@ class ColoredAlerts:
 # ------------------------------------------------------------------ closed pipes
 
 
-def exit_on_broken_pipe() -> NoReturn:
-    """The reader went away (``| head``): end quietly with 0, as other Unix tools do.
-
-    stdout is pointed at /dev/null first, so the interpreter's last flush
-    at exit cannot fail again and print "Exception ignored ...".
-    """
+def stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit cannot fail
+    again (and print "Exception ignored ..." or exit 120)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, io.UnsupportedOperation):
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
         pass  # not a real file descriptor (a test runner's buffer): nothing to protect
+
+
+def exit_on_broken_pipe() -> NoReturn:
+    """The reader went away (``| head``): end quietly with 0, as other Unix tools do."""
+    stdout_to_devnull()
     sys.exit(0)
 
 
 def flush_stdout() -> None:
     """Flush what is buffered for stdout; a closed pipe ends the program quietly."""
+    if sys.stdout is None:  # started with stdout closed: nothing was buffered
+        return
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from k8saudit_cli.alerts import AlertRenderer
+from k8saudit_cli.cli import interrupts
 from k8saudit_cli.cli.common import (
     OrderedSelectionCommand,
     PriorityType,
@@ -25,13 +26,14 @@ from k8saudit_cli.cli.common import (
 from k8saudit_cli.cli.console import ColoredAlerts, is_terminal, use_color
 from k8saudit_cli.cli.progress import ProgressBar
 from k8saudit_cli.cli.scan_output import alert_output, exit_policy, print_report, write_summary_json
+from k8saudit_cli.cli.streams import stderr_is_terminal
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
 from k8saudit_cli.detect import Alert
 from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import RunOptions, TextSink
-from k8saudit_cli.run_stats import RunStats
+from k8saudit_cli.run_stats import RunStats, RunStopped
 from k8saudit_cli.selection import select_rules, unmatched_steps
 from k8saudit_cli.sources import STDIN, expand_inputs
 
@@ -174,8 +176,9 @@ def scan_command(
     Alerts go to stdout (or --output); warnings and the end-of-run report
     (Falco's 'Events detected' summary plus input counters) go to stderr.
     Exit codes: 0 the scan ran, 1 an alert at or above --fail-on, 2 the scan
-    could not be done (invalid rules, unreadable input, or --strict and
-    skipped input).
+    could not be done (invalid rules, unreadable input, output that cannot
+    be written, or --strict and skipped input), 130/143 interrupted by
+    SIGINT/SIGTERM (the report then covers what was scanned).
     """
     paths = _expand(inputs)
     since, until = parse_window(opts["since"], opts["until"])
@@ -183,17 +186,20 @@ def scan_command(
         inputs, paths, {"--output": opts["output"], "--summary-json": opts["summary_json"]}
     )
     selected = _select(ctx, rules, opts["min_priority"])
-    shown = not opts["no_progress"] and sys.stderr.isatty() and STDIN not in paths
-    with alert_output(opts["output"]) as out, ProgressBar(shown) as bar:
-        run = DetectionRun(
-            selected,
-            _run_options(opts, since, until),
-            TextSink(_render(opts), out.write),
-            on_warning=warn,
-            on_input_warning=bar.echo,
-            on_progress=bar.update if bar.shown else None,
-        )
-        stats = run.scan_paths(paths)
+    shown = not opts["no_progress"] and stderr_is_terminal() and STDIN not in paths
+    try:
+        with alert_output(opts["output"]) as out, ProgressBar(shown) as bar:
+            run = DetectionRun(
+                selected,
+                _run_options(opts, since, until),
+                TextSink(_render(opts), out.write),
+                on_warning=warn,
+                on_input_warning=bar.echo,
+                on_progress=bar.update if bar.shown else None,
+            )
+            stats = run.scan_paths(paths)
+    except RunStopped as exc:
+        _stopped(exc, opts)
     _finish(stats, opts)
 
 
@@ -247,8 +253,25 @@ def _render(opts: dict[str, Any]) -> Callable[[Alert], str]:
 
 
 def _finish(stats: RunStats, opts: dict[str, Any]) -> None:
+    """Summary, report and exit code of a run that ended, completely or interrupted."""
+    if stats.interrupted:
+        click.echo("k8saudit: interrupted", err=True)
+    _report(stats, opts)
+    if stats.interrupted:
+        sys.exit(interrupts.exit_code())
+    exit_policy(stats, opts["strict"], opts["fail_on"])
+
+
+def _stopped(exc: RunStopped, opts: dict[str, Any]) -> NoReturn:
+    """A run that could not go on: the reason, then the report of what was scanned; exit 2."""
+    click.echo(f"k8saudit: error: {exc}", err=True)
+    if exc.stats is not None:
+        _report(exc.stats, opts)
+    sys.exit(2)
+
+
+def _report(stats: RunStats, opts: dict[str, Any]) -> None:
     if opts["summary_json"]:
         write_summary_json(stats, opts["summary_json"])
     if not opts["no_summary"]:
         print_report(stats)
-    exit_policy(stats, opts["strict"], opts["fail_on"])

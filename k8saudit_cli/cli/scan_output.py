@@ -12,45 +12,113 @@ import orjson
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.cli.common import fail
-from k8saudit_cli.cli.console import exit_on_broken_pipe
+from k8saudit_cli.cli.console import exit_on_broken_pipe, stdout_to_devnull
+from k8saudit_cli.cli.streams import stderr_is_terminal
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.report import plain_text, print_rich, summary_json
 from k8saudit_cli.run_stats import RunStats
 
 
+class OutputError(Exception):
+    """The alert stream could not be written (a full disk, an I/O error)."""
+
+
+class AlertStream:
+    """The alert stream of a run, FILE or stdout; every failure to write names it."""
+
+    def __init__(self, file: IO[str], name: str) -> None:
+        self.file, self.name = file, name
+
+    def write(self, text: str) -> None:
+        try:
+            self.file.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def flush(self) -> None:
+        """Write out what is buffered now (a live receiver flushes when it goes idle)."""
+        try:
+            self.file.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def close(self) -> None:
+        """Write out what is buffered (and close FILE)."""
+        try:
+            if self.file is sys.stdout:
+                self.file.flush()
+            else:
+                self.file.close()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def abandon(self) -> None:
+        """After a write error: drop what is still buffered, quietly.
+
+        stdout's buffer would otherwise be flushed again at exit, failing
+        with a second message and exit status 120.
+        """
+        if self.file is sys.stdout:
+            stdout_to_devnull()
+            return
+        try:
+            self.file.close()
+        except OSError:
+            pass  # the error is already being reported
+
+    def _error(self, exc: OSError) -> OutputError:
+        return OutputError(f"cannot write '{self.name}': {exc.strerror or exc}")
+
+
 @contextmanager
-def alert_output(path: str | None) -> Iterator[IO[str]]:
+def alert_output(path: str | None) -> Iterator[AlertStream]:
     """The alert stream for the length of a run: FILE, or stdout.
 
-    Unreadable input exits 2; a reader that closed the pipe (``| head``)
-    ends the scan quietly with 0, as other Unix tools do.
+    Unreadable input and a stream that cannot be written exit 2 with one
+    line; a reader that closed the pipe (``| head``) ends the scan quietly
+    with 0, as other Unix tools do. Whatever else ends the run (an
+    interrupt, a stopped run), the alerts written so far are flushed.
     """
-    out = _open_output(path)
+    stream = _open_output(path)
     try:
-        yield out
+        yield stream
     except InputError as exc:
+        _close(stream)
+        fail(str(exc))
+    except OutputError as exc:
+        stream.abandon()
         fail(str(exc))
     except BrokenPipeError:
         _quiet_broken_pipe()
-    finally:
-        if out is not sys.stdout:
-            out.close()
-        else:
-            _flush_stdout()
+    except BaseException:
+        _close(stream)
+        raise
+    _close(stream)
 
 
-def _open_output(path: str | None) -> IO[str]:
+def _open_output(path: str | None) -> AlertStream:
     if not path:
-        return sys.stdout
+        if sys.stdout is None:  # started with stdout closed (>&-)
+            fail("cannot write '<stdout>': stdout is closed")
+        return AlertStream(sys.stdout, "<stdout>")
     try:
-        return open(path, "w", encoding="utf-8")
+        return AlertStream(open(path, "w", encoding="utf-8"), path)
     except OSError as exc:
         fail(f"cannot write '{path}': {exc.strerror}")
 
 
-def _flush_stdout() -> None:
+def _close(stream: AlertStream) -> None:
     try:
-        sys.stdout.flush()
+        stream.close()
+    except OutputError as exc:
+        stream.abandon()
+        fail(str(exc))
     except BrokenPipeError:
         _quiet_broken_pipe()
 
@@ -70,7 +138,7 @@ def write_summary_json(stats: RunStats, path: str) -> None:
 
 def print_report(stats: RunStats) -> None:
     """The end-of-run report on stderr: tables at a terminal, Falco's text otherwise."""
-    if sys.stderr.isatty():
+    if stderr_is_terminal():
         from rich.console import Console
 
         print_rich(stats, Console(stderr=True))
