@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from k8saudit_cli.aggregate_run import Aggregations, split_aggregations
 from k8saudit_cli.decode import Problems, read_events
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
@@ -51,9 +52,11 @@ class DetectionRun:
         on_progress: Callable[[int, int], object] | None = None,
     ) -> None:
         self.options = options = options or RunOptions()
-        self.detector = Detector(
-            rules, match_all=options.rule_matching == "all", fast=options.evaluator == "fast"
-        )
+        fast = options.evaluator == "fast"
+        rules, aggregations = split_aggregations(rules)
+        self.detector = Detector(rules, match_all=options.rule_matching == "all", fast=fast)
+        #: The aggregation rules (our extension), counted per scan; None if there are none.
+        self.aggregations = Aggregations(aggregations, fast) if aggregations else None
         self.sink = sink if sink is not None else discard
         self.on_warning = on_warning
         self.on_input_warning = on_input_warning
@@ -81,14 +84,14 @@ class DetectionRun:
 
     def _match(self, events: Iterable[AuditEvent], stats: RunStats) -> None:
         options = self.options
-        match_in_window(
-            events,
-            self.detector.match,
-            options.since_ns,
-            options.until_ns,
-            stats,
-            _alert_callback(self.sink),
-        )
+        match: Callable[[AuditEvent], list[CompiledRule]] = self.detector.match
+        on_alert = _alert_callback(self.sink)
+        counting = self.aggregations.start() if self.aggregations is not None else None
+        if counting is not None:
+            match, on_alert = counting.serial(match, on_alert)
+        match_in_window(events, match, options.since_ns, options.until_ns, stats, on_alert)
+        if counting is not None:
+            counting.finish(stats)
 
     def _jobs_for(self, paths: Sequence[str]) -> int:
         """``options.jobs``, or 1 where processes cannot help (stdin) or cannot start."""
@@ -118,7 +121,9 @@ class DetectionRun:
         on_chunk = None
         if self.on_progress is not None:
             on_chunk = _ChunkProgress(input_bytes(paths), self.on_progress)
-        run_parallel(paths, self.detector, self.options, jobs, self.sink, stats, on_chunk)
+        run_parallel(
+            paths, self.detector, self.options, jobs, self.sink, stats, on_chunk, self.aggregations
+        )
 
 
 def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:

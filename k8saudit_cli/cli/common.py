@@ -11,7 +11,7 @@ import click
 from k8saudit_cli import priority as prio
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
-from k8saudit_cli.ruleset.defaults import default_rules_path
+from k8saudit_cli.ruleset.defaults import default_rules_paths
 from k8saudit_cli.selection import Step
 from k8saudit_cli.timestamps import TimeFormatError, parse_when
 
@@ -50,7 +50,7 @@ def rules_option(required: bool = False) -> Callable[[_F], _F]:
 
 def load_ruleset(paths: Sequence[str]) -> RuleSet:
     """Load rules for a command that needs valid rules; exits 2 with every error otherwise."""
-    files = list(paths) or [default_rules_path()]
+    files = list(paths) or default_rules_paths()
     ruleset = load_rules(files)
     if not ruleset.ok:
         for d in ruleset.errors:

@@ -14,8 +14,8 @@ from k8saudit_cli.engine.codegen import generate_group
 from k8saudit_cli.engine.index import describe, requirement, residual
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
-from k8saudit_cli.ruleset.compile import CompiledRule
-from k8saudit_cli.ruleset.defaults import default_rules_path
+from k8saudit_cli.ruleset.compile import K8S_SOURCE, CompiledRule
+from k8saudit_cli.ruleset.compile_aggregations import CompiledAggregation
 
 FORMAT = click.option(
     "--format",
@@ -136,7 +136,7 @@ def rules_command(rules: tuple[str, ...], fmt: str) -> None:
         table.add_row(
             r["name"],
             r["priority"],
-            r["source"],
+            r["source"] + (" (aggregation)" if r["kind"] == "aggregation" else ""),
             "yes" if r["enabled"] else "no",
             ", ".join(r["tags"]),
         )
@@ -144,19 +144,25 @@ def rules_command(rules: tuple[str, ...], fmt: str) -> None:
 
 
 def rule_rows(ruleset: RuleSet) -> list[dict[str, Any]]:
+    """Every rule, then every aggregation (our extension), in definition order."""
     states = sorted(ruleset.collection.rules.values(), key=lambda r: r.index)
+    aggregations = sorted(ruleset.collection.aggregations.values(), key=lambda a: a.index)
     return [
         {
             "name": r.name,
+            "kind": kind,
             "priority": prio.name(r.priority),
-            "source": r.source,
+            "source": source,
             "enabled": r.enabled,
             "tags": sorted(r.tags),
             "desc": r.desc,
             "file": r.pos.file,
             "line": r.pos.line,
         }
-        for r in states
+        for r, kind, source in [
+            *((r, "rule", r.source) for r in states),
+            *((a, "aggregation", K8S_SOURCE) for a in aggregations),
+        ]
     ]
 
 
@@ -189,13 +195,15 @@ def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str, generated:
     event must have for RULE to run at all, and the generated function
     that tests the rest (one line per check, commented with its origin).
     """
-    ruleset = load_ruleset(rules or [default_rules_path()])
+    ruleset = load_ruleset(rules)
     rule = ruleset.rule(rule_name)
     if rule is None:
         known = [r.name for r in ruleset.rules if rule_name.lower() in r.name.lower()][:5]
         hint = f" (did you mean: {', '.join(repr(k) for k in known)})" if known else ""
         fail(f'rule "{rule_name}" is not loaded{hint}')
     data = explanation(rule)
+    if isinstance(rule, CompiledAggregation):
+        data["aggregation"] = rule.summary()
     if generated:
         data["generated"] = generated_code(rule)
     if fmt == "json":
@@ -240,6 +248,11 @@ def explanation_text(rule: CompiledRule, data: dict[str, Any]) -> list[str]:
         f"  {data['expanded_condition']}",
         "Fields read by the condition:",
         *(f"  {f}" for f in rule.fields),
+        *(
+            ["Counts (aggregation):", f"  {rule.summary_text()}"]
+            if isinstance(rule, CompiledAggregation)
+            else []
+        ),
         "Output:",
         f"  {rule.output.text}",
     ]
