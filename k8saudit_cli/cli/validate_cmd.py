@@ -14,8 +14,10 @@ from k8saudit_cli.engine.codegen import generate_group
 from k8saudit_cli.engine.index import describe, requirement, residual
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
+from k8saudit_cli.ruleset.aggregation_items import AggregationState
 from k8saudit_cli.ruleset.compile import K8S_SOURCE, CompiledRule
 from k8saudit_cli.ruleset.compile_aggregations import CompiledAggregation
+from k8saudit_cli.ruleset.states import RuleState
 
 FORMAT = click.option(
     "--format",
@@ -147,23 +149,23 @@ def rule_rows(ruleset: RuleSet) -> list[dict[str, Any]]:
     """Every rule, then every aggregation (our extension), in definition order."""
     states = sorted(ruleset.collection.rules.values(), key=lambda r: r.index)
     aggregations = sorted(ruleset.collection.aggregations.values(), key=lambda a: a.index)
-    return [
-        {
-            "name": r.name,
-            "kind": kind,
-            "priority": prio.name(r.priority),
-            "source": source,
-            "enabled": r.enabled,
-            "tags": sorted(r.tags),
-            "desc": r.desc,
-            "file": r.pos.file,
-            "line": r.pos.line,
-        }
-        for r, kind, source in [
-            *((r, "rule", r.source) for r in states),
-            *((a, "aggregation", K8S_SOURCE) for a in aggregations),
-        ]
+    return [_row(r, "rule", r.source) for r in states] + [
+        _row(a, "aggregation", K8S_SOURCE) for a in aggregations
     ]
+
+
+def _row(r: RuleState | AggregationState, kind: str, source: str) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "kind": kind,
+        "priority": prio.name(r.priority),
+        "source": source,
+        "enabled": r.enabled,
+        "tags": sorted(r.tags),
+        "desc": r.desc,
+        "file": r.pos.file,
+        "line": r.pos.line,
+    }
 
 
 # ---------------------------------------------------------------- explain
