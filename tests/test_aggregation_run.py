@@ -254,7 +254,7 @@ def test_cli_scan_jobs_identical_with_the_default_ruleset(
         outs.append(result.stdout)
     assert outs[0] == outs[1]
     fired = {json.loads(line)["rule"] for line in outs[0].splitlines()}
-    assert "Discovery Sweep Across Namespaces" in fired
+    assert "Discovery Sweep By User" in fired
 
 
 def test_rules_explain_and_validate_show_aggregations(tmp_path: Path) -> None:
