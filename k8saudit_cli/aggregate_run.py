@@ -25,6 +25,7 @@ import orjson
 
 from k8saudit_cli.aggregate import Fired, WindowTable
 from k8saudit_cli.detect import Alert, Detector
+from k8saudit_cli.engine.index import event_key
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.fields import Value
 from k8saudit_cli.ruleset.aggregate_output import AggregateEvent, AggregateHit, Key
@@ -61,12 +62,14 @@ class Aggregations:
 
     def __init__(self, rules: Sequence[CompiledAggregation], fast: bool = True) -> None:
         self.rules = list(rules)
-        self._match = Detector(self.rules, match_all=True, fast=fast).match
+        self.detector = Detector(self.rules, match_all=True, fast=fast)
         self._position = {r.name: i for i, r in enumerate(self.rules)}
 
     def observe(self, event: AuditEvent) -> list[Observation]:
         """The aggregations ``event`` counts for, with its group key and distinct value."""
-        hits = self._match(event)
+        return self._observations(self.detector.match(event), event)
+
+    def _observations(self, hits: list[CompiledRule], event: AuditEvent) -> list[Observation]:
         if not hits:
             return []
         out: list[Observation] = []
@@ -84,15 +87,28 @@ class Aggregations:
         """Fresh windows for one scan."""
         return Counting(self)
 
-    def recorder(self, match: Match, out: list[ChunkObservation], with_raw: bool) -> Match:
-        """A worker's match function: ``match``, recording every observation in ``out``."""
-        observe, rules = self.observe, self.rules
+    def both(
+        self, rules: Detector
+    ) -> Callable[[AuditEvent], tuple[list[CompiledRule], list[Observation]]]:
+        """``event -> (rules matched, observations)``, with the index key computed once."""
+        rules_for, aggregations_for = rules.matcher_for, self.detector.matcher_for
+        observations = self._observations
+
+        def match_both(ev: AuditEvent) -> tuple[list[CompiledRule], list[Observation]]:
+            key = event_key(ev.ka, ev.raw)
+            return rules_for(key)(ev), observations(aggregations_for(key)(ev), ev)
+
+        return match_both
+
+    def recorder(self, rules: Detector, out: list[ChunkObservation], with_raw: bool) -> Match:
+        """A worker's match function: ``rules``' matches, recording every observation in ``out``."""
+        match_both, aggs = self.both(rules), self.rules
 
         def match_and_record(ev: AuditEvent) -> list[CompiledRule]:
-            hits = match(ev)
-            for pos, key, value in observe(ev):
+            hits, observations = match_both(ev)
+            for pos, key, value in observations:
                 raw = orjson.dumps(ev.raw) if with_raw else None
-                snap = rules[pos].snapshot(ev)
+                snap = aggs[pos].snapshot(ev)
                 out.append((ev.num, pos, ev.time_ns, key, value, snap, ev.line, ev.index, raw))
             return hits
 
@@ -110,19 +126,19 @@ class Counting:
         ]
 
     def serial(
-        self, match: Match, on_alert: Callable[[Alert], object]
+        self, rules: Detector, on_alert: Callable[[Alert], object]
     ) -> tuple[Match, Callable[[Alert], object]]:
-        """``match`` and ``on_alert`` of a serial run, with this scan's aggregations added.
+        """The match function and alert callback of a serial run: ``rules``' matches
+        and ``on_alert``, with this scan's aggregations added.
 
-        The run's loop counts every rule ``match`` returns and calls
-        ``on_alert`` for each, in order; an aggregation that fires is returned
+        The run's loop counts every rule the match function returns and calls
+        the callback for each, in order; an aggregation that fires is returned
         after the event's rules, and its alert (with the hit) is swapped in.
         """
-        observe, pending = self.aggregations.observe, deque[Alert]()
+        match_both, pending = self.aggregations.both(rules), deque[Alert]()
 
         def match_and_count(ev: AuditEvent) -> list[CompiledRule]:
-            hits = match(ev)
-            observations = observe(ev)
+            hits, observations = match_both(ev)
             if not observations:
                 return hits
             fired = self._fire(observations, ev)

@@ -39,6 +39,10 @@ class DetectionRun:
     warning lines about skipped input; ``on_progress(done, total)`` is called
     now and then with bytes of the input files read. Each ``scan_*`` call
     returns its own :class:`RunStats`.
+
+    ``rules`` may hold aggregations (:mod:`k8saudit_cli.aggregate_run`): they
+    count events instead of alerting on each, and each ``scan_*`` call counts
+    afresh.
     """
 
     def __init__(
@@ -88,7 +92,7 @@ class DetectionRun:
         on_alert = _alert_callback(self.sink)
         counting = self.aggregations.start() if self.aggregations is not None else None
         if counting is not None:
-            match, on_alert = counting.serial(match, on_alert)
+            match, on_alert = counting.serial(self.detector, on_alert)
         match_in_window(events, match, options.since_ns, options.until_ns, stats, on_alert)
         if counting is not None:
             counting.finish(stats)

@@ -156,7 +156,9 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     counted = _Counted(_lines(chunk, result.stats.problems))
     match: Callable[[AuditEvent], list[CompiledRule]] = worker.detector.match
     if worker.aggregations is not None:  # the event JSON only for a sink that wants events
-        match = worker.aggregations.recorder(match, result.observations, worker.render is None)
+        match = worker.aggregations.recorder(
+            worker.detector, result.observations, worker.render is None
+        )
     match_in_window(
         decoder.events(counted, chunk.path),
         match,

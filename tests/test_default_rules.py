@@ -50,6 +50,24 @@ def test_default_aggregations_load_cleanly_after_the_rules():
         assert any(t.startswith("mitre_") for t in agg.tags), agg.name
 
 
+#: The keys by which Falco 0.44's reader (rule_loader_reader.cpp) recognises an
+#: item; an entry with none of them is "Unknown top level item" and skipped.
+FALCO_ITEM_KEYS = {"required_engine_version", "required_plugin_versions", "list", "macro", "rule"}
+
+
+def test_falco_skips_the_aggregations_and_nothing_else():
+    import yaml
+
+    rules_file = yaml.safe_load(Path(default_rules_path()).read_text())
+    assert not [i for i in rules_file if "aggregation" in i]
+    aggregations = yaml.safe_load(Path(default_rules_paths()[1]).read_text())
+    for item in aggregations:
+        if "aggregation" in item:
+            assert not FALCO_ITEM_KEYS & set(item), item["aggregation"]
+        else:  # what Falco does read there: lists only the aggregations use
+            assert set(item) == {"list", "items"}, item
+
+
 def test_every_new_detection_carries_mitre_tags(conformance):
     ruleset = load_rules([default_rules_path()])
     upstream = conformance / "upstream-current" / "k8s_audit_rules.yaml"
