@@ -280,3 +280,20 @@ def test_rules_explain_and_validate_show_aggregations(tmp_path: Path) -> None:
         "threshold": 5,
     }
     assert runner.invoke(main, ["validate", "-r", str(path)]).exit_code == 0
+
+
+def test_cli_selection_options_select_aggregations(audit_file: str) -> None:
+    runner = CliRunner()
+
+    def fired(*options: str) -> set[str]:
+        result = runner.invoke(
+            main, ["scan", audit_file, "--format", "json", "--no-progress", *options]
+        )
+        assert result.exit_code == 0, result.stderr
+        assert "matches no rule" not in result.stderr
+        return {json.loads(line)["rule"] for line in result.stdout.splitlines()}
+
+    assert "Discovery Sweep By User" in fired()
+    assert "Discovery Sweep By User" not in fired("--disable-tag", "discovery")
+    assert "Discovery Sweep By User" not in fired("--disable-rule", "Discovery Sweep*")
+    assert "Discovery Sweep By User" not in fired("--min-priority", "warning")
