@@ -6,7 +6,9 @@ Measures, in one run and on one corpus:
   floor     read the file line by line (binary) and orjson.loads each line in
             a plain Python loop: the least any Python scanner must spend
   default   k8saudit scan CORPUS --no-summary --no-progress --format json
-            -o /dev/null (built-in ruleset)
+            -o /dev/null (built-in ruleset: rules and aggregations)
+  noagg     the same with -r rules/k8s_audit_rules.yaml: the built-in rules
+            without the aggregations (the difference is their cost)
   upstream  the same with -r ../shared/conformance/upstream-current/k8s_audit_rules.yaml
   jobs2     the default ruleset with --jobs 2
   nofast    the default ruleset with --no-fast-path (the reference evaluator)
@@ -364,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--only",
         metavar="NAMES",
-        help="comma-separated subset of: floor,default,upstream,jobs2,nofast,jq,startup,load",
+        help="comma-separated subset of: floor,default,noagg,upstream,jobs2,nofast,jq,startup,load",
     )
     ap.add_argument(
         "--k8saudit", metavar="PATH", help="k8saudit executable (default: beside this python)"
@@ -379,7 +381,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.smoke:
         args.events, args.repeat, args.load_runs = 2000, 1, 1
-    all_names = ["floor", "default", "upstream", "jobs2", "nofast", "jq", "startup", "load"]
+    all_names = [
+        "floor",
+        "default",
+        "noagg",
+        "upstream",
+        "jobs2",
+        "nofast",
+        "jq",
+        "startup",
+        "load",
+    ]
     wanted = set(all_names)
     if args.only:
         wanted = {s.strip() for s in args.only.split(",") if s.strip()}
@@ -489,6 +501,11 @@ class Bench:
             return
         steps = {
             "default": lambda: self.scan_row("default", "scan, built-in ruleset, 1 process", []),
+            "noagg": lambda: self.scan_row(
+                "noagg",
+                "scan, built-in rules without aggregations, 1 process",
+                ["-r", str(REPO / "rules" / "k8s_audit_rules.yaml")],
+            ),
             "upstream": self.upstream,
             "jobs2": self.jobs2,
             "nofast": lambda: self.scan_row(

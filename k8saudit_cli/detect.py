@@ -65,6 +65,15 @@ class Detector:
             group = self._group_for(key)
         return group(event)
 
+    def matcher_for(self, key: tuple[Any, ...]) -> Callable[[AuditEvent], list[CompiledRule]]:
+        """What ``match`` runs for events whose index key (``event_key``) is ``key``:
+        for callers that match one event against several detectors and compute
+        the key once."""
+        if not self.fast:
+            return self.match
+        group = self._by_key.get(key)
+        return group if group is not None else self._group_for(key)
+
     def _group_for(self, key: tuple[Any, ...]) -> Callable[[AuditEvent], list[CompiledRule]]:
         ids = tuple(i for i, req in enumerate(self._requirements) if admits(req, key))
         group = self._groups.get(ids)

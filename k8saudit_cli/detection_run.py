@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from k8saudit_cli.aggregate_run import Aggregations, split_aggregations
 from k8saudit_cli.decode import Problems, read_events
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
@@ -45,6 +46,10 @@ class DetectionRun:
     process died twice on the same chunk) raises
     :class:`~k8saudit_cli.run_stats.RunStopped` carrying the statistics of
     what was scanned.
+
+    ``rules`` may hold aggregations (:mod:`k8saudit_cli.aggregate_run`): they
+    count events instead of alerting on each, and each ``scan_*`` call counts
+    afresh.
     """
 
     def __init__(
@@ -58,9 +63,11 @@ class DetectionRun:
         on_progress: Callable[[int, int], object] | None = None,
     ) -> None:
         self.options = options = options or RunOptions()
-        self.detector = Detector(
-            rules, match_all=options.rule_matching == "all", fast=options.evaluator == "fast"
-        )
+        fast = options.evaluator == "fast"
+        rules, aggregations = split_aggregations(rules)
+        self.detector = Detector(rules, match_all=options.rule_matching == "all", fast=fast)
+        #: The aggregation rules (our extension), counted per scan; None if there are none.
+        self.aggregations = Aggregations(aggregations, fast) if aggregations else None
         self.sink = sink if sink is not None else discard
         self.on_warning = on_warning
         self.on_input_warning = on_input_warning
@@ -108,15 +115,16 @@ class DetectionRun:
 
     def _match(self, events: Iterable[AuditEvent], stats: RunStats) -> None:
         options = self.options
+        match: Callable[[AuditEvent], list[CompiledRule]] = self.detector.match
+        on_alert = _alert_callback(self.sink)
+        counting = self.aggregations.start() if self.aggregations is not None else None
+        if counting is not None:
+            match, on_alert = counting.serial(self.detector, on_alert)
         match_in_window(
-            events,
-            self.detector.match,
-            options.since_ns,
-            options.until_ns,
-            stats,
-            _alert_callback(self.sink),
-            self._stop,
+            events, match, options.since_ns, options.until_ns, stats, on_alert, self._stop
         )
+        if counting is not None:
+            counting.finish(stats)
 
     def _jobs_for(self, paths: Sequence[str]) -> int:
         """``options.jobs``, or 1 where processes cannot help (stdin) or cannot start."""
@@ -156,6 +164,7 @@ class DetectionRun:
             on_chunk,
             self._stop,
             self.on_warning,
+            self.aggregations,
         )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from k8saudit_cli.aggregate_run import Aggregations, ChunkObservation, Counting, interleave
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, Decoder, Problems
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
@@ -68,6 +69,8 @@ class ChunkResult:
     lines: int = 0
     stats: RunStats = field(default_factory=RunStats)
     alerts: list[ChunkAlert] = field(default_factory=list)
+    #: What the chunk's events add to the aggregations, counted by the parent in order.
+    observations: list[ChunkObservation] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- planning
@@ -108,12 +111,15 @@ class _Worker:
     #: Rules whose alerts travel as event JSON, to be rendered by the parent.
     needs_event: frozenset[str]
     positions: dict[str, int]
+    aggregations: Aggregations | None = None
 
 
 _WORKER: _Worker | None = None
 
 
-def _install(detector: Detector, options: RunOptions, sink: AlertSink) -> None:
+def _install(
+    detector: Detector, options: RunOptions, sink: AlertSink, aggregations: Aggregations | None
+) -> None:
     global _WORKER
     rules = detector.rules
     if isinstance(sink, TextSink):
@@ -122,7 +128,7 @@ def _install(detector: Detector, options: RunOptions, sink: AlertSink) -> None:
     else:
         render, needs_event = None, frozenset(r.name for r in rules)
     positions = {r.name: i for i, r in enumerate(rules)}
-    _WORKER = _Worker(detector, options, render, needs_event, positions)
+    _WORKER = _Worker(detector, options, render, needs_event, positions, aggregations)
 
 
 def _uses_evt_num(rule: CompiledRule) -> bool:
@@ -158,9 +164,14 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     result = ChunkResult()
     decoder = Decoder(options.decode, result.stats.problems)
     counted = _Counted(_lines(chunk, result.stats.problems))
+    match: Callable[[AuditEvent], list[CompiledRule]] = worker.detector.match
+    if worker.aggregations is not None:  # the event JSON only for a sink that wants events
+        match = worker.aggregations.recorder(
+            worker.detector, result.observations, worker.render is None
+        )
     match_in_window(
         decoder.events(counted, chunk.path),
-        worker.detector.match,
+        match,
         options.since_ns,
         options.until_ns,
         result.stats,
@@ -216,6 +227,7 @@ def run_parallel(
     on_chunk: Callable[[Chunk], None] | None = None,
     stop: StopRequest | None = None,
     on_warning: Callable[[str], object] | None = None,
+    aggregations: Aggregations | None = None,
 ) -> None:
     """Run ``paths`` in ``jobs`` processes; the sink and ``stats`` see what a serial run gives.
 
@@ -225,7 +237,8 @@ def run_parallel(
     :class:`~k8saudit_cli.worker_pool.WorkerDied`.
     """
     chunks = plan_chunks(paths, jobs)
-    _install(detector, options, sink)
+    _install(detector, options, sink, aggregations)
+    counting = aggregations.start() if aggregations is not None else None
     line_offset: dict[str, int] = {}
     events_before = 0
     with OrderedPool(run_chunk, jobs, 2 * jobs, _death_warning(on_warning)) as pool:
@@ -235,14 +248,17 @@ def run_parallel(
                 stats.files.append(_display(chunk.path))
             offset = line_offset[chunk.path]
             _replay_problems(result.stats.problems, stats.problems, offset, chunk.path)
-            _replay_alerts(result.alerts, detector.rules, sink, chunk.path, events_before, offset)
+            place = (chunk.path, events_before, offset)
+            _replay_chunk(result, detector.rules, sink, place, counting, stats)
             stats.add_counts(result.stats)
             events_before += result.stats.events_read
             line_offset[chunk.path] = offset + result.lines
             if on_chunk is not None:
                 on_chunk(chunk)
             if stop is not None and stop.requested:
-                return
+                break
+    if counting is not None:
+        counting.finish(stats)
 
 
 def _death_warning(
@@ -278,6 +294,28 @@ def _replay_alerts(
         assert raw is not None
         event = _event(raw, events_before + local_num, _display(path), line_offset + line, index)
         sink(Alert(rules[rule_pos], event))
+
+
+def _replay_chunk(
+    result: ChunkResult,
+    rules: Sequence[CompiledRule],
+    sink: AlertSink,
+    place: tuple[str, int, int],
+    counting: Counting | None,
+    stats: RunStats,
+) -> None:
+    """A chunk's rule alerts and, in between in event order, its aggregation observations.
+
+    ``place``: the chunk's path, the events before it and its line offset.
+    """
+    path, events_before, offset = place
+    if counting is None or not result.observations:
+        _replay_alerts(result.alerts, rules, sink, path, events_before, offset)
+        return
+    for alerts, obs in interleave(result.alerts, result.observations):
+        _replay_alerts(alerts, rules, sink, path, events_before, offset)
+        if obs is not None:
+            counting.replay(obs, (events_before, _display(path), offset), sink, stats)
 
 
 def _display(path: str) -> str:

@@ -47,9 +47,22 @@ def extra_lines(stats: RunStats) -> list[str]:
     ]
     lines.extend(f"   {REASONS.get(r, r)}: {n}" for r, n in skipped.items())
     lines.extend(f"Warnings: {REASONS.get(r, r)}: {n}" for r, n in kept.items())
+    lines.extend(aggregation_lines(stats))
     lines.append(f"Files read: {len(stats.files)}")
     lines.append(f"Elapsed: {stats.elapsed:.3f} s ({_rate(stats):.0f} events/s)")
     return lines
+
+
+def aggregation_lines(stats: RunStats) -> list[str]:
+    """What the aggregations counted, when the run had any (docs/rules-language.md)."""
+    agg = stats.aggregation
+    if not agg:
+        return []
+    return [
+        f"Aggregation events counted: {agg['events_counted']} ({agg['aggregations']} "
+        f"aggregations; groups evicted: {agg['groups_evicted']}; timeline restarts: "
+        f"{agg['timeline_restarts']})"
+    ]
 
 
 def plain_text(stats: RunStats) -> str:
@@ -84,6 +97,13 @@ def print_rich(stats: RunStats, console: Console) -> None:
 
 
 def summary_json(stats: RunStats) -> dict[str, Any]:
+    out = _summary(stats)
+    if stats.aggregation:
+        out["aggregations"] = dict(sorted(stats.aggregation.items()))
+    return out
+
+
+def _summary(stats: RunStats) -> dict[str, Any]:
     return {
         "events_detected": stats.alerts,
         "rule_counts_by_severity": {

@@ -34,6 +34,8 @@ class RunStats:
     rule_order: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)
+    #: Aggregation counters (see aggregate_run.Counting.finish); empty without aggregations.
+    aggregation: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.perf_counter)
     elapsed: float = 0.0
     interrupted: bool = False

@@ -36,6 +36,7 @@ def test_data_files_are_declared():
     assert "*.yaml" in config["package-data"]["k8saudit_cli.default_rules"]
     assert "*.lark" in config["package-data"]["k8saudit_cli.engine"]
     assert (ROOT / "rules" / "k8s_audit_rules.yaml").is_file()
+    assert (ROOT / "rules" / "k8s_audit_aggregations.yaml").is_file()
     assert (ROOT / "k8saudit_cli" / "engine" / "condition.lark").is_file()
 
 

@@ -15,12 +15,15 @@ import yaml
 
 from k8saudit_cli.priority import parse_priority
 from k8saudit_cli.ruleset import load_rules
-from k8saudit_cli.ruleset.defaults import default_rules_path
+from k8saudit_cli.ruleset.compile_aggregations import is_aggregation
+from k8saudit_cli.ruleset.defaults import default_rules_path, default_rules_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "rules.md").read_text()
 FIXTURES = ROOT / "rules" / "tests"
-RULES = {r.name: r for r in load_rules([default_rules_path()]).rules}
+#: The rules and the aggregations of the built-in ruleset: a row may name either.
+RULES = {r.name: r for r in load_rules(default_rules_paths()).rules}
+AGGREGATIONS = {n for n, r in RULES.items() if is_aggregation(r)}
 NOTICE = parse_priority("notice")
 SECTIONS = {
     "microsoft": "### Microsoft Threat Matrix for Kubernetes",
@@ -105,5 +108,12 @@ def test_rules_falco_skips_are_listed() -> None:
 
 def test_rule_counts_in_the_introduction() -> None:
     text = " ".join(DOC.split())
-    assert f"It has **{len(RULES)} rules**" in text
-    assert f"**{len(RULES) - 48} are detections upstream does not have.**" in text
+    rules = len(RULES) - len(AGGREGATIONS)
+    assert f"It has **{rules} rules**" in text
+    assert f"**{rules - 48} are detections upstream does not have.**" in text
+    assert f"**{len(AGGREGATIONS)} aggregations**" in text
+
+
+def test_every_aggregation_is_in_the_coverage_table() -> None:
+    named = set().union(*(r[2] for r in ROWS))
+    assert AGGREGATIONS - named == set()

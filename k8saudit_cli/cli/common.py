@@ -15,7 +15,7 @@ from k8saudit_cli.cli.messages import ERROR_PREFIX, WARNING_PREFIX
 from k8saudit_cli.errors import Diagnostic, UsageError
 from k8saudit_cli.outputs_guard import check_outputs, stdout_conflict
 from k8saudit_cli.ruleset import RuleSet, load_rules
-from k8saudit_cli.ruleset.defaults import default_rules_path
+from k8saudit_cli.ruleset.defaults import default_rules_paths
 from k8saudit_cli.selection import Step
 from k8saudit_cli.timestamps import TimeFormatError, parse_when
 
@@ -65,7 +65,7 @@ def check_rules_files(paths: Sequence[str]) -> None:
 
 def load_ruleset(paths: Sequence[str]) -> RuleSet:
     """Load rules for a command that needs valid rules; exits 2 with every error otherwise."""
-    files = list(paths) or [default_rules_path()]
+    files = list(paths) or default_rules_paths()
     check_rules_files(files)
     ruleset = load_rules(files)
     if not ruleset.ok:

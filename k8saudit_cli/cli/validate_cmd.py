@@ -16,8 +16,10 @@ from k8saudit_cli.engine.codegen import generate_group
 from k8saudit_cli.engine.index import describe, requirement, residual
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset import RuleSet, load_rules
-from k8saudit_cli.ruleset.compile import CompiledRule
-from k8saudit_cli.ruleset.defaults import default_rules_path
+from k8saudit_cli.ruleset.aggregation_items import AggregationState
+from k8saudit_cli.ruleset.compile import K8S_SOURCE, CompiledRule
+from k8saudit_cli.ruleset.compile_aggregations import CompiledAggregation
+from k8saudit_cli.ruleset.states import RuleState
 
 FORMAT = click.option(
     "--format",
@@ -169,7 +171,7 @@ def print_rules_table(rows: list[dict[str, Any]]) -> None:
         table.add_row(
             Text(r["name"]),
             r["priority"],
-            Text(r["source"]),
+            Text(r["source"] + (" (aggregation)" if r["kind"] == "aggregation" else "")),
             "yes" if r["enabled"] else "no",
             Text(", ".join(r["tags"])),
         )
@@ -177,20 +179,26 @@ def print_rules_table(rows: list[dict[str, Any]]) -> None:
 
 
 def rule_rows(ruleset: RuleSet) -> list[dict[str, Any]]:
+    """Every rule, then every aggregation (our extension), in definition order."""
     states = sorted(ruleset.collection.rules.values(), key=lambda r: r.index)
-    return [
-        {
-            "name": r.name,
-            "priority": prio.name(r.priority),
-            "source": r.source,
-            "enabled": r.enabled,
-            "tags": sorted(r.tags),
-            "desc": r.desc,
-            "file": r.pos.file,
-            "line": r.pos.line,
-        }
-        for r in states
+    aggregations = sorted(ruleset.collection.aggregations.values(), key=lambda a: a.index)
+    return [_row(r, "rule", r.source) for r in states] + [
+        _row(a, "aggregation", K8S_SOURCE) for a in aggregations
     ]
+
+
+def _row(r: RuleState | AggregationState, kind: str, source: str) -> dict[str, Any]:
+    return {
+        "name": r.name,
+        "kind": kind,
+        "priority": prio.name(r.priority),
+        "source": source,
+        "enabled": r.enabled,
+        "tags": sorted(r.tags),
+        "desc": r.desc,
+        "file": r.pos.file,
+        "line": r.pos.line,
+    }
 
 
 # ---------------------------------------------------------------- explain
@@ -222,11 +230,13 @@ def explain_command(rule_name: str, rules: tuple[str, ...], fmt: str, generated:
     event must have for RULE to run at all, and the generated function
     that tests the rest (one line per check, commented with its origin).
     """
-    ruleset = load_ruleset(rules or [default_rules_path()])
+    ruleset = load_ruleset(rules)
     rule = ruleset.rule(rule_name)
     if rule is None:
         fail(f'rule "{rule_name}" is not loaded{_rule_hint(rule_name, ruleset)}')
     data = explanation(rule)
+    if isinstance(rule, CompiledAggregation):
+        data["aggregation"] = rule.summary()
     if generated:
         data["generated"] = generated_code(rule)
     if fmt == "json":
@@ -280,6 +290,11 @@ def explanation_text(rule: CompiledRule, data: dict[str, Any]) -> list[str]:
         f"  {data['expanded_condition']}",
         "Fields read by the condition:",
         *(f"  {f}" for f in rule.fields),
+        *(
+            ["Counts (aggregation):", f"  {rule.summary_text()}"]
+            if isinstance(rule, CompiledAggregation)
+            else []
+        ),
         "Output:",
         f"  {rule.output.text}",
     ]

@@ -10,6 +10,8 @@ Exceptions have their own checks, in :mod:`collect_exceptions`.
 from __future__ import annotations
 
 from k8saudit_cli.errors import Diagnostic, Severity
+from k8saudit_cli.ruleset.aggregation_items import AggregationDef
+from k8saudit_cli.ruleset.collect_aggregations import collect_aggregation
 from k8saudit_cli.ruleset.collect_exceptions import (
     append_exceptions,
     duplicate_exception_warnings,
@@ -73,6 +75,8 @@ class Collector:
             self._macro(item)
         elif isinstance(item, RuleDef):
             self._rule(item)
+        elif isinstance(item, AggregationDef):
+            collect_aggregation(self.c, item)
 
     # ---------------------------------------------------------------- lists and macros
 

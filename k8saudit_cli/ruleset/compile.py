@@ -73,11 +73,20 @@ class CompiledRule:
         return self._generated()[0]
 
 
+#: Compiles items of another kind after the rules (and before the unused-macro
+#: check, so their macro and list uses count): aggregations.
+Extension = Callable[["Compiler"], list[CompiledRule]]
+
+
 @dataclass
 class Compiler:
-    """Compiles every ``k8s_audit`` rule of ``coll``; other sources are counted in ``skipped``."""
+    """Compiles every ``k8s_audit`` rule of ``coll``; other sources are counted in ``skipped``.
+
+    ``extensions`` compile further kinds of item, whose results follow the rules.
+    """
 
     coll: Collection
+    extensions: tuple[Extension, ...] = ()
     rules: list[CompiledRule] = field(default_factory=list)
     skipped: dict[tuple[str, str], int] = field(default_factory=dict)
     #: Per file, the skipped rules that had no ``source:`` (the likely mistakes).
@@ -102,6 +111,8 @@ class Compiler:
                     self.rules.append(compiled)
             else:
                 self._note_foreign(rule)
+        for extension in self.extensions:
+            self.rules.extend(extension(self))
         for diag in unused_warnings(self.coll, self.macros.used, self.lists.used):
             self.report.add(diag)
         for diag in skipped_warnings(self.skipped, self.unsourced):

@@ -18,8 +18,9 @@ from k8saudit_cli.errors import (
     Severity,
     Snippet,
 )
+from k8saudit_cli.ruleset.aggregation_items import AggregationState
 from k8saudit_cli.ruleset.items import SourceText
-from k8saudit_cli.ruleset.states import Collection, RuleState
+from k8saudit_cli.ruleset.states import Collection, MacroState, RuleState
 
 #: Where a span points: position, caret line, item type and item name.
 Location = tuple[Position | None, Snippet | None, str, str]
@@ -42,13 +43,9 @@ class CompileReport:
     def locate(self, span: object) -> Location:
         origin = getattr(span, "origin", None)
         start = getattr(span, "start", 0)
-        if isinstance(origin, tuple) and origin[0] in ("rule", "macro"):
+        if isinstance(origin, tuple) and origin[0] in ("rule", "macro", "aggregation"):
             kind, name = origin[0], origin[1]
-            text = (
-                self.coll.rules[name].condition
-                if kind == "rule"
-                else self.coll.macros[name].condition
-            )
+            text = self._item(kind, name).condition
             pos = text.position(start)
             snippet = Snippet(text.line_at(start), pos.col) if pos else None
             return pos, snippet, f"{kind} condition", name
@@ -58,12 +55,19 @@ class CompileReport:
             return (ex.pos if ex else rule.pos), None, "exception", f"{origin[1]}/{origin[2]}"
         return None, None, "rule", ""
 
+    def _item(self, kind: str, name: str) -> RuleState | MacroState | AggregationState:
+        """The rule, macro or aggregation ``name``: its condition and position."""
+        if kind == "rule":
+            return self.coll.rules[name]
+        if kind == "aggregation":
+            return self.coll.aggregations[name]
+        return self.coll.macros[name]
+
     def condition_error(self, exc: ConditionError, kind: str, name: str) -> None:
-        """An error met while compiling rule or macro ``name`` (``kind``)."""
+        """An error met while compiling rule, macro or aggregation ``name`` (``kind``)."""
         pos, snippet, itype, iname = self.locate(exc.span)
         if pos is None:
-            pos = self.coll.rules[name].pos if kind == "rule" else self.coll.macros[name].pos
-            itype, iname = kind, name
+            pos, itype, iname = self._item(kind, name).pos, kind, name
         message = exc.message if iname == name else f"{exc.message} (used by {kind} '{name}')"
         self.add(Diagnostic(exc.code, Severity.ERROR, message, pos, itype, iname, snippet))
 
@@ -94,10 +98,10 @@ class CompileReport:
             )
         )
 
-    def warning(self, code: str, message: str, span: object, rule: str) -> None:
+    def warning(self, code: str, message: str, span: object, rule: str, kind: str = "rule") -> None:
         pos, snippet, itype, iname = self.locate(span)
         if pos is None:
-            pos, itype, iname = self.coll.rules[rule].pos, "rule", rule
+            pos, itype, iname = self._item(kind, rule).pos, kind, rule
         self.add(Diagnostic(code, Severity.WARNING, message, pos, itype, iname, snippet))
 
     def unknown_filter(self, rule: RuleState, message: str) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from k8saudit_cli.errors import Diagnostic, Position, Severity
 from k8saudit_cli.ruleset.collector import Collector
 from k8saudit_cli.ruleset.compile import K8S_SOURCE, CompiledRule, Compiler
+from k8saudit_cli.ruleset.compile_aggregations import compile_aggregations
 from k8saudit_cli.ruleset.items import PluginRequirement
 from k8saudit_cli.ruleset.read_requirements import SEMVER
 from k8saudit_cli.ruleset.reader import Reader
@@ -32,7 +33,11 @@ PLUGIN_VERSIONS = {"k8saudit": "0.18.0", "json": "0.7.4"}
 
 @dataclass
 class RuleSet:
-    """Every ``k8s_audit`` rule of a set of files, compiled, in definition order."""
+    """Every ``k8s_audit`` rule of a set of files, compiled, in definition order.
+
+    Aggregations (our extension) follow the rules in ``rules``, as
+    :class:`~k8saudit_cli.ruleset.compile_aggregations.CompiledAggregation`.
+    """
 
     files: list[str]
     rules: list[CompiledRule]
@@ -71,7 +76,7 @@ def load_rules(paths: Sequence[str], read_text: Callable[[str], str] | None = No
     coll = collector.c
     diagnostics.extend(coll.diagnostics)
     diagnostics.extend(check_versions(coll))
-    compiler = Compiler(coll).run()
+    compiler = Compiler(coll, (compile_aggregations,)).run()
     diagnostics.extend(compiler.diagnostics)
     return RuleSet(list(paths), compiler.rules, diagnostics, coll, compiler.skipped)
 

@@ -16,6 +16,8 @@ import yaml
 from k8saudit_cli.errors import Diagnostic
 from k8saudit_cli.ruleset.items import EngineVersionReq, ItemBase, PluginVersionsReq
 from k8saudit_cli.ruleset.node_values import Entries, entries_of, scalar_text
+from k8saudit_cli.ruleset.read_aggregation import EXPECTED_KEYS as AGGREGATION_KEYS
+from k8saudit_cli.ruleset.read_aggregation import read_aggregation
 from k8saudit_cli.ruleset.read_context import ItemError, ReadContext
 from k8saudit_cli.ruleset.read_items import read_list, read_macro, read_rule
 from k8saudit_cli.ruleset.read_requirements import read_engine_version, read_plugin_versions
@@ -31,9 +33,10 @@ READERS: dict[str, ItemReader] = {
     "list": read_list,
     "macro": read_macro,
     "rule": read_rule,
+    "aggregation": read_aggregation,  # our extension: Falco skips it (LOAD_UNKNOWN_ITEM)
 }
 ITEM_KINDS = tuple(READERS)
-_NAMED_KINDS = ("list", "macro", "rule")
+_NAMED_KINDS = ("list", "macro", "rule", "aggregation")
 EXPECTED_KEYS = {
     "list": {"list", "items", "append", "override"},
     "macro": {"macro", "condition", "append", "override"},
@@ -56,6 +59,7 @@ EXPECTED_KEYS = {
     },
     "required_engine_version": {"required_engine_version"},
     "required_plugin_versions": {"required_plugin_versions"},
+    "aggregation": set(AGGREGATION_KEYS),
 }
 _CONTENT = "rules content"
 _ITEM = "rules content item"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from k8saudit_cli.errors import Diagnostic, Position
+from k8saudit_cli.ruleset.aggregation_items import AggregationState
 from k8saudit_cli.ruleset.items import (
     EngineVersionReq,
     ExceptionDef,
@@ -65,6 +66,7 @@ class Collection:
     lists: dict[str, ListState] = field(default_factory=dict)
     macros: dict[str, MacroState] = field(default_factory=dict)
     rules: dict[str, RuleState] = field(default_factory=dict)
+    aggregations: dict[str, AggregationState] = field(default_factory=dict)
     engine_versions: list[EngineVersionReq] = field(default_factory=list)
     plugin_versions: list[PluginVersionsReq] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)

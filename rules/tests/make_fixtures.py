@@ -3222,6 +3222,7 @@ def extra_themes() -> list[Callable[[], Theme]]:
     """The catalogue-coverage themes. They live in their own modules, which
     import this one for its actors and :class:`Theme`, hence the late import."""
     import themes_access
+    import themes_aggregations
     import themes_defence
     import themes_workloads
 
@@ -3229,6 +3230,7 @@ def extra_themes() -> list[Callable[[], Theme]]:
         themes_workloads.theme_workloads,
         themes_defence.theme_defence,
         themes_access.theme_access,
+        themes_aggregations.theme_aggregations,
     ]
 
 
