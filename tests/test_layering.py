@@ -30,7 +30,7 @@ LAYERS = [
     {"alerts", "run_options", "run_stats"},
     {"parallel_run"},
     {"detection_run"},
-    {"fixtures", "report"},
+    {"fixtures", "report", "forensics"},
     {"cli", "__main__"},
 ]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -20,6 +21,7 @@ from k8saudit_cli.cli.common import (
     selection_steps,
     warn,
 )
+from k8saudit_cli.cli.forensics_common import ALERT_TABLE_FORMATS, alert_table
 from k8saudit_cli.cli.progress import ProgressBar
 from k8saudit_cli.cli.scan_output import alert_output, exit_policy, print_report, write_summary_json
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
@@ -27,7 +29,7 @@ from k8saudit_cli.detect import Alert
 from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.ruleset.compile import CompiledRule
-from k8saudit_cli.run_options import RunOptions, TextSink
+from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats
 from k8saudit_cli.selection import select_rules, unmatched_steps
 from k8saudit_cli.sources import STDIN, expand_inputs
@@ -92,10 +94,12 @@ decompressed by content. Each line holds an Event, an EventList or an array.
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", *ALERT_TABLE_FORMATS]),
     default="text",
     show_default=True,
-    help="'text': Falco's alert line. 'json': Falco's json_output object per line.",
+    help="'text': Falco's alert line. 'json': Falco's json_output object per line. "
+    "'csv', 'tsv', 'parquet' (needs -o): the alert timeline as a table, one column per "
+    "output field.",
 )
 @click.option(
     "--time-format",
@@ -176,17 +180,28 @@ def scan_command(
     selected = _select(ctx, rules, opts["min_priority"])
     since, until = parse_when_option(opts["since"]), parse_when_option(opts["until"])
     shown = not opts["no_progress"] and sys.stderr.isatty() and STDIN not in paths
-    with alert_output(opts["output"]) as out, ProgressBar(shown) as bar:
+    with _alert_sink(opts, selected) as sink, ProgressBar(shown) as bar:
         run = DetectionRun(
             selected,
             _run_options(opts, since, until),
-            TextSink(_render(opts), out.write),
+            sink,
             on_warning=warn,
             on_input_warning=bar.echo,
             on_progress=bar.update if bar.shown else None,
         )
         stats = run.scan_paths(paths)
     _finish(stats, opts)
+
+
+@contextmanager
+def _alert_sink(opts: dict[str, Any], rules: Sequence[CompiledRule]) -> Iterator[AlertSink]:
+    """Alert lines on the output, or (csv, tsv, parquet) rows of the alert timeline."""
+    if opts["fmt"] in ALERT_TABLE_FORMATS:
+        with alert_table(opts["fmt"], opts["output"], rules) as table_sink:
+            yield table_sink
+        return
+    with alert_output(opts["output"]) as out:
+        yield TextSink(_render(opts), out.write)
 
 
 def _expand(inputs: Sequence[str]) -> list[str]:
