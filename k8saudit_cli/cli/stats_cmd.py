@@ -123,8 +123,13 @@ def print_table(columns: Sequence[Column], rows: Sequence[Sequence[Any]], out: A
     from rich.text import Text
 
     table = Table()
-    for c in columns:
-        table.add_column(c.name, justify="right" if c.kind == "int" else "left", overflow="fold")
+    for c in columns:  # values fold rather than vanish when the terminal is narrow
+        table.add_column(
+            c.name,
+            justify="right" if c.kind == "int" else "left",
+            overflow="fold",
+            min_width=min(len(c.name), 12),
+        )
     cells = [text_cell(c) for c in columns]
     for row in rows:
         table.add_row(*(Text(cell(v)) for cell, v in zip(cells, row, strict=True)))

@@ -11,6 +11,7 @@ an integer, a boolean.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
@@ -156,7 +157,7 @@ def _bound_field(spec: str, label: str) -> BField:
     try:
         ast = parse_condition(f"{text} exists")
     except ConditionSyntaxError as exc:
-        offset = min(exc.offset, len(text))
+        offset = exc.offset if exc.offset < len(text) else _after_first_word(text)
         raise ConditionProblem([_field_diag(NOT_A_FIELD, spec, offset, label)]) from None
     if not isinstance(ast, Check) or ast.op != "exists" or ast.lhs.span.end != len(text):
         raise ConditionProblem([_field_diag(NOT_A_FIELD, spec, 0, label)])
@@ -166,6 +167,13 @@ def _bound_field(spec: str, label: str) -> BField:
         start = getattr(exc.span, "start", 0)
         message = exc.message + field_hint(exc.message)
         raise ConditionProblem([_field_diag(message, spec, start, label)]) from None
+
+
+def _after_first_word(text: str) -> int:
+    """Where something that is not part of a field starts (the parser only complains
+    at the ``exists`` we appended)."""
+    m = re.match(r"\S+\s*", text)
+    return min(m.end() if m else 0, len(text))
 
 
 def _field_diag(message: str, spec: str, offset: int, label: str) -> Any:
