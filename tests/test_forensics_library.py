@@ -22,6 +22,7 @@ from k8saudit_cli.forensics import (
     column_of,
     columns_of,
     extract,
+    extsort,
     group_counts,
     query,
 )
@@ -170,11 +171,27 @@ def test_csv_quotes_and_jsonl_types():
 
 
 @pytest.mark.parametrize("run_rows", [1, 3, 1000])
-def test_external_sort_is_a_stable_sort(run_rows, tmp_path):
+def test_external_sort_is_a_stable_sort(run_rows, tmp_path, monkeypatch):
+    monkeypatch.setattr(extsort, "BLOCK_ROWS", 2)
     rng = random.Random(run_rows)
-    rows = [(rng.randrange(20), f"row{i}") for i in range(200)]
+    rows = [(rng.randrange(20), f"row{i}") for i in range(200)]  # 200 runs: merged in levels
     got = list(sorted_by_time(rows, run_rows=run_rows, tmp_dir=str(tmp_path)))
     assert got == [row for _, row in sorted(rows, key=lambda r: r[0])]
+
+
+def test_external_sort_closes_its_files_when_abandoned(monkeypatch):
+    opened = []
+    real = extsort.tempfile.TemporaryFile
+
+    def tracked(*args, **kwargs):
+        opened.append(real(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(extsort.tempfile, "TemporaryFile", tracked)
+    ordered = sorted_by_time(((t, t) for t in range(100, 0, -1)), run_rows=10)
+    assert next(ordered) == 1
+    ordered.close()
+    assert len(opened) == 10 and all(f.closed for f in opened)
 
 
 def test_sorted_extract_spilling_to_disk(tmp_path):

@@ -113,6 +113,16 @@ def _per_second(
     return cached
 
 
+def row_reader(columns: Sequence[Column]) -> Callable[[AuditEvent], list[Any]]:
+    """``event -> [value of each column]``."""
+    getters = [c.get for c in columns]
+
+    def row(ev: AuditEvent) -> list[Any]:
+        return [get(ev) for get in getters]
+
+    return row
+
+
 def column_of(spec: str, label: str = "-f") -> Column:
     """The column for one field expression; raises :class:`ConditionProblem` with a caret."""
     return field_column(spec, _bound_field(spec, label))

@@ -7,12 +7,12 @@ Rows go to the writer as they are read (constant memory), or, with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.forensics.columns import Column
+from k8saudit_cli.forensics.columns import Column, row_reader
 from k8saudit_cli.forensics.extsort import RUN_ROWS, sorted_by_time
 from k8saudit_cli.forensics.selection import Selection, SelectionStats, selected_events
 from k8saudit_cli.forensics.tabular import RowWriter
@@ -24,21 +24,6 @@ class SortOptions:
 
     run_rows: int = RUN_ROWS
     tmp_dir: str | None = None
-
-
-def row_reader(columns: Sequence[Column]) -> Callable[[AuditEvent], list[Any]]:
-    """``event -> [value of each column]``."""
-    getters = [c.get for c in columns]
-
-    def row(ev: AuditEvent) -> list[Any]:
-        return [get(ev) for get in getters]
-
-    return row
-
-
-def rows_of(events: Iterable[AuditEvent], columns: Sequence[Column]) -> Iterator[list[Any]]:
-    """The row of each event, in order."""
-    return map(row_reader(columns), events)
 
 
 def timed_rows(
@@ -65,7 +50,7 @@ def extract(
     stats = stats if stats is not None else SelectionStats()
     events = selected_events(paths, selection, stats)
     if sort is None:
-        writer.write_rows(rows_of(events, columns))
+        writer.write_events(events, columns)
     else:
         ordered = sorted_by_time(timed_rows(events, columns), sort.run_rows, sort.tmp_dir)
         writer.write_rows(ordered)

@@ -4,22 +4,27 @@ Rows arrive as ``(time_ns, row)``. Up to :data:`RUN_ROWS` of them are sorted
 in memory; when there are more, each full run is written, sorted, to an
 anonymous temporary file (pickled in blocks of :data:`BLOCK_ROWS`), and the
 runs are merged with :func:`heapq.merge`, which holds one block per run.
-Events with the same time keep their input order (the sort is stable).
-Temporary files are removed when the merge ends, even part-way.
+More than :data:`FAN_IN` runs are first merged :data:`FAN_IN` at a time into
+longer runs, so memory stays bounded whatever the input size. Events with
+the same time keep their input order (every row carries its input position).
+Temporary files are closed, and so removed, when the merge ends, even part-way.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import pickle
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 #: Rows sorted in memory at a time (about 60 MiB for the default 12 columns).
-RUN_ROWS = 100_000
+RUN_ROWS = 50_000
 #: Rows per pickle record in a run file: large enough to be cheap, small enough to merge in.
 BLOCK_ROWS = 1000
+#: Runs merged at once: the merge holds FAN_IN blocks.
+FAN_IN = 32
 
 Keyed = tuple[int, int, Any]  # (time_ns, input position, row)
 
@@ -31,9 +36,7 @@ def sorted_by_time(
     runs: list[IO[bytes]] = []
     try:
         last = _runs(rows, run_rows, tmp_dir, runs)
-        if not runs:
-            yield from (row for _, _, row in last)
-            return
+        _merge_down(runs, tmp_dir)
         merged = heapq.merge(*(_read_run(f) for f in runs), iter(last))
         yield from (row for _, _, row in merged)
     finally:
@@ -56,14 +59,26 @@ def _runs(
     return run
 
 
+def _merge_down(runs: list[IO[bytes]], tmp_dir: str | None) -> None:
+    """Merge runs :data:`FAN_IN` at a time until at most :data:`FAN_IN` are left."""
+    while len(runs) > FAN_IN:
+        group = runs[:FAN_IN]
+        merged = _spill(heapq.merge(*(_read_run(f) for f in group)), tmp_dir)
+        del runs[:FAN_IN]
+        runs.append(merged)
+        for f in group:
+            f.close()
+
+
 def _key(item: Keyed) -> tuple[int, int]:
     return item[0], item[1]
 
 
-def _spill(run: list[Keyed], tmp_dir: str | None) -> IO[bytes]:
+def _spill(items: Iterable[Keyed], tmp_dir: str | None) -> IO[bytes]:
     f = tempfile.TemporaryFile(prefix="k8saudit-sort-", dir=tmp_dir)
-    for i in range(0, len(run), BLOCK_ROWS):
-        pickle.dump(run[i : i + BLOCK_ROWS], f, pickle.HIGHEST_PROTOCOL)
+    it = iter(items)
+    while block := list(itertools.islice(it, BLOCK_ROWS)):
+        pickle.dump(block, f, pickle.HIGHEST_PROTOCOL)
     f.seek(0)
     return f
 

@@ -20,9 +20,10 @@ from typing import Any
 from k8saudit_cli.errors import K8sAuditError
 from k8saudit_cli.fields import MISSING
 from k8saudit_cli.forensics.columns import Column, ColumnKind
+from k8saudit_cli.forensics.tabular import RowsOfEvents
 
-BATCH_ROWS = 8192
-ROW_GROUP_ROWS = 131072
+BATCH_ROWS = 4096
+ROW_GROUP_ROWS = 65536
 EXTRA_HINT = "Parquet output needs pyarrow: pip install 'k8saudit[parquet]'"
 
 
@@ -58,7 +59,7 @@ def _nulls(values: Sequence[Any]) -> list[Any]:
     return [None if v is MISSING or v == [] else v for v in values]
 
 
-class ParquetWriter:
+class ParquetWriter(RowsOfEvents):
     """Writes rows to ``path`` as Parquet (see the module docstring for types and memory)."""
 
     def __init__(self, path: str, columns: Sequence[Column]) -> None:
