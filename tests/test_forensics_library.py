@@ -263,3 +263,15 @@ def test_library_use_as_documented():
     where = ConditionCompiler(ruleset.collection).compile("complete and ka.verb=get", "--where")
     counts = group_counts([AUDIT], columns_of(["ka.user.name"]), Selection(where.test))
     assert [r[:2] for r in counts.rows(top=2)] == [["bob", 1], ["alice", 1]]
+
+
+def test_falco_upstream_macros_in_where(conformance):
+    """The issue's example: Falco's own kevt/kcreate macros from its rules file."""
+    rules = conformance / "upstream-current" / "k8s_audit_rules.yaml"
+    ruleset = load_rules([str(rules)])
+    where = ConditionCompiler(ruleset.collection).compile(
+        "kevt and kcreate and ka.target.resource=pods", "--where"
+    )
+    story = str(ROOT / "samples" / "attack-story.jsonl")
+    counts = group_counts([story], columns_of(["ka.target.name"]), Selection(where.test))
+    assert [r[:2] for r in counts.rows()] == [["kube-proxy-m4q7n", 2]]

@@ -67,14 +67,26 @@ def test_bool_and_transformed_columns(tmp_path):
 
 
 def test_row_groups_are_written_while_streaming(tmp_path, monkeypatch):
-    monkeypatch.setattr(parquet_module, "BATCH_ROWS", 64)
-    monkeypatch.setattr(parquet_module, "ROW_GROUP_ROWS", 256)
+    monkeypatch.setattr(parquet_module, "BATCH_CELLS", 64 * 12)  # 12 default columns
+    monkeypatch.setattr(parquet_module, "ROW_GROUP_CELLS", 256 * 12)
     out = tmp_path / "day.parquet"
     assert run("extract", SAMPLES[0], "--format", "parquet", "-o", str(out)).exit_code == 0
     meta = pq.ParquetFile(out).metadata
     assert meta.num_rows == 2949
     assert meta.num_row_groups == 12
     assert all(meta.row_group(i).num_rows == 256 for i in range(11))
+
+
+def test_wide_tables_have_shorter_row_groups(tmp_path, monkeypatch):
+    monkeypatch.setattr(parquet_module, "MIN_BATCH_ROWS", 1)
+    monkeypatch.setattr(parquet_module, "BATCH_CELLS", 2 * 14)
+    monkeypatch.setattr(parquet_module, "ROW_GROUP_CELLS", 4 * 14)
+    out = tmp_path / "alerts.parquet"
+    args = ["scan", AUDIT, "-r", RULES, "--format", "parquet", "-o", str(out), "--no-summary"]
+    assert run(*args).exit_code == 0
+    meta = pq.ParquetFile(out).metadata
+    assert meta.num_columns == 14  # 5 fixed + 9 output fields of these rules
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [4, 2]
 
 
 def test_an_empty_result_still_has_its_schema(tmp_path):

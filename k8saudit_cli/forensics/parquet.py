@@ -8,8 +8,9 @@ booleans ``bool``, lists ``list<string>``, the rest ``string``; a value that
 is not available is null.
 
 Memory stays bounded: rows are turned into Arrow record batches of
-:data:`BATCH_ROWS` rows, and batches are written as one row group every
-:data:`ROW_GROUP_ROWS` rows.
+:data:`BATCH_CELLS` values, and batches are written as one row group every
+:data:`ROW_GROUP_CELLS` values (4,096 and 65,536 rows of ``extract``'s 12
+default columns; fewer rows of a wide table such as a scan's alerts).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from k8saudit_cli.fields import MISSING
 from k8saudit_cli.forensics.columns import Column, ColumnKind
 from k8saudit_cli.forensics.tabular import RowsOfEvents
 
-BATCH_ROWS = 4096
-ROW_GROUP_ROWS = 65536
+BATCH_CELLS = 4096 * 12
+ROW_GROUP_CELLS = 65536 * 12
+#: However wide a table, batches of fewer rows than this cost more than they save.
+MIN_BATCH_ROWS = 64
 EXTRA_HINT = "Parquet output needs pyarrow: pip install 'k8saudit[parquet]'"
 
 
@@ -67,6 +70,9 @@ class ParquetWriter(RowsOfEvents):
         self.pa = pa
         self.schema = pa.schema([pa.field(c.name, arrow_type(pa, c.kind)) for c in columns])
         self.writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        width = max(len(columns), 1)
+        self.batch_rows = max(BATCH_CELLS // width, MIN_BATCH_ROWS)
+        self.group_rows = max(ROW_GROUP_CELLS // width, self.batch_rows)
         self.rows: list[Sequence[Any]] = []
         self.batches: list[Any] = []
         self.batched = 0
@@ -76,7 +82,7 @@ class ParquetWriter(RowsOfEvents):
         for row in rows:
             buffer.append(row)
             n += 1
-            if len(buffer) >= BATCH_ROWS:
+            if len(buffer) >= self.batch_rows:
                 self._batch()
         return n
 
@@ -91,13 +97,13 @@ class ParquetWriter(RowsOfEvents):
         self.batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
         self.batched += len(self.rows)
         self.rows.clear()  # in place: write_rows holds this list
-        if self.batched >= ROW_GROUP_ROWS:
+        if self.batched >= self.group_rows:
             self._row_group()
 
     def _row_group(self) -> None:
         if self.batches:
             table = self.pa.Table.from_batches(self.batches, schema=self.schema)
-            self.writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            self.writer.write_table(table, row_group_size=self.group_rows)
         self.batches, self.batched = [], 0
 
     def close(self) -> None:
