@@ -156,10 +156,6 @@ def _parquet_output(path: str | None, columns: Sequence[Column]) -> Iterator[Row
         writer.close()
 
 
-#: ``scan --format`` values that write the alert timeline as a table.
-ALERT_TABLE_FORMATS = ("csv", "tsv", "parquet")
-
-
 @contextmanager
 def alert_table(fmt: str, path: str | None, rules: Sequence[CompiledRule]) -> Iterator[AlertSink]:
     """A scan's sink writing each alert as a row of ``fmt`` (see :mod:`.alert_rows`)."""

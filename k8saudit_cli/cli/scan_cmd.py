@@ -21,7 +21,6 @@ from k8saudit_cli.cli.common import (
     selection_steps,
     warn,
 )
-from k8saudit_cli.cli.forensics_common import ALERT_TABLE_FORMATS, alert_table
 from k8saudit_cli.cli.progress import ProgressBar
 from k8saudit_cli.cli.scan_output import alert_output, exit_policy, print_report, write_summary_json
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
@@ -33,6 +32,9 @@ from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats
 from k8saudit_cli.selection import select_rules, unmatched_steps
 from k8saudit_cli.sources import STDIN, expand_inputs
+
+#: Formats that write the alert timeline as a table (k8saudit_cli.forensics.alert_rows).
+TABLE_FORMATS = ("csv", "tsv", "parquet")
 
 EPILOG = """\b
 Examples:
@@ -94,7 +96,7 @@ decompressed by content. Each line holds an Event, an EventList or an array.
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", *ALERT_TABLE_FORMATS]),
+    type=click.Choice(["text", "json", *TABLE_FORMATS]),
     default="text",
     show_default=True,
     help="'text': Falco's alert line. 'json': Falco's json_output object per line. "
@@ -196,7 +198,9 @@ def scan_command(
 @contextmanager
 def _alert_sink(opts: dict[str, Any], rules: Sequence[CompiledRule]) -> Iterator[AlertSink]:
     """Alert lines on the output, or (csv, tsv, parquet) rows of the alert timeline."""
-    if opts["fmt"] in ALERT_TABLE_FORMATS:
+    if opts["fmt"] in TABLE_FORMATS:
+        from k8saudit_cli.cli.forensics_common import alert_table  # only tables pay for it
+
         with alert_table(opts["fmt"], opts["output"], rules) as table_sink:
             yield table_sink
         return
