@@ -91,6 +91,8 @@ def test_the_parser_reads_commands_outputs_and_heredocs():
 
 
 def test_the_walkthrough_gives_the_output_it_shows(tmp_path):
+    pytest.importorskip("pyarrow")  # the Parquet step (the test extra has both)
+    pytest.importorskip("duckdb")
     text = DOC.read_text()
     blocks = doc_steps(text)
     assert sum(len(b) for b in blocks) >= 10
