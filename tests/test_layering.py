@@ -31,7 +31,7 @@ LAYERS = [
     {"worker_pool"},
     {"parallel_run"},
     {"detection_run"},
-    {"fixtures", "report"},
+    {"fixtures", "report", "forensics"},
     {"junit"},
     {"serve"},
     {"cli", "__main__"},

@@ -258,9 +258,15 @@ def test_metrics_and_health(tmp_path):
                 await post(session, live.url, b"[")
                 async with session.get(live.base + "/healthz") as r:
                     health = (r.status, await r.text())
-                async with session.get(live.base + "/metrics") as r:
-                    text = await r.text()
-                    kind = r.headers["Content-Type"]
+                # the rules run on their own thread: wait until the batch has been through them
+                alert = 'k8saudit_serve_alerts_total{priority="Warning",rule="Privileged Pod"}'
+                for _ in range(200):
+                    async with session.get(live.base + "/metrics") as r:
+                        text = await r.text()
+                        kind = r.headers["Content-Type"]
+                    if alert in text:
+                        break
+                    await asyncio.sleep(0.05)
         return health, text, kind
 
     health, text, kind = run(scenario())

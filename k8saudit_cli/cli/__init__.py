@@ -69,6 +69,9 @@ COMMANDS = {
     "explain": ("k8saudit_cli.cli.validate_cmd", "explain_command"),
     "test": ("k8saudit_cli.cli.test_cmd", "test_command"),
     "serve": ("k8saudit_cli.cli.serve_cmd", "serve_command"),
+    "extract": ("k8saudit_cli.cli.extract_cmd", "extract_command"),
+    "query": ("k8saudit_cli.cli.query_cmd", "query_command"),
+    "stats": ("k8saudit_cli.cli.stats_cmd", "stats_command"),
 }
 
 

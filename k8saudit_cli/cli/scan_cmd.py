@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import click
@@ -32,10 +33,13 @@ from k8saudit_cli.detect import Alert
 from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.ruleset.compile import CompiledRule
-from k8saudit_cli.run_options import RunOptions, TextSink
+from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats, RunStopped
 from k8saudit_cli.selection import select_rules, unmatched_steps
 from k8saudit_cli.sources import STDIN, expand_inputs
+
+#: Formats that write the alert timeline as a table (k8saudit_cli.forensics.alert_rows).
+TABLE_FORMATS = ("csv", "tsv", "parquet")
 
 EPILOG = """\b
 Examples:
@@ -97,10 +101,12 @@ are decompressed by content. Each line holds an Event, an EventList or an array.
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", *TABLE_FORMATS]),
     default="text",
     show_default=True,
-    help="'text': Falco's alert line. 'json': Falco's json_output object per line.",
+    help="'text': Falco's alert line. 'json': Falco's json_output object per line. "
+    "'csv', 'tsv', 'parquet' (needs -o): the alert timeline as a table, one column per "
+    "output field.",
 )
 @click.option(
     "--time-format",
@@ -188,11 +194,11 @@ def scan_command(
     selected = _select(ctx, rules, opts["min_priority"])
     shown = not opts["no_progress"] and stderr_is_terminal() and STDIN not in paths
     try:
-        with alert_output(opts["output"]) as out, ProgressBar(shown) as bar:
+        with _alert_sink(opts, selected) as sink, ProgressBar(shown) as bar:
             run = DetectionRun(
                 selected,
                 _run_options(opts, since, until),
-                TextSink(_render(opts), out.write),
+                sink,
                 on_warning=warn,
                 on_input_warning=bar.echo,
                 on_progress=bar.update if bar.shown else None,
@@ -201,6 +207,19 @@ def scan_command(
     except RunStopped as exc:
         _stopped(exc, opts)
     _finish(stats, opts)
+
+
+@contextmanager
+def _alert_sink(opts: dict[str, Any], rules: Sequence[CompiledRule]) -> Iterator[AlertSink]:
+    """Alert lines on the output, or (csv, tsv, parquet) rows of the alert timeline."""
+    if opts["fmt"] in TABLE_FORMATS:
+        from k8saudit_cli.cli.forensics_common import alert_table  # only tables pay for it
+
+        with alert_table(opts["fmt"], opts["output"], rules) as table_sink:
+            yield table_sink
+        return
+    with alert_output(opts["output"]) as out:
+        yield TextSink(_render(opts), out.write)
 
 
 def _expand(inputs: Sequence[str]) -> list[str]:

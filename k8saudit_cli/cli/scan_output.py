@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import TextIO
 
 import click
 import orjson
@@ -26,12 +26,21 @@ class OutputError(Exception):
 class AlertStream:
     """The alert stream of a run, FILE or stdout; every failure to write names it."""
 
-    def __init__(self, file: IO[str], name: str) -> None:
+    def __init__(self, file: TextIO, name: str) -> None:
         self.file, self.name = file, name
 
     def write(self, text: str) -> None:
         try:
             self.file.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def write_bytes(self, data: bytes) -> None:
+        """Bytes as they are (``query`` prints events byte for byte); call after :meth:`flush`."""
+        try:
+            self.file.buffer.write(data)
         except BrokenPipeError:
             raise
         except OSError as exc:

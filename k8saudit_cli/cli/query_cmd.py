@@ -1,0 +1,59 @@
+"""``k8saudit query``: the events matching a condition, as their JSON lines (jq's ``select``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from k8saudit_cli.cli.common import rules_option
+from k8saudit_cli.cli.forensics_common import (
+    INPUTS_HELP,
+    compile_condition,
+    expanded,
+    selection_of,
+    stats_to_stderr,
+    window_options,
+)
+from k8saudit_cli.cli.scan_output import alert_output
+from k8saudit_cli.forensics.query import count, query
+
+EPILOG = f"""\b
+Examples:
+  k8saudit query 'ka.user.name="system:serviceaccount:ci:deployer"' audit/
+  k8saudit query 'ka_verb_create and ka.target.resource=pods' audit.log | jq .objectRef
+  k8saudit query 'ka.response.code=403' --count 'audit-*.log.gz'
+
+{INPUTS_HELP}
+"""
+
+
+@click.command("query", epilog=EPILOG)
+@click.argument("condition", metavar="CONDITION")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@rules_option()
+@window_options
+@click.option("--count", "count_only", is_flag=True, help="Print only the number of matches.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="Write to FILE instead of stdout.",
+)
+def query_command(condition: str, inputs: tuple[str, ...], **opts: Any) -> None:
+    """Print the events matching CONDITION, one JSON document per line.
+
+    An event that is a line of its own is printed as that line, byte for
+    byte. An item of an EventList (a webhook batch) or of an array is
+    printed as its compact JSON, one item per line.
+    """
+    where = compile_condition(condition, "CONDITION", opts["rules"])
+    selection = selection_of(where, opts)
+    paths = expanded(inputs)
+    with alert_output(opts["output"]) as out:
+        if opts["count_only"]:
+            out.write(f"{count(paths, selection, stats_to_stderr()).events_selected}\n")
+            return
+        out.flush()  # bytes go under the text layer from here on
+        query(paths, selection, out.write_bytes, stats_to_stderr())
