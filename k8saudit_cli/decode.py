@@ -1,330 +1,260 @@
-"""Turn input lines into audit events, accounting for every line that is not one.
+"""Turn inputs into audit events, whatever their format, accounting for all that is not one.
 
-A line holds one JSON value: an ``Event``, an ``EventList`` (its ``items``),
-or an array of those. Anything else is counted under a reason and warned
-about (rate-limited), never fatal: one broken line must not hide the rest
-of an incident's log.
+Each input is read in the framing its first bytes show (JSON lines, a
+whole JSON document, CloudWatch export lines, Insights CSV: see
+:mod:`k8saudit_cli.formats`); each value is decoded by the line decoder
+(:mod:`k8saudit_cli.linedecode`), and values that are no audit event are
+asked of the cloud formats, per record, so formats can mix. Whatever is
+not read is counted under a reason (:class:`~k8saudit_cli.problems.Problems`),
+a provider's truncation by provider and cause.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.jsontext import compact
-from k8saudit_cli.sources import Input, LongLine, expand_inputs, line_limit, open_inputs
-from k8saudit_cli.timestamps import event_time_ns, parse_time_ns
+from k8saudit_cli.formats import (
+    CUTTING_PROVIDERS,
+    HEAD_BYTES,
+    LINE_FRAMINGS,
+    DocRecord,
+    DocumentReader,
+    Payload,
+    Skip,
+    Unwrapped,
+    Unwrapper,
+    export_lines,
+    format_label,
+    framing_of,
+    insights_csv,
+    salvage,
+)
+from k8saudit_cli.formats.eks import is_insights_row
+from k8saudit_cli.formats.items import Item
+from k8saudit_cli.linedecode import (
+    DEFAULT_MAX_EVENT_SIZE,
+    DecodeOptions,
+    LineDecoder,
+    classify_error,
+    next_index,
+)
+from k8saudit_cli.problems import KEPT_REASONS, REASONS, WARNINGS_PER_REASON, Problems
+from k8saudit_cli.sources import Input, expand_inputs, line_limit, open_inputs
 
-DEFAULT_MAX_EVENT_SIZE = 262144
-WARNINGS_PER_REASON = 20
-
-#: Why input was skipped (or, for ``time_fallback``, kept with a warning).
-REASONS: dict[str, str] = {
-    "invalid_json": "invalid JSON",
-    "invalid_utf8": "invalid UTF-8",
-    "nul_byte": "NUL byte in line",
-    "too_deep": "JSON nesting too deep",
-    "not_audit_event": "data not recognized as a k8s audit event",
-    "legacy_format": "legacy text audit format (not JSON)",
-    "too_large": "event larger than --max-event-size",
-    "no_timestamp": "no usable timestamp",
-    "truncated_stream": "truncated or corrupt compressed stream",
-    "read_error": "read error",
-    "binary_input": "unsupported compression or binary file",
-    "decompression_bomb": "compressed data inflates too far without a line break",
-    "time_fallback": "stageTimestamp missing or unparsable, used a fallback time",
-}
-
-#: Reasons that do not drop anything.
-KEPT_REASONS = frozenset({"time_fallback"})
-
-
-@dataclass
-class DecodeOptions:
-    max_event_size: int = DEFAULT_MAX_EVENT_SIZE
-
-
-@dataclass
-class Problems:
-    """Counts of skipped input by reason, and the rate-limited warnings about them.
-
-    ``emit`` receives each warning line (the CLI points it at stderr); a
-    library user may leave it ``None`` and read :attr:`counts` afterwards.
-    """
-
-    emit: Callable[[str], None] | None = None
-    limit: int = WARNINGS_PER_REASON
-    counts: Counter[str] = field(default_factory=Counter)
-    #: The first ``limit`` problems per reason as ``(reason, file, line, index, detail)``,
-    #: kept so a parallel scan can replay them in input order.
-    shown: list[tuple[str, str, int, int | None, str]] = field(default_factory=list)
-
-    def add(
-        self, reason: str, file: str, line: int, index: int | None = None, detail: str = ""
-    ) -> None:
-        self.counts[reason] += 1
-        n = self.counts[reason]
-        if n > self.limit:
-            if n == self.limit + 1 and self.emit is not None:
-                text = REASONS.get(reason, reason)
-                self.emit(
-                    f"k8saudit: warning: further '{text}' warnings are not shown "
-                    "(counted in the summary)"
-                )
-            return
-        self.shown.append((reason, file, line, index, detail))
-        if self.emit is not None:
-            text = REASONS.get(reason, reason)
-            where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
-            self.emit(f"k8saudit: warning: {where}: {text}" + (f": {detail}" if detail else ""))
-
-    def shows(self, reason: str) -> bool:
-        """Whether the next problem of ``reason`` would be shown (not only counted)."""
-        return self.counts[reason] < self.limit
-
-    @property
-    def skipped(self) -> int:
-        """Number of skipped items (lines or events), excluding kept-with-warning ones."""
-        return sum(n for r, n in self.counts.items() if r not in KEPT_REASONS)
-
-    def final_lines(self) -> list[str]:
-        """One ``count reason`` line per reason seen, for the end-of-run report."""
-        return [f"{n} {REASONS.get(r, r)}" for r, n in sorted(self.counts.items())]
+__all__ = [
+    "DEFAULT_MAX_EVENT_SIZE",
+    "KEPT_REASONS",
+    "REASONS",
+    "WARNINGS_PER_REASON",
+    "DecodeOptions",
+    "Decoder",
+    "Problems",
+    "read_events",
+]
 
 
-# ------------------------------------------------------------------ lines
-
-
-#: The bytes a JSON value can start with (after blanks).
-_JSON_STARTS = frozenset(b'{["-0123456789tfn')
-#: Values worth parsing whatever they hold: objects, arrays, strings.
-_PARSE_FIRST = frozenset(b'{["')
-_BOM = b"\xef\xbb\xbf"
-
-
-def _classify_error(line: bytes, exc: Exception) -> tuple[str, str]:
-    """Name the reason a line failed to decode, most specific first."""
-    shown = _visible_reason(line)
-    if shown is not None:
-        return shown
-    msg = str(exc)
-    if "ecursion" in msg or "depth limit" in msg:
-        return "too_deep", msg
-    return "invalid_json", msg
-
-
-def _visible_reason(line: bytes) -> tuple[str, str] | None:
-    """A reason the line itself shows, no parser needed: a NUL byte, bytes that are
-    not UTF-8, the legacy text format. ``None``: it is plain invalid JSON (or too deep)."""
-    nul = line.find(b"\x00")
-    if nul >= 0:
-        return "nul_byte", f"at byte {nul}"
-    try:
-        line.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return "invalid_utf8", f"at byte {err.start}"
-    stripped = line.strip()
-    if b" AUDIT: " in stripped[:200] and not stripped.startswith((b"{", b"[")):
-        return "legacy_format", "use --audit-log-format=json on the API server"
-    return None
-
-
-def _parser_message(line: bytes) -> str:
-    try:
-        orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        return str(exc)
-    return ""
-
-
-class Decoder:
-    """Decode lines of one input into events; skipped items go to ``problems``."""
+class Decoder(LineDecoder):
+    """Decode inputs of any format into events; skipped items go to ``problems``."""
 
     def __init__(self, options: DecodeOptions, problems: Problems) -> None:
-        self.max_size = options.max_event_size
-        self.problems = problems
-        #: Events produced so far by :meth:`events` (``evt.num`` of the last one).
-        self.count = 0
+        super().__init__(options, problems)
+        #: Recognises cloud records among values that are no audit event (``None``: k8s only).
+        self.unwrap = (
+            None
+            if options.input_format == "k8s"
+            else Unwrapper(options.input_format, options.gke_faithful)
+        )
+        #: The first cloud shape met in the input being read (its format's name).
+        self.shape: str | None = None
 
-    def events(self, lines: Iterable[tuple[int, bytes]], file: str) -> Iterator[AuditEvent]:
-        """Every event of numbered lines, ``num`` continuing from :attr:`count`.
+    def _is_record(self, value: list[Any]) -> bool:
+        return self.unwrap is not None and is_insights_row(value)
 
-        The common line (one ``Event`` with a good ``stageTimestamp``, not
-        over the size limit) is decoded inline; anything else takes the full
-        path of :meth:`decode_line`, with the same result. A line that fails
-        to parse is parsed only once: junk costs no more than an event.
-        """
-        loads, parse, max_size = orjson.loads, parse_time_ns, self.max_size
-        for lineno, line in lines:
-            if line[0] != 123:  # not "{" (a reader never yields an empty line)
-                found = self._not_an_object(line, file, lineno)
+    def _record(
+        self, value: Any, size: int, file: str, lineno: int, counter: list[int]
+    ) -> list[AuditEvent] | None:
+        found = self.unwrap(value) if self.unwrap is not None else None
+        return None if found is None else self._unwrapped(found, size, file, lineno, counter)
+
+    def _text_record(
+        self, head: bytes, size: int, file: str, lineno: int
+    ) -> list[AuditEvent] | None:
+        found = self.unwrap.text_line(head) if self.unwrap is not None else None
+        return None if found is None else self._unwrapped(found, size, file, lineno, [0])
+
+    # ------------------------------------------------------------ cloud records
+
+    def _unwrapped(
+        self, found: Unwrapped, size: int, file: str, lineno: int, counter: list[int]
+    ) -> list[AuditEvent]:
+        """The events of a cloud record's items; ``size``: the record's bytes."""
+        if self.shape is None and found.shape != "unknown":
+            self.shape = found.shape
+        out: list[AuditEvent] = []
+        for item in found.items:
+            if isinstance(item, Skip):
+                self.problems.add(item.reason, file, lineno, next_index(counter), item.detail)
+            elif item.event is not None:
+                big = size > self.max_size
+                self._event(item.event, file, lineno, next_index(counter), big, out)
             else:
-                try:
-                    value = loads(line)
-                except orjson.JSONDecodeError as exc:
-                    found = self._unparsed(line, exc, file, lineno)
-                else:
-                    if (
-                        value.__class__ is dict
-                        and value.get("kind") == "Event"
-                        and len(line) <= max_size
-                    ):
-                        t = parse(value.get("stageTimestamp"))
-                        if t is not None:
-                            self.count += 1
-                            yield AuditEvent(value, t, self.count, file, lineno, None)
-                            continue
-                    found = self._value(value, line, file, lineno)
+                self._payload(item, file, lineno, counter, out)
+        return out
+
+    def _payload(
+        self, item: Payload, file: str, lineno: int, counter: list[int], out: list[AuditEvent]
+    ) -> None:
+        """An audit payload carried as JSON text (an EKS message, an AKS properties.log)."""
+        text = item.text
+        assert text is not None
+        size = len(text)
+        if size > self.max_size // 4 and isinstance(text, str):
+            size = len(text.encode("utf-8", "surrogatepass"))
+        if size > self.max_size:
+            self.problems.add("too_large", file, lineno, next_index(counter), f"{size} bytes")
+        elif item.cut is not None:
+            self._cut(item, size, item.cut, (file, lineno, next_index(counter)), out)
+        else:
+            try:
+                value = orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                self._unreadable(item, size, exc, (file, lineno, next_index(counter)), out)
+                return
+            if isinstance(value, dict) and value.get("kind") == "Event":
+                self._event(value, file, lineno, next_index(counter), False, out)
+            elif isinstance(value, (dict, list)) and not self._is_record_value(value):
+                self._container(value, file, lineno, False, out, counter)
+            else:
+                detail = f"{item.provider} message is not an audit event"
+                self.problems.add("not_audit_event", file, lineno, next_index(counter), detail)
+
+    def _is_record_value(self, value: dict[str, Any] | list[Any]) -> bool:
+        return isinstance(value, dict) and value.get("kind") != "EventList"
+
+    def _unreadable(
+        self,
+        item: Payload,
+        size: int,
+        exc: orjson.JSONDecodeError,
+        where: tuple[str, int, int],
+        out: list[AuditEvent],
+    ) -> None:
+        """A payload that does not parse: cut by the provider (JSON that ends early where
+        providers cut), or plain junk."""
+        text = item.text
+        raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else (text or b"")
+        if (
+            item.provider in CUTTING_PROVIDERS
+            and str(exc).startswith("unexpected end of data")
+            and raw.lstrip()[:1] == b"{"
+        ):
+            self._cut(item, size, "JSON cut", where, out)
+            return
+        reason, detail = classify_error(raw, exc)
+        self.problems.add(reason, where[0], where[1], where[2], f"{item.provider}: {detail}")
+
+    def _cut(
+        self, item: Payload, size: int, how: str, where: tuple[str, int, int], out: list[AuditEvent]
+    ) -> None:
+        """A payload the provider cut: counted by provider and cause, or, with
+        --salvage-truncated, scanned from what is whole and marked as salvaged."""
+        file, lineno, index = where
+        cause = f"{item.provider}: {how} at {size} bytes"
+        detail = cause + _audit_id_of(item.text)
+        if self.options.salvage_truncated:
+            event = salvage(item.text or b"", item.time, cause)
+            if event is not None:
+                self.problems.add(f"salvaged_{item.provider}", file, lineno, index, detail)
+                self._event(event, file, lineno, index, False, out)
+                return
+            detail += "; too little of it is whole to salvage"
+        self.problems.add(f"truncated_{item.provider}", file, lineno, index, detail)
+
+    # ------------------------------------------------------------ framings
+
+    def input_events(
+        self, inp: Input, wrap_lines: Callable[[Iterator[tuple[int, bytes]]], Any] | None = None
+    ) -> Iterator[AuditEvent]:
+        """Every event of one opened input, read in the framing its first bytes show
+        (``k8s``: as JSON lines, unlooked at); what it was read as and its event count
+        go to ``problems.inputs``, and a read failure is counted. ``wrap_lines`` may
+        wrap the line stream of a line-framed input."""
+        start, self.shape = self.count, None
+        if self.unwrap is None:
+            framing = "lines"
+        else:
+            framing = framing_of(inp.head(HEAD_BYTES), self.options.input_format)
+        yield from self.framed(inp, framing, wrap_lines)
+        shape = self.shape or ("k8s" if self.count > start else "unknown")
+        self.problems.note_input(inp.name, format_label(shape, framing), self.count - start)
+        if inp.error is not None:
+            error = inp.error
+            self.problems.add(error.reason, inp.name, error.line, None, error.detail)
+
+    def framed(
+        self,
+        inp: Input,
+        framing: str,
+        wrap_lines: Callable[[Iterator[tuple[int, bytes]]], Any] | None = None,
+    ) -> Iterator[AuditEvent]:
+        """The events of ``inp`` read in ``framing`` (see :mod:`k8saudit_cli.formats.detect`)."""
+        limit = line_limit(self.max_size)
+        if framing == "document":
+            holder: list[DocumentReader] = []
+            reader = DocumentReader(inp.block_reader(lambda: holder[0].reached()), limit)
+            holder.append(reader)
+            yield from self.documents(reader, inp.name)
+            return
+        lines = inp.lines(limit)
+        if framing in LINE_FRAMINGS:
+            yield from self.events(wrap_lines(lines) if wrap_lines else lines, inp.name)
+        else:
+            yield from self.items(
+                export_lines(lines) if framing == "prefixed" else insights_csv(lines), inp.name
+            )
+
+    def documents(self, records: Iterable[DocRecord], file: str) -> Iterator[AuditEvent]:
+        """Every event of a whole document's records (events of one line numbered
+        ``[0]``, ``[1]``... across the records that start on it)."""
+        line, counter = 0, [0]
+        for record in records:
+            if record.line != line:
+                line, counter = record.line, [0]
+            if record.error is not None:
+                reason, detail = record.error
+                if reason == "too_large":
+                    detail = f"{record.size} bytes > {self.max_size}"
+                self.problems.add(reason, file, line, None, detail)
+                continue
+            numbered = None if record.whole_line else counter
+            for ev in self._value(record.value, record.size, file, line, numbered):
+                self.count += 1
+                ev.num = self.count
+                yield ev
+
+    def items(
+        self, numbered: Iterable[tuple[int, Item | bytes]], file: str
+    ) -> Iterator[AuditEvent]:
+        """Every event of numbered items: a cloud payload or skip, or a line read as one."""
+        for lineno, item in numbered:
+            if isinstance(item, bytes):
+                found = self._line(item, file, lineno)
+            else:
+                found = self._unwrapped(Unwrapped("", [item]), 0, file, lineno, [0])
             for ev in found:
                 self.count += 1
                 ev.num = self.count
                 yield ev
 
-    def decode_line(self, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
-        """The events of one line (``num`` left 0); problems are recorded, never raised."""
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            return self._unparsed(line, exc, file, lineno)
-        return self._value(value, line, file, lineno)
-
-    def _not_an_object(self, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
-        """A line that does not start with ``{``: an array, blanks, a BOM, a LongLine, junk.
-
-        Junk is named without the parser when the line shows what it is (NUL
-        bytes, bad UTF-8, the legacy text format) or cannot be JSON at all: the
-        parser's error costs microseconds, and ten million lines of junk should
-        cost no more than as many events. The parser still words the
-        invalid-JSON warnings that are shown.
-        """
-        if isinstance(line, LongLine):
-            self.problems.add(
-                "too_large", file, lineno, None, f"{line.size} bytes > {self.max_size}"
-            )
-            return []
-        head = line.lstrip()
-        if not head:
-            return []
-        if head[0] in _PARSE_FIRST or head.startswith(_BOM):
-            return self.decode_line(line, file, lineno)
-        # No JSON value that starts here can hold a NUL, bad UTF-8 or " AUDIT: ".
-        visible = _visible_reason(line)
-        if visible is None and head[0] in _JSON_STARTS:
-            return self.decode_line(line, file, lineno)  # a number or literal, maybe
-        reason, detail = visible or ("invalid_json", "")
-        if reason == "invalid_json" and self.problems.shows(reason):
-            detail = _parser_message(line)
-        self.problems.add(reason, file, lineno, None, detail)
-        return []
-
-    def _unparsed(self, line: bytes, exc: Exception, file: str, lineno: int) -> list[AuditEvent]:
-        """A line that is not JSON as it stands: blank, behind a BOM, too long, or junk."""
-        if isinstance(line, LongLine):
+    def _line(self, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
+        if line[:1] != b"{":
             return self._not_an_object(line, file, lineno)
-        if not line or line.isspace():
-            return []
-        if line.startswith(_BOM):
-            return self.decode_line(line[3:], file, lineno)
-        reason, detail = _classify_error(line, exc)
-        self.problems.add(reason, file, lineno, None, detail)
-        return []
-
-    def _value(self, value: Any, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
-        out: list[AuditEvent] = []
-        big = len(line) > self.max_size
-        if isinstance(value, dict) and value.get("kind") == "Event":
-            self._event(value, file, lineno, None, big, out)
-        elif isinstance(value, list) or (
-            isinstance(value, dict)
-            and value.get("kind") == "EventList"
-            and isinstance(value.get("items"), list)
-        ):
-            self._container(value, file, lineno, big, out, [0])
-        else:
-            self.problems.add("not_audit_event", file, lineno, None)
-        return out
-
-    def _container(
-        self,
-        value: Any,
-        file: str,
-        lineno: int,
-        big: bool,
-        out: list[AuditEvent],
-        counter: list[int],
-    ) -> None:
-        """Walk an EventList or an array (arrays may nest), numbering every item in order.
-
-        Each leaf (an event, or something that is not one) takes the next
-        index, so warnings and events of one line say ``[0]``, ``[1]``... as
-        they appear.
-        """
-        if isinstance(value, list):
-            for item in value:
-                self._container(item, file, lineno, big, out, counter)
-            return
-        if isinstance(value, dict):
-            kind = value.get("kind")
-            items = value.get("items")
-            if kind == "EventList" and isinstance(items, list):
-                for item in items:
-                    index = self._next(counter)
-                    if isinstance(item, dict):
-                        self._event(item, file, lineno, index, big, out)
-                    else:
-                        self.problems.add(
-                            "not_audit_event",
-                            file,
-                            lineno,
-                            index,
-                            "EventList item is not an object",
-                        )
-                return
-            if kind == "Event":
-                self._event(value, file, lineno, self._next(counter), big, out)
-                return
-        self.problems.add("not_audit_event", file, lineno, self._next(counter))
-
-    @staticmethod
-    def _next(counter: list[int]) -> int:
-        index = counter[0]
-        counter[0] += 1
-        return index
-
-    def _event(
-        self,
-        obj: dict[str, Any],
-        file: str,
-        lineno: int,
-        index: int | None,
-        big: bool,
-        out: list[AuditEvent],
-    ) -> None:
-        if big:
-            size = len(compact(obj).encode("utf-8", "surrogatepass"))
-            if size > self.max_size:
-                self.problems.add(
-                    "too_large", file, lineno, index, f"{size} bytes > {self.max_size}"
-                )
-                return
-        t, fallback = event_time_ns(obj)
-        if t is None:
-            self.problems.add(
-                "no_timestamp",
-                file,
-                lineno,
-                index,
-                "no parsable stageTimestamp, requestReceivedTimestamp or timestamp",
-            )
-            return
-        if fallback is not None:
-            self.problems.add("time_fallback", file, lineno, index, f"used {fallback}")
-        out.append(AuditEvent(obj, t, 0, file, lineno, index))
+        return self.decode_line(line, file, lineno)
 
 
 def read_events(
@@ -342,8 +272,16 @@ def read_events(
     options = options or DecodeOptions()
     problems = problems if problems is not None else Problems()
     decoder = Decoder(options, problems)
-    limit = line_limit(options.max_event_size)
     for inp in open_inputs(expand_inputs(inputs), on_open):
-        yield from decoder.events(inp.lines(limit), inp.name)
-        if inp.error is not None:
-            problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+        yield from decoder.input_events(inp)
+
+
+_AUDIT_ID = re.compile(rb'"auditID"\s*:\s*"([^"\\]{1,64})"')
+
+
+def _audit_id_of(text: str | bytes | None) -> str:
+    """``, auditID …`` when the start of a cut event names it (for the warning)."""
+    head = text[:512] if text else b""
+    data = head.encode("utf-8", "replace") if isinstance(head, str) else head
+    m = _AUDIT_ID.search(data)
+    return f", auditID {m.group(1).decode('utf-8', 'replace')}" if m else ""

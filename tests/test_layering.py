@@ -21,7 +21,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / ROOT
 LAYERS = [
     {"errors", "priority", "event", "jsontext", "timestamps"},
     {"sources", "outputs_guard"},
-    {"decode"},
+    {"formats"},
+    {"problems", "linedecode", "decode"},
     {"fields"},
     {"engine"},
     {"output_format"},

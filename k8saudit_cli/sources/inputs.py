@@ -17,7 +17,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from k8saudit_cli.sources.byte_source import ByteSource, buffered
 from k8saudit_cli.sources.compression import (
@@ -147,6 +147,58 @@ class Input:
         except (OSError, ValueError):
             return 0
 
+    def head(self, size: int) -> bytes:
+        """Up to ``size`` first bytes of the decompressed stream, left to be read again.
+
+        Enough to recognise a format: ``size`` bytes, or at least two whole lines,
+        or everything. A regular plain file shows that much in its buffer; a
+        compressed or piped stream is read that far and the bytes put back in
+        front of the rest. A read error is left for the readers to meet.
+        """
+        if self.error is not None:
+            return b""
+        if self._size and not self.compression:
+            try:  # a regular file: read apart, so its own stream stays as it is
+                with open(self.path, "rb") as fh:
+                    return fh.read(size)
+            except OSError:
+                return b""
+        try:
+            data: bytes = self._stream.peek(size)[:size]  # type: ignore[attr-defined]
+        except STREAM_ERRORS:
+            return b""
+        if len(data) >= size or data.count(b"\n") >= 2:
+            return data
+        data, failure = _read_head(self._stream, size)
+        self._stream = io.BufferedReader(_PutBack(data, self._stream, failure), 1 << 16)
+        return data
+
+    def block_reader(self, line: Callable[[], int]) -> Callable[[int], bytes]:
+        """``read(n)`` over the decompressed stream, for readers that do not read lines.
+
+        As with :meth:`lines`, binary content or a broken stream ends the data
+        (``b""``) and leaves the reason in :attr:`error`, at the line ``line()``
+        says the reader has reached.
+        """
+        try:
+            self._check_unpacked()
+        except UnsupportedInput as exc:
+            self.error = LineError(1, "binary_input", str(exc))
+        except STREAM_ERRORS as exc:
+            self.fail(exc, 1)
+        read = getattr(self._stream, "read1", self._stream.read)
+
+        def read_block(n: int) -> bytes:
+            if self.error is not None:
+                return b""
+            try:
+                return bytes(read(n))
+            except _READ_FAILURES as exc:
+                self.fail(exc, line())
+                return b""
+
+        return read_block
+
     @property
     def stream(self) -> BinaryIO:
         """The decompressed byte stream. Prefer :meth:`lines`, which bounds line length;
@@ -226,6 +278,60 @@ class _RatioGuard:
                 f"{self.inp.compression} data inflates past {skipped >> 20} MiB at "
                 f"{skipped // packed}:1 with no line break; the rest of this input is not read"
             )
+
+
+def _read_head(stream: BinaryIO, size: int) -> tuple[bytes, BaseException | None]:
+    """Read up to ``size`` bytes, stopping after two line breaks; a failure is returned,
+    to be raised again once the bytes read before it are served."""
+    chunks: list[bytes] = []
+    total = breaks = 0
+    read = getattr(stream, "read1", stream.read)
+    try:
+        while total < size and breaks < 2:
+            block = read(size - total)
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+            breaks += block.count(b"\n")
+    except STREAM_ERRORS as exc:
+        return b"".join(chunks), exc
+    return b"".join(chunks), None
+
+
+class _PutBack(io.RawIOBase):
+    """Bytes already read from a stream, then the rest of the stream (and the failure
+    met while reading ahead, raised where it was met)."""
+
+    def __init__(self, head: bytes, stream: BinaryIO, failure: BaseException | None) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._stream = stream
+        self._failure = failure
+        self._read = getattr(stream, "read1", stream.read)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+        data = self._read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._stream.close()
+            finally:
+                super().close()
 
 
 def open_inputs(

@@ -1,0 +1,453 @@
+"""Whole JSON documents read record by record, in memory bounded by the largest record.
+
+What ``gcloud ... --format=json`` and ``aws logs ... --output json`` write
+is one JSON document spread over many lines; a Firehose object is JSON
+values one after another with no line break. :class:`DocumentReader`
+yields, in order and with the line each starts on:
+
+* each element of a top-level array;
+* each element of the array under a wrapper key (``events``, ``records``,
+  ``results``, ``entries``, ``items``) of a top-level object, the other
+  members being skipped;
+* every other top-level value whole (JSON values one after another, on one
+  line or pretty-printed, as ``jq .`` writes them).
+
+Finding where a record ends is the cost that matters, so it is done with
+C-speed searches whose result the parser then confirms: a pretty-printed
+element ends at the first line holding only its closing bracket at its own
+indentation; a top-level value at the end of its line or before the next
+value's ``{``. Only when that guess fails (odd layout, a compact array) is
+the text followed byte class by byte class (:class:`~.jsonscan.Scanner`).
+A record larger than the limit is skipped without being held.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+
+from k8saudit_cli.formats.jsonscan import Scanner
+
+#: Bytes read from the stream at a time.
+BLOCK: Final = 1 << 20
+#: Keys whose array is streamed element by element.
+STREAM_KEYS: Final = frozenset({b"events", b"records", b"results", b"entries", b"items"})
+#: How far into a top-level object a wrapper key is looked for.
+WRAPPER_WINDOW: Final = 4096
+
+_WRAPPER: Final = re.compile(rb'"(?:events|records|results|entries|items)"\s*:\s*\[')
+_BLANKS: Final = re.compile(rb"[ \t\r\n]*")
+#: The end of a top-level value's line, or a value closed right before the next one.
+_TOP_END: Final = re.compile(rb"\n|[}\]][ \t]*[{\[]")
+_KEY: Final = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\r\n]*:[ \t\r\n]*', re.S)
+_SCALAR: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[-+0-9.eE]+|true|false|null', re.S)
+_BOM: Final = b"\xef\xbb\xbf"
+_CLOSER: Final = {0x7B: b"}", 0x5B: b"]"}
+
+
+@dataclass(slots=True)
+class DocRecord:
+    """One record: the line it starts on, its parsed value and its size in bytes, or
+    ``error`` (a problem reason and detail) when it is not usable; ``whole_line`` when
+    it is a line by itself (JSON lines read as a document), so it is numbered as one."""
+
+    line: int
+    value: Any = None
+    size: int = 0
+    error: tuple[str, str] | None = None
+    #: The record is a whole line by itself (JSON lines read as a document).
+    whole_line: bool = False
+
+
+#: Records, then the offset after the value they came from (``None``: the input ended).
+_Records = Generator[DocRecord, None, int | None]
+
+
+class _TooLarge(Exception):
+    """A record grew past the limit before its end was found."""
+
+
+class DocumentReader:
+    """Records of the JSON document(s) read with ``read(n)`` (``b""`` at the end)."""
+
+    def __init__(self, read: Callable[[int], bytes], limit: int, block: int = BLOCK) -> None:
+        self._read = read
+        self.limit = limit
+        self.block = block
+        self.buf = b""
+        self.base = 0  # stream offset of buf[0]
+        self.eof = False
+        self._line = 1
+        self._line_pos = 0
+        #: Whether a top-level value has been a whole line (JSON lines, not pretty-printed).
+        self._lines_seen = False
+
+    # ------------------------------------------------------------ the buffer
+
+    def _fill(self, keep: int) -> bool:
+        """Append a block, dropping what lies before stream offset ``keep``; False at the end."""
+        if self.eof:
+            return False
+        block = self._read(self.block)
+        if not block:
+            self.eof = True
+            return False
+        if keep > self.base:
+            self.line_of(keep)
+            self.buf = self.buf[keep - self.base :] + block
+            self.base = keep
+        else:
+            self.buf += block
+        return True
+
+    def _end(self) -> int:
+        return self.base + len(self.buf)
+
+    def line_of(self, pos: int) -> int:
+        """The line number at stream offset ``pos`` (offsets asked for never go back)."""
+        if pos > self._line_pos:
+            lo, hi = self._line_pos - self.base, pos - self.base
+            self._line += self.buf.count(b"\n", lo, hi)
+            self._line_pos = pos
+        return self._line
+
+    def reached(self) -> int:
+        """The line the reader has read up to (for a read failure's message)."""
+        held = self.buf.count(b"\n", max(0, self._line_pos - self.base))
+        return self._line + held
+
+    def _byte(self, pos: int) -> int:
+        return self.buf[pos - self.base]
+
+    def _text(self, start: int, end: int) -> bytes:
+        return self.buf[start - self.base : end - self.base]
+
+    def _blank(self, pos: int) -> int | None:
+        """The offset of the next byte that is not a blank, or ``None`` at the end."""
+        while True:
+            i = _BLANKS.match(self.buf, pos - self.base).end()  # type: ignore[union-attr]
+            if i < len(self.buf):
+                return self.base + i
+            if not self._fill(self._end()):
+                return None
+            pos = self.base
+
+    def _search(self, find: Callable[[bytes, int], tuple[int, int]], start: int, frm: int) -> int:
+        """Offset just past the first match of ``find`` at or after ``frm``, reading on as
+        needed; -1 at the end. Raises :class:`_TooLarge` past the limit from ``start``."""
+        while True:
+            at, length = find(self.buf, frm - self.base)
+            if at >= 0:
+                return self.base + at + length
+            if self._end() - start > self.limit:
+                raise _TooLarge
+            back = self._end() - 64  # a match may straddle the old end
+            if not self._fill(start):
+                return -1
+            frm = max(start, back)
+
+    # ------------------------------------------------------------ records
+
+    def __iter__(self) -> Iterator[DocRecord]:
+        pos = self._blank(0)
+        if pos is not None and self.buf.startswith(_BOM):
+            pos = self._blank(3)
+        while pos is not None:
+            c = self._byte(pos)
+            if c == 0x5B:  # "["
+                pos = yield from self._array(pos)
+            elif c == 0x7B:  # "{"
+                pos = yield from self._object(pos)
+            else:
+                pos = yield from self._junk(pos)
+            if pos is None:
+                return
+            pos = self._blank(pos)
+
+    def _junk(self, pos: int) -> _Records:
+        """Text that starts no JSON value: one problem, then on from the next line."""
+        line = self.line_of(pos)
+        end = self._line_end(pos)
+        yield DocRecord(line, error=("invalid_json", "not a JSON object or array"))
+        return end
+
+    def _line_end(self, pos: int) -> int | None:
+        try:
+            end = self._search(_find_bytes(b"\n"), pos, pos)
+        except _TooLarge:
+            end = self._skip_to_newline()
+        return None if end < 0 else end
+
+    def _skip_to_newline(self) -> int:
+        """Drop text up to the next line break (an over-long junk line)."""
+        while True:
+            i = self.buf.find(b"\n")
+            if i >= 0:
+                return self.base + i + 1
+            if not self._fill(self._end()):
+                return -1
+
+    def _array(self, start: int) -> _Records:
+        """Each element of the array opening at ``start``; returns the offset after it."""
+        pos: int | None = start + 1
+        while True:
+            assert pos is not None
+            at = self._blank(pos)
+            if at is None:
+                yield DocRecord(self.line_of(self._end()), error=_CUT_DOCUMENT)
+                return None
+            c = self._byte(at)
+            if c == 0x5D:  # "]"
+                return at + 1
+            if c == 0x2C:  # ","
+                pos = at + 1
+                continue
+            record, pos = self._element(at)
+            yield record
+            if pos is None:
+                return None
+
+    def _element(self, at: int) -> tuple[DocRecord, int | None]:
+        """One array element: by its closing line when pretty-printed, else followed."""
+        line = self.line_of(at)
+        c = self._byte(at)
+        if c not in _CLOSER:
+            return self._scalar(at, line)
+        indent = self._indent(at)
+        if indent is not None:
+            try:
+                end = self._search(_find_bytes(b"\n" + indent + _CLOSER[c]), at, at)
+            except _TooLarge:
+                return self._skipped(at, line)
+            if end > 0:
+                record = _parsed(self._text(at, end), line)
+                if record.error is None:
+                    return record, end
+        return self._followed(at, line)
+
+    def _indent(self, at: int) -> bytes | None:
+        """The blanks before ``at`` on its line, or ``None`` if other text precedes it."""
+        i = at - self.base
+        line_start = self.buf.rfind(b"\n", 0, i) + 1
+        if line_start == 0 and self.base > 0:
+            return None  # the line began before the buffer: not a layout to trust
+        indent = self.buf[line_start:i]
+        return indent if not indent.strip(b" \t") else None
+
+    def _followed(self, at: int, line: int) -> tuple[DocRecord, int | None]:
+        """Find the end by following strings and brackets; then parse."""
+        scanner, i = Scanner(), at
+        while True:
+            end, i_rel = scanner.run(self.buf, i - self.base)
+            i = self.base + i_rel
+            if end >= 0:
+                end += self.base
+                return _parsed(self._text(at, end), line), end
+            if self._end() - at > self.limit:
+                return self._skip_rest(scanner, i, at, line)
+            if not self._fill(at):
+                return DocRecord(line, error=_CUT_DOCUMENT), None
+
+    def _skipped(self, at: int, line: int) -> tuple[DocRecord, int | None]:
+        """A record past the limit: followed from its start without being held."""
+        scanner = Scanner()
+        end, i_rel = scanner.run(self.buf, at - self.base)
+        if end >= 0:  # the value ended in what is held, but it is still too large
+            return _too_large(line, self.base + end - at), self.base + end
+        return self._skip_rest(scanner, self.base + i_rel, at, line)
+
+    def _skip_rest(
+        self, scanner: Scanner, i: int, at: int, line: int
+    ) -> tuple[DocRecord, int | None]:
+        while self._fill(i):
+            end, i_rel = scanner.run(self.buf, i - self.base)
+            i = self.base + i_rel
+            if end >= 0:
+                return _too_large(line, self.base + end - at), self.base + end
+        return DocRecord(line, error=_CUT_DOCUMENT), None
+
+    def _scalar(self, at: int, line: int) -> tuple[DocRecord, int | None]:
+        while True:
+            m = _SCALAR.match(self.buf, at - self.base)
+            if m is not None and m.end() < len(self.buf):
+                end = self.base + m.end()
+                return _parsed(self._text(at, end), line), end
+            if self._end() - at > self.limit:
+                return self._skipped_line(at, line)
+            if not self._fill(at):
+                if m is None:
+                    return DocRecord(line, error=_CUT_DOCUMENT), None
+                return _parsed(self._text(at, self._end()), line), self._end()
+
+    def _skipped_line(self, at: int, line: int) -> tuple[DocRecord, int | None]:
+        end = self._skip_to_newline()
+        return _too_large(line, self._end() - at), (None if end < 0 else end)
+
+    # ------------------------------------------------------------ top-level objects
+
+    def _object(self, at: int) -> _Records:
+        """A top-level object: a wrapper's records streamed, or the object as one record."""
+        wrapped = self._wrapper_array(at)
+        if wrapped is not None:
+            end = yield from self._array(wrapped)
+            if end is None:
+                return None
+            return self._rest_of_object(end)
+        record, end = self._top_value(at)
+        yield record
+        return end
+
+    def _wrapper_array(self, at: int) -> int | None:
+        """If the object at ``at`` has a wrapper key among its own members, within
+        :data:`WRAPPER_WINDOW`, the offset of that key's ``[``; else ``None``."""
+        while self._end() - at < WRAPPER_WINDOW and self._fill(at):
+            pass
+        window = self.buf[at - self.base : at - self.base + WRAPPER_WINDOW]
+        last = None
+        for m in _WRAPPER.finditer(window):
+            last = at + m.end()
+        if last is None:
+            return None
+        try:
+            return self._member_array(at, last)
+        except _TooLarge:
+            return None
+
+    def _member_array(self, at: int, last: int) -> int | None:
+        """Walk the object's members up to offset ``last``, looking for a wrapper key."""
+        pos = at + 1
+        while pos < last:
+            key = self._key(pos)
+            if key is None:
+                return None
+            name, value_at = key
+            if name in STREAM_KEYS and self._byte(value_at) == 0x5B:
+                return value_at
+            after = self._skip_value(value_at)
+            at_next = None if after is None else self._blank(after)
+            if at_next is None or self._byte(at_next) != 0x2C:
+                return None
+            pos = at_next + 1
+        return None
+
+    def _key(self, pos: int) -> tuple[bytes, int] | None:
+        """A member's key and the offset of its value."""
+        at = self._blank(pos)
+        while at is not None:
+            m = _KEY.match(self.buf, at - self.base)
+            if m is not None and m.end() < len(self.buf):
+                return m.group(1), self.base + m.end()
+            if self._end() - at > self.limit or not self._fill(at):
+                return None
+        return None
+
+    def _skip_value(self, at: int) -> int | None:
+        """Offset after the member value at ``at`` (not parsed)."""
+        if self._byte(at) in _CLOSER:
+            scanner, i = Scanner(), at
+            while True:
+                end, i_rel = scanner.run(self.buf, i - self.base)
+                i = self.base + i_rel
+                if end >= 0:
+                    return self.base + end
+                if self._end() - at > self.limit:
+                    raise _TooLarge
+                if not self._fill(at):
+                    return None
+        record, after = self._scalar(at, self.line_of(at))
+        return None if record.error is not None else after
+
+    def _rest_of_object(self, pos: int) -> int | None:
+        """Skip the members after a wrapper's array, up to the object's ``}``."""
+        while True:
+            at = self._blank(pos)
+            if at is None:
+                return None
+            c = self._byte(at)
+            if c == 0x7D:  # "}"
+                return at + 1
+            if c != 0x2C:
+                return at  # not JSON: the top level will say so
+            key = self._key(at + 1)
+            if key is None:
+                return None
+            try:
+                after = self._skip_value(key[1])
+            except _TooLarge:
+                return None
+            if after is None:
+                return None
+            pos = after
+
+    def _top_value(self, at: int) -> tuple[DocRecord, int | None]:
+        """A top-level value that is not a wrapper: a line, one of several values on a
+        line, or a pretty-printed value over several lines."""
+        line = self.line_of(at)
+        frm = at
+        while True:
+            try:
+                end = self._search(_find_top_end, at, frm)
+            except _TooLarge:
+                return self._skipped(at, line)
+            if end < 0:
+                end = self._end()
+                return _parsed(self._text(at, end), line), end
+            if self._byte(end - 1) == 0x0A:  # "\n": the value's line is complete
+                return self._line_value(at, end, line)
+            record = _parsed(self._text(at, end), line)  # closed right before the next value
+            if record.error is None:
+                return record, end
+            frm = end
+
+    def _line_value(self, at: int, end: int, line: int) -> tuple[DocRecord, int | None]:
+        text = self._text(at, end)
+        record = _parsed(text, line)
+        if record.error is None:
+            self._lines_seen = record.whole_line = True
+            return record, end
+        if self._lines_seen or not record.error[1].startswith("unexpected end of data"):
+            return record, end  # a broken line among lines: skip just it
+        indent = self._indent(at)
+        if indent is not None and not text.strip()[1:]:
+            closer = _CLOSER[self._byte(at)]
+            try:
+                stop = self._search(_find_bytes(b"\n" + indent + closer), at, at)
+            except _TooLarge:
+                return self._skipped(at, line)
+            if stop > 0:
+                pretty = _parsed(self._text(at, stop), line)
+                if pretty.error is None:
+                    return pretty, stop
+        return self._followed(at, line)
+
+
+_CUT_DOCUMENT: Final = ("invalid_json", "the document ends inside this record (a cut file?)")
+
+
+def _find_bytes(needle: bytes) -> Callable[[bytes, int], tuple[int, int]]:
+    n = len(needle)
+
+    def find(buf: bytes, i: int) -> tuple[int, int]:
+        return buf.find(needle, i), n
+
+    return find
+
+
+def _find_top_end(buf: bytes, i: int) -> tuple[int, int]:
+    m = _TOP_END.search(buf, i)
+    return (-1, 0) if m is None else (m.start(), 1)
+
+
+def _parsed(text: bytes, line: int) -> DocRecord:
+    try:
+        return DocRecord(line, orjson.loads(text), len(text))
+    except orjson.JSONDecodeError as exc:
+        return DocRecord(line, size=len(text), error=("invalid_json", str(exc)))
+
+
+def _too_large(line: int, size: int) -> DocRecord:
+    return DocRecord(line, size=size, error=("too_large", f"{size} bytes"))
