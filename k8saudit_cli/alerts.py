@@ -3,7 +3,9 @@
 Text: ``<time>: <Priority> <output>``, where ``<time>`` is ``evt.time.iso8601``
 (our default: forensic logs span days) or ``evt.time`` (``--time-format
 falco``). JSON: sorted keys ``hostname, output, output_fields, priority, rule,
-source, tags, time``, compact, as Falco 0.39+ writes it.
+source, tags, time``, compact, as Falco 0.39+ writes it. An alert from an
+event salvaged from a cut one (``--salvage-truncated``) says so: the text
+line ends with ``(truncated event: ...)`` and the JSON has ``truncated_event``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import orjson
 from k8saudit_cli import priority as prio
 from k8saudit_cli.detect import Alert
 from k8saudit_cli.fields.evt import hostname
+from k8saudit_cli.formats import truncation_mark, truncation_note
 from k8saudit_cli.timestamps import evt_iso8601_text, evt_time_text, utc_iso
 
 TIME_FORMATS = ("iso", "falco")
@@ -37,14 +40,15 @@ class AlertRenderer:
 
     def text(self, alert: Alert) -> str:
         rule, ev = alert.rule, alert.event
-        return f"{self._time_text(ev.time_ns)}: {prio.name(rule.priority)} {rule.output.render(ev)}"
+        text = f"{self._time_text(ev.time_ns)}: {prio.name(rule.priority)} {rule.output.render(ev)}"
+        return text + truncation_mark(ev.raw)  # empty unless salvaged from a cut event
 
     def record(self, alert: Alert) -> dict[str, Any]:
         """The JSON alert as a dict (keys as Falco names them)."""
         rule, ev = alert.rule, alert.event
         fields = rule.output.output_fields(ev)
         fields[self.time_key] = ev.time_ns
-        return {
+        record = {
             "hostname": self.hostname,
             "output": self.text(alert),
             "output_fields": fields,
@@ -54,6 +58,10 @@ class AlertRenderer:
             "tags": sorted(rule.tags),
             "time": utc_iso(ev.time_ns),
         }
+        note = truncation_note(ev.raw)
+        if note is not None:  # salvaged from an event its provider cut (--salvage-truncated)
+            record["truncated_event"] = note
+        return record
 
     def json(self, alert: Alert) -> bytes:
         return orjson.dumps(self.record(alert), option=orjson.OPT_SORT_KEYS)

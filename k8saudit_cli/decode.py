@@ -45,6 +45,7 @@ from k8saudit_cli.linedecode import (
 )
 from k8saudit_cli.problems import KEPT_REASONS, REASONS, WARNINGS_PER_REASON, Problems
 from k8saudit_cli.sources import Input, expand_inputs, line_limit, open_inputs
+from k8saudit_cli.timestamps import parse_time_ns
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
@@ -78,8 +79,46 @@ class Decoder(LineDecoder):
     def _record(
         self, value: Any, size: int, file: str, lineno: int, counter: list[int]
     ) -> list[AuditEvent] | None:
-        found = self.unwrap(value) if self.unwrap is not None else None
+        if self.unwrap is None:
+            return None
+        single = self.unwrap.single(value)
+        if single is not None:
+            ev = self._single(single[0], single[1], size, (file, lineno, counter))
+            if ev is not None:
+                return [ev]
+        found = self.unwrap(value)
         return None if found is None else self._unwrapped(found, size, file, lineno, counter)
+
+    def _single(
+        self,
+        payload: str | bytes | dict[str, Any],
+        shape: str,
+        size: int,
+        where: tuple[str, int, list[int]],
+    ) -> AuditEvent | None:
+        """The fast path of a record holding one event: the event when all is well
+        (an Event, a good stageTimestamp, well under the size limit), else ``None``
+        and nothing recorded, for the general path to read the record in full."""
+        if size > self.max_size:
+            return None
+        if payload.__class__ is dict:
+            event: Any = payload
+        elif len(payload) > self.max_size // 4:
+            return None
+        else:
+            try:
+                event = orjson.loads(payload)  # type: ignore[arg-type]
+            except orjson.JSONDecodeError:
+                return None
+        if event.__class__ is not dict or event.get("kind") != "Event":
+            return None
+        t = parse_time_ns(event.get("stageTimestamp"))
+        if t is None:
+            return None
+        if self.shape is None:
+            self.shape = shape
+        file, lineno, counter = where
+        return AuditEvent(event, t, 0, file, lineno, next_index(counter))
 
     def _text_record(
         self, head: bytes, size: int, file: str, lineno: int
@@ -96,6 +135,7 @@ class Decoder(LineDecoder):
         if self.shape is None and found.shape != "unknown":
             self.shape = found.shape
         out: list[AuditEvent] = []
+        shape = found.shape
         for item in found.items:
             if isinstance(item, Skip):
                 self.problems.add(item.reason, file, lineno, next_index(counter), item.detail)
@@ -103,7 +143,13 @@ class Decoder(LineDecoder):
                 big = size > self.max_size
                 self._event(item.event, file, lineno, next_index(counter), big, out)
             else:
-                self._payload(item, file, lineno, counter, out)
+                ev = None
+                if item.cut is None and item.text is not None:
+                    ev = self._single(item.text, shape, 0, (file, lineno, counter))
+                if ev is not None:
+                    out.append(ev)
+                else:
+                    self._payload(item, file, lineno, counter, out)
         return out
 
     def _payload(
@@ -213,39 +259,72 @@ class Decoder(LineDecoder):
         lines = inp.lines(limit)
         if framing in LINE_FRAMINGS:
             yield from self.events(wrap_lines(lines) if wrap_lines else lines, inp.name)
+        elif framing == "prefixed":
+            yield from self.items(export_lines(lines), inp.name, "eks-export")
         else:
-            yield from self.items(
-                export_lines(lines) if framing == "prefixed" else insights_csv(lines), inp.name
-            )
+            yield from self.items(insights_csv(lines), inp.name, "eks-insights")
 
     def documents(self, records: Iterable[DocRecord], file: str) -> Iterator[AuditEvent]:
         """Every event of a whole document's records (events of one line numbered
-        ``[0]``, ``[1]``... across the records that start on it)."""
+        ``[0]``, ``[1]``... across the records that start on it). An Event, or a record
+        holding one (see ``Unwrapper.single``), is decoded inline as a plain line is."""
         line, counter = 0, [0]
+        single = self.unwrap.single if self.unwrap is not None else None
+        parse, max_size = parse_time_ns, self.max_size
         for record in records:
             if record.line != line:
                 line, counter = record.line, [0]
+            value = record.value
             if record.error is not None:
-                reason, detail = record.error
-                if reason == "too_large":
-                    detail = f"{record.size} bytes > {self.max_size}"
-                self.problems.add(reason, file, line, None, detail)
+                self._record_error(record, file)
                 continue
-            numbered = None if record.whole_line else counter
-            for ev in self._value(record.value, record.size, file, line, numbered):
+            if value.__class__ is dict and value.get("kind") == "Event" and record.size <= max_size:
+                t = parse(value.get("stageTimestamp"))
+                if t is not None:
+                    index = None if record.whole_line else next_index(counter)
+                    self.count += 1
+                    yield AuditEvent(value, t, self.count, file, line, index)
+                    continue
+            found = single(value) if single is not None else None
+            ev = None
+            if found is not None:
+                ev = self._single(found[0], found[1], record.size, (file, line, counter))
+            events = (
+                [ev]
+                if ev is not None
+                else self._value(
+                    value, record.size, file, line, None if record.whole_line else counter
+                )
+            )
+            for ev in events:
                 self.count += 1
                 ev.num = self.count
                 yield ev
 
+    def _record_error(self, record: DocRecord, file: str) -> None:
+        assert record.error is not None
+        reason, detail = record.error
+        if reason == "too_large":
+            detail = f"{record.size} bytes > {self.max_size}"
+        self.problems.add(reason, file, record.line, None, detail)
+
     def items(
-        self, numbered: Iterable[tuple[int, Item | bytes]], file: str
+        self, numbered: Iterable[tuple[int, Item | bytes]], file: str, shape: str
     ) -> Iterator[AuditEvent]:
-        """Every event of numbered items: a cloud payload or skip, or a line read as one."""
+        """Every event of numbered items (a cloud payload or skip of ``shape``, or a line
+        read as any line)."""
         for lineno, item in numbered:
             if isinstance(item, bytes):
                 found = self._line(item, file, lineno)
+            elif isinstance(item, Payload) and item.text is not None and item.cut is None:
+                ev = self._single(item.text, shape, 0, (file, lineno, [0]))
+                found = (
+                    [ev]
+                    if ev is not None
+                    else self._unwrapped(Unwrapped(shape, [item]), 0, file, lineno, [0])
+                )
             else:
-                found = self._unwrapped(Unwrapped("", [item]), 0, file, lineno, [0])
+                found = self._unwrapped(Unwrapped(shape, [item]), 0, file, lineno, [0])
             for ev in found:
                 self.count += 1
                 ev.num = self.count

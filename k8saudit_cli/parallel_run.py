@@ -1,7 +1,8 @@
 """The worker side of a detection run: input cut into chunks, matched in processes, merged in order.
 
-A plain file is cut into byte ranges on line boundaries; compressed files
-and small files are whole chunks. Workers decode and match with the same
+A plain file read as lines is cut into byte ranges on line boundaries;
+compressed files, small files and whole JSON documents (which a cut could
+split mid-record) are whole chunks. Workers decode and match with the same
 loop as a serial run (:func:`~k8saudit_cli.run_stats.match_in_window`);
 they send back counts, the first warnings per reason, and each alert as
 rendered text or, when the text depends on ``evt.num`` (which only the
@@ -20,18 +21,19 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
 from k8saudit_cli.aggregate_run import Aggregations, ChunkObservation, Counting, interleave
-from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, Decoder, Problems
+from k8saudit_cli.decode import Decoder, Problems
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.formats import HEAD_BYTES, LINE_FRAMINGS, export_lines, format_label, framing_of
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats, StopRequest, match_in_window
-from k8saudit_cli.sources import BINARY_PROBE, STDIN, Input, line_limit, splittable
+from k8saudit_cli.sources import BINARY_PROBE, STDIN, Input, splittable
 from k8saudit_cli.timestamps import event_time_ns
 from k8saudit_cli.worker_pool import OrderedPool
 
@@ -51,6 +53,8 @@ class Chunk:
     start: int = 0
     end: int | None = None  # None: to the end (whole file, any compression)
     file_size: int | None = None  # whole file: its size when planned, read no further
+    #: How a byte range's lines are framed (see formats.detect); a whole file finds out.
+    framing: str = "lines"
 
     def size(self) -> int:
         """Bytes of the file this chunk covers (compressed bytes for a compressed file)."""
@@ -76,13 +80,19 @@ class ChunkResult:
 # ---------------------------------------------------------------- planning
 
 
-def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
-    """Byte ranges for big plain files, whole files otherwise, in input order."""
+def plan_chunks(paths: Sequence[str], jobs: int, input_format: str = "k8s") -> list[Chunk]:
+    """Byte ranges for big plain files read as lines, whole files otherwise, in input order.
+
+    A whole JSON document or a CSV export is one chunk: a byte range could cut
+    a record in two (``input_format`` other than ``k8s`` looks at each file's
+    first bytes to know).
+    """
     chunks: list[Chunk] = []
     for path in paths:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
-            if not splittable(fh.read(BINARY_PROBE)) or size < 2 * MIN_CHUNK:
+            framing = _splittable_framing(fh, input_format)
+            if framing is None or size < 2 * MIN_CHUNK:
                 chunks.append(Chunk(path, file_size=size or None))
                 continue
             pieces = max(2, min(jobs * 4, size // MIN_CHUNK), -(-size // MAX_CHUNK))
@@ -94,8 +104,23 @@ def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
                 if bounds[-1] < pos < size:
                     bounds.append(pos)
             bounds.append(size)
-            chunks.extend(Chunk(path, a, b) for a, b in itertools.pairwise(bounds) if b > a)
+            chunks.extend(
+                Chunk(path, a, b, framing=framing) for a, b in itertools.pairwise(bounds) if b > a
+            )
     return chunks
+
+
+def _splittable_framing(fh: BinaryIO, input_format: str) -> str | None:
+    """The framing of a plain file whose lines may be read apart, or ``None`` (compressed,
+    binary, a whole document, a CSV with its header)."""
+    head = fh.read(BINARY_PROBE if input_format == "k8s" else HEAD_BYTES)
+    fh.seek(0)
+    if not splittable(head[:BINARY_PROBE]):
+        return None
+    if input_format == "k8s":
+        return "lines"
+    framing = framing_of(head, input_format)
+    return framing if framing in LINE_FRAMINGS or framing == "prefixed" else None
 
 
 # ---------------------------------------------------------------- workers
@@ -135,17 +160,9 @@ def _uses_evt_num(rule: CompiledRule) -> bool:
     return any(t.field is not None and t.field.fdef.name == "evt.num" for t in rule.output.tokens)
 
 
-def _lines(chunk: Chunk, problems: Problems) -> Iterator[tuple[int, bytes]]:
-    if chunk.end is None:
-        inp = Input(chunk.path, end=chunk.file_size)
-        try:
-            size = _WORKER.options.decode.max_event_size if _WORKER else DEFAULT_MAX_EVENT_SIZE
-            yield from inp.lines(line_limit(size))
-            if inp.error is not None:
-                problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
-        finally:
-            inp.close()
-        return
+def _range_lines(chunk: Chunk) -> Iterator[tuple[int, bytes]]:
+    """The lines of a byte range of a plain file, numbered from 1."""
+    assert chunk.end is not None
     with open(chunk.path, "rb", buffering=1 << 20) as fh:
         fh.seek(chunk.start)
         remaining = chunk.end - chunk.start
@@ -156,6 +173,28 @@ def _lines(chunk: Chunk, problems: Problems) -> Iterator[tuple[int, bytes]]:
                 break
 
 
+def _chunk_events(chunk: Chunk, decoder: Decoder, counted: _Counted) -> Iterator[AuditEvent]:
+    """The events of a chunk: a whole file as a serial run reads it, or a byte range's
+    lines in the framing planned for its file."""
+    if chunk.end is None:
+        inp = Input(chunk.path, end=chunk.file_size)
+        try:
+            yield from decoder.input_events(inp, counted.wrap)
+        finally:
+            inp.close()
+        return
+    start = decoder.count
+    lines = counted.wrap(_range_lines(chunk))
+    if chunk.framing == "prefixed":
+        yield from decoder.items(export_lines(lines), chunk.path, "eks-export")
+    else:
+        yield from decoder.events(lines, chunk.path)
+    shape = decoder.shape or ("k8s" if decoder.count > start else "unknown")
+    decoder.problems.note_input(
+        chunk.path, format_label(shape, chunk.framing), decoder.count - start
+    )
+
+
 def run_chunk(chunk: Chunk) -> ChunkResult:
     """Worker body: decode and match one chunk; line and event numbers are chunk-local."""
     worker = _WORKER
@@ -163,14 +202,14 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     options = worker.options
     result = ChunkResult()
     decoder = Decoder(options.decode, result.stats.problems)
-    counted = _Counted(_lines(chunk, result.stats.problems))
+    counted = _Counted()
     match: Callable[[AuditEvent], list[CompiledRule]] = worker.detector.match
     if worker.aggregations is not None:  # the event JSON only for a sink that wants events
         match = worker.aggregations.recorder(
             worker.detector, result.observations, worker.render is None
         )
     match_in_window(
-        decoder.events(counted, chunk.path),
+        _chunk_events(chunk, decoder, counted),
         match,
         options.since_ns,
         options.until_ns,
@@ -204,12 +243,11 @@ def _collector(worker: _Worker, out: list[ChunkAlert]) -> Callable[[Alert], None
 class _Counted:
     """Passes numbered lines through, remembering the last line number."""
 
-    def __init__(self, lines: Iterator[tuple[int, bytes]]) -> None:
-        self.lines = lines
+    def __init__(self) -> None:
         self.last = 0
 
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        for item in self.lines:
+    def wrap(self, lines: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+        for item in lines:
             self.last = item[0]
             yield item
 
@@ -236,7 +274,7 @@ def run_parallel(
     chunk retried once; a second death raises
     :class:`~k8saudit_cli.worker_pool.WorkerDied`.
     """
-    chunks = plan_chunks(paths, jobs)
+    chunks = plan_chunks(paths, jobs, options.decode.input_format)
     _install(detector, options, sink, aggregations)
     counting = aggregations.start() if aggregations is not None else None
     line_offset: dict[str, int] = {}
@@ -328,6 +366,8 @@ def _replay_problems(chunk_problems: Problems, problems: Problems, offset: int, 
         problems.add(reason, file, line + offset if file == path else line, index, detail)
     for reason, n in chunk_problems.counts.items():
         problems.counts[reason] += n - shown[reason]
+    for file, (fmt, events) in chunk_problems.inputs.items():
+        problems.note_input(_display(file), fmt, events)
 
 
 def _event(raw: bytes, num: int, file: str, line: int, index: int | None) -> AuditEvent:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from k8saudit_cli.formats import KEPT
+from k8saudit_cli.formats import KEPT, QUIET
 from k8saudit_cli.formats import REASONS as FORMAT_REASONS
 
 WARNINGS_PER_REASON = 20
@@ -39,6 +39,9 @@ REASONS: dict[str, str] = {
 
 #: Reasons that do not drop anything.
 KEPT_REASONS = frozenset({"time_fallback"}) | KEPT
+#: Reasons only counted, never warned about item by item (other kinds of records that
+#: cloud exports normally hold).
+QUIET_REASONS = QUIET
 
 
 @dataclass
@@ -64,6 +67,8 @@ class Problems:
     ) -> None:
         self.counts[reason] += 1
         n = self.counts[reason]
+        if reason in QUIET_REASONS:
+            return
         if n > self.limit:
             if n == self.limit + 1 and self.emit is not None:
                 text = REASONS.get(reason, reason)

@@ -22,6 +22,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import cloudgen
 from auditgen import (
     HARDENED,
     SMALL,
@@ -1697,11 +1698,47 @@ def gz(data: bytes, name: str) -> bytes:
     return buf.getvalue()
 
 
+def exports(story: list[Event]) -> dict[str, bytes]:
+    """The attack story in every export shape of docs/input-formats.md (samples/exports/)."""
+    messages = [orjson.dumps(e).decode() for e in story]
+    records = list(cloudgen.subscription_records(zip(story, messages, strict=True)))
+    entries = cloudgen.gke_entries(story)
+    entries.insert(
+        len(entries) // 2, cloudgen.gke_other_entry(entries[len(entries) // 2]["timestamp"])
+    )
+    big = next(
+        i
+        for i, e in enumerate(story)
+        if e["verb"] == "create"
+        and e.get("objectRef", {}).get("resource") == "pods"
+        and e["stage"] == "ResponseComplete"
+    )
+    bloated = orjson.dumps(cloudgen.bloated(story[big], 300_000)).decode()
+    eks_cut = [*messages[:big], cloudgen.cut_cloudwatch(bloated), *messages[big + 1 :]]
+    aks_cut = [*messages[:big], bloated[: cloudgen.AKS_CUT], *messages[big + 1 :]]
+    return {
+        "exports/k8s-array.json": cloudgen.pretty(story, 2),
+        "exports/eks-filter-log-events.json": cloudgen.filter_log_events(story, messages),
+        "exports/eks-s3-export-000000.gz": cloudgen.s3_export(story, messages),
+        "exports/eks-firehose.gz": cloudgen.firehose_object(records),
+        "exports/eks-lambda-events.jsonl": cloudgen.lambda_events(records),
+        "exports/eks-insights.json": cloudgen.insights_json(story, messages),
+        "exports/eks-insights.csv": cloudgen.insights_csv(story, messages),
+        "exports/gke-logging-read.json": cloudgen.gcloud_read(entries),
+        "exports/gke-sink.jsonl": cloudgen.sink_jsonl(entries),
+        "exports/aks-PT1H.json": cloudgen.aks_storage(story, messages),
+        "exports/aks-eventhub.jsonl": cloudgen.aks_eventhub(story, messages),
+        "exports/eks-truncated.json": cloudgen.filter_log_events(story, eks_cut),
+        "exports/aks-truncated-PT1H.json": cloudgen.aks_storage(story, aks_cut),
+    }
+
+
 def build() -> dict[str, bytes]:
     day = benign_day()
     story, _ = attack_story()
     older, live = rotated(day)
     return {
+        **exports(story),
         "benign-day.jsonl": jsonl(day),
         "attack-story.jsonl": jsonl(story),
         "webhook-batch.jsonl": jsonl(webhook_batches(day)),

@@ -1,4 +1,5 @@
-"""Pieces several commands share: rules options, error exits, time window, output guard."""
+"""Pieces several commands share: rules options, input formats, error exits, time window,
+output guard."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from k8saudit_cli import priority as prio
 from k8saudit_cli.cli.console import COLOR_CHOICES
 from k8saudit_cli.cli.hints import render_diagnostic
 from k8saudit_cli.cli.messages import ERROR_PREFIX, WARNING_PREFIX
+from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
 from k8saudit_cli.errors import Diagnostic, UsageError
+from k8saudit_cli.formats import INPUT_FORMATS
 from k8saudit_cli.outputs_guard import check_outputs, stdout_conflict
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_paths
@@ -130,6 +133,49 @@ def guard_outputs(
             why = ""  # no file descriptor (a test runner's buffer)
         if why:
             fail(f"{why}: refusing to write over an input")
+
+
+def input_format_options(command: _F) -> _F:
+    """``--input-format``, ``--salvage-truncated``, ``--gke-faithful``: how every command
+    that reads events reads them (docs/input-formats.md)."""
+    options = (
+        click.option(
+            "--input-format",
+            type=click.Choice(INPUT_FORMATS),
+            default="auto",
+            show_default=True,
+            help="'auto': audit JSON lines, whole JSON documents and the EKS, GKE and AKS "
+            "exports, recognised per file and per record. 'k8s': the API server's JSON lines "
+            "only, read as they always were. 'eks', 'gke', 'aks': that provider's exports only.",
+        ),
+        click.option(
+            "--salvage-truncated",
+            is_flag=True,
+            help="Scan what an event cut by its provider (EKS '[Truncated...]', AKS's 16 KiB "
+            "properties.log) still says: verb, user, objectRef, times; alerts from it are marked.",
+        ),
+        click.option(
+            "--gke-faithful",
+            is_flag=True,
+            help="Rebuild GKE events with the entry's operation id, timestamp and status code "
+            "(default: as Falco's k8saudit-gke plugin does).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def decode_options(
+    opts: dict[str, Any], max_event_size: int = DEFAULT_MAX_EVENT_SIZE
+) -> DecodeOptions:
+    """The decoding choices of :func:`input_format_options` (and ``--max-event-size``)."""
+    return DecodeOptions(
+        max_event_size,
+        input_format=opts["input_format"],
+        salvage_truncated=opts["salvage_truncated"],
+        gke_faithful=opts["gke_faithful"],
+    )
 
 
 def color_option() -> Callable[[_F], _F]:

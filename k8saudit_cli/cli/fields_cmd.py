@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from k8saudit_cli.cli.common import fail
+from k8saudit_cli.cli.common import decode_options, fail, input_format_options
 from k8saudit_cli.cli.console import plain_format, tsv_line
 from k8saudit_cli.cli.hints import field_hint
 from k8saudit_cli.decode import DecodeOptions, Problems, read_events
@@ -120,8 +120,13 @@ Tabs, newlines and backslashes inside values are written as \\t, \\n, \\\\.
     help="Output format; default: table on a terminal, tsv otherwise "
     "(markdown: the table docs/fields.md holds).",
 )
+@input_format_options
 def fields_command(
-    inputs: tuple[str, ...], event_num: int | None, specs: tuple[str, ...], fmt: str | None
+    inputs: tuple[str, ...],
+    event_num: int | None,
+    specs: tuple[str, ...],
+    fmt: str | None,
+    **read_opts: Any,
 ) -> None:
     fmt = plain_format(fmt, "table")
     bound = [bind_spec(s) for s in specs]
@@ -135,7 +140,7 @@ def fields_command(
         fail("--event needs at least one FILE ('-' reads standard input)")
     if fmt == "markdown":
         fail("--format markdown prints the field table; use table, tsv or json with --event")
-    ev = find_event(inputs, event_num)
+    ev = find_event(inputs, event_num, decode_options(read_opts))
     print_values(ev, bound or default_bindings(), fmt)
 
 
@@ -156,11 +161,11 @@ def default_bindings() -> list[Bound]:
     return [(f.name, f, f.bind(None)) for f in FIELDS if not (f.arg and f.arg.required)]
 
 
-def find_event(inputs: Sequence[str], num: int) -> AuditEvent:
+def find_event(inputs: Sequence[str], num: int, options: DecodeOptions | None = None) -> AuditEvent:
     problems = Problems(emit=lambda line: click.echo(line, err=True))
     seen = 0
     try:
-        for ev in read_events(list(inputs), DecodeOptions(), problems):
+        for ev in read_events(list(inputs), options or DecodeOptions(), problems):
             seen = ev.num
             if ev.num == num:
                 return ev

@@ -15,9 +15,15 @@ from typing import Any, NoReturn
 
 import click
 
-from k8saudit_cli.cli.common import fail, load_ruleset, parse_when_option
+from k8saudit_cli.cli.common import (
+    decode_options,
+    fail,
+    input_format_options,
+    load_ruleset,
+    parse_when_option,
+)
 from k8saudit_cli.cli.scan_output import alert_output
-from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions, Problems
+from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, Problems
 from k8saudit_cli.errors import Diagnostic, InputError, K8sAuditError
 from k8saudit_cli.forensics.alert_rows import AlertRowSink, AlertTable
 from k8saudit_cli.forensics.columns import Column, columns_of
@@ -32,14 +38,16 @@ _F = Callable[..., Any]
 
 INPUTS_HELP = """\b
 Inputs: files, directories (every regular file inside, in name order), globs
-and '-' for stdin; gzip, bzip2 and xz are decompressed by content. Conditions
+and '-' for stdin; gzip, bzip2 and xz are decompressed by content; EKS, GKE
+and AKS exports and whole JSON documents are recognised (docs/input-formats.md). Conditions
 use the rules language (see docs/rules-language.md) with the macros and lists
 of the -r files (default: the built-in ruleset's, e.g. ka_verb_create,
 ka_response_complete)."""
 
 
 def window_options(command: _F) -> _F:
-    """``--since``, ``--until`` and ``--max-event-size``, as ``scan`` has them."""
+    """``--since``, ``--until``, ``--max-event-size`` and the input format options, as
+    ``scan`` has them."""
     for option in reversed(
         (
             click.option(
@@ -57,7 +65,7 @@ def window_options(command: _F) -> _F:
         )
     ):
         command = option(command)
-    return command
+    return input_format_options(command)
 
 
 def where_option(command: _F) -> _F:
@@ -104,7 +112,7 @@ def selection_of(where: Callable[[Any], Any] | None, opts: dict[str, Any]) -> Se
         where,
         parse_when_option(opts["since"]),
         parse_when_option(opts["until"]),
-        DecodeOptions(opts["max_event_size"]),
+        decode_options(opts, opts["max_event_size"]),
     )
 
 

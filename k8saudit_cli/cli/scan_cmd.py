@@ -16,8 +16,10 @@ from k8saudit_cli.cli.common import (
     OrderedSelectionCommand,
     PriorityType,
     color_option,
+    decode_options,
     fail,
     guard_outputs,
+    input_format_options,
     load_ruleset,
     parse_window,
     rules_option,
@@ -28,7 +30,7 @@ from k8saudit_cli.cli.console import ColoredAlerts, is_terminal, use_color
 from k8saudit_cli.cli.progress import ProgressBar
 from k8saudit_cli.cli.scan_output import alert_output, exit_policy, print_report, write_summary_json
 from k8saudit_cli.cli.streams import stderr_is_terminal
-from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
+from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE
 from k8saudit_cli.detect import Alert
 from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.errors import InputError
@@ -52,7 +54,9 @@ Examples:
 \b
 Inputs: files, directories (every regular file inside, in name order, not
 recursive), shell-style globs, and '-' for stdin. gzip, bzip2, xz and zstd files
-are decompressed by content. Each line holds an Event, an EventList or an array.
+are decompressed by content. Each line holds an Event, an EventList or an array;
+whole JSON documents and EKS, GKE and AKS exports are recognised too
+(--input-format, docs/input-formats.md).
 """
 
 
@@ -158,6 +162,7 @@ are decompressed by content. Each line holds an Event, an EventList or an array.
     metavar="BYTES",
     help="Skip events whose JSON is larger (as Falco's maxEventSize).",
 )
+@input_format_options
 @click.option(
     "-j",
     "--jobs",
@@ -249,7 +254,7 @@ def _run_options(opts: dict[str, Any], since: int | None, until: int | None) -> 
         until_ns=until,
         rule_matching=opts["rule_matching"],
         evaluator="reference" if opts["no_fast_path"] else "fast",
-        decode=DecodeOptions(opts["max_event_size"]),
+        decode=decode_options(opts, opts["max_event_size"]),
         jobs=_jobs(opts["jobs"]),
     )
 

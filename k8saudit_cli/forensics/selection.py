@@ -16,7 +16,7 @@ import orjson
 
 from k8saudit_cli.decode import DecodeOptions, Decoder, Problems, read_events
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.sources import Input, expand_inputs, line_limit, open_inputs
+from k8saudit_cli.sources import Input, expand_inputs, open_inputs
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -94,14 +94,13 @@ def _kept(
 class _LineTap:
     """Numbered lines passed through, remembering the last line handed out."""
 
-    __slots__ = ("current", "lines")
+    __slots__ = ("current",)
 
-    def __init__(self, lines: Iterable[tuple[int, bytes]]) -> None:
-        self.lines = lines
+    def __init__(self) -> None:
         self.current = b""
 
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        for lineno, line in self.lines:
+    def wrap(self, lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+        for lineno, line in lines:
             self.current = line
             yield lineno, line
 
@@ -111,18 +110,20 @@ def _events_with_text(
 ) -> Iterator[tuple[AuditEvent, bytes]]:
     """:func:`~k8saudit_cli.decode.read_events`, with each event's JSON text.
 
-    The decoder reads lines lazily, so when it hands out an event the tap
-    still holds the line that event came from.
+    The decoder reads lines lazily, so when it hands out an event read from a
+    line by itself (``index`` is ``None``) the tap still holds that line; any
+    other event (an item of an EventList, a record of a cloud export or of a
+    JSON document) is written as its compact JSON.
     """
     problems: Problems = stats.problems
     decoder = Decoder(options, problems)
-    limit = line_limit(options.max_event_size)
     for inp in open_inputs(paths, stats.opened):
-        tap = _LineTap(inp.lines(limit))
-        for ev in decoder.events(tap, inp.name):
-            yield ev, (_own_text(tap.current) if ev.index is None else orjson.dumps(ev.raw))
-        if inp.error is not None:
-            problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+        tap = _LineTap()
+        for ev in decoder.input_events(inp, tap.wrap):
+            if ev.index is None and tap.current:
+                yield ev, _own_text(tap.current)
+            else:
+                yield ev, orjson.dumps(ev.raw)
 
 
 def _own_text(line: bytes) -> bytes:

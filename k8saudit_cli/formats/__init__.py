@@ -25,7 +25,15 @@ from k8saudit_cli.formats.detect import (
     format_label,
     framing_of,
 )
-from k8saudit_cli.formats.items import CUTTING_PROVIDERS, KEPT, REASONS, Payload, Skip, Unwrapped
+from k8saudit_cli.formats.items import (
+    CUTTING_PROVIDERS,
+    KEPT,
+    QUIET,
+    REASONS,
+    Payload,
+    Skip,
+    Unwrapped,
+)
 from k8saudit_cli.formats.jsondoc import DocRecord, DocumentReader
 from k8saudit_cli.formats.records import INPUT_FORMATS, Unwrapper
 from k8saudit_cli.formats.salvage import (
@@ -42,6 +50,7 @@ __all__ = [
     "INPUT_FORMATS",
     "KEPT",
     "LINE_FRAMINGS",
+    "QUIET",
     "REASONS",
     "TRUNCATED_ANNOTATION",
     "DocRecord",

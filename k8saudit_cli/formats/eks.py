@@ -110,14 +110,7 @@ def insights_object(record: dict[str, Any]) -> list[Item]:
 def _insights(message: Any, time: Any) -> list[Item]:
     if not isinstance(message, str) or not message:
         return [Skip("not_audit_event", "Logs Insights row without @message")]
-    return [message_payload(message, insights_time(time))]
-
-
-def insights_time(text: Any) -> str | None:
-    """Logs Insights' ``2024-05-01 10:00:00.012`` (UTC) as RFC 3339."""
-    if not isinstance(text, str) or len(text) < 19:
-        return None
-    return text.replace(" ", "T", 1) + ("" if text.endswith("Z") else "Z")
+    return [message_payload(message, time if isinstance(time, str) else None)]
 
 
 def is_insights_row(value: list[Any]) -> bool:

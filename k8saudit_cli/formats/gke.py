@@ -86,11 +86,9 @@ def falco_event(entry: dict[str, Any], proto: dict[str, Any]) -> dict[str, Any]:
     else:
         level, stage = "RequestResponse", "ResponseComplete"
         status = _inferred(201, "Created (inferred)") if verb == "create" else _inferred(200)
+    head = (level, _text(entry.get("insertId")), stage, "/" + resource_name, verb)
     time = micro_time(entry.get("receiveTimestamp"))
-    event = _common(entry, proto, level, stage, verb)
-    event["auditID"] = _text(entry.get("insertId"))
-    event["requestURI"] = "/" + resource_name
-    return _finish(event, entry, ref, status, time, proto.get("request"))
+    return _event(entry, proto, head, (ref, status, proto.get("request"), time))
 
 
 def faithful_event(entry: dict[str, Any], proto: dict[str, Any]) -> dict[str, Any]:
@@ -104,57 +102,53 @@ def faithful_event(entry: dict[str, Any], proto: dict[str, Any]) -> dict[str, An
     if isinstance(request, dict) and "@type" in request:
         request = {k: v for k, v in request.items() if k != "@type"}
     level = "RequestResponse" if "response" in proto else "Request" if request else "Metadata"
-    event = _common(entry, proto, level, stage, verb)
     operation = entry.get("operation")
     op_id = operation.get("id") if isinstance(operation, dict) else None
-    event["auditID"] = _text(op_id or entry.get("insertId"))
-    event["requestURI"] = api_path(resource_name)
+    audit_id = _text(op_id or entry.get("insertId"))
+    head = (level, audit_id, stage, api_path(resource_name), verb)
     time = entry.get("timestamp") or entry.get("receiveTimestamp")
     status = response_status(proto, verb, streaming)
-    return _finish(event, entry, ref, status, time, request)
+    return _event(entry, proto, head, (ref, status, request, time))
 
 
-def _common(
-    entry: dict[str, Any], proto: dict[str, Any], level: str, stage: str, verb: str
+def _event(
+    entry: dict[str, Any],
+    proto: dict[str, Any],
+    head: tuple[str, str, str, str, str],
+    tail: tuple[dict[str, str] | None, dict[str, Any], Any, Any],
 ) -> dict[str, Any]:
+    """The event, keys in the API server's order: ``head`` is (level, auditID, stage,
+    requestURI, verb), ``tail`` (objectRef, responseStatus, requestObject, time)."""
+    level, audit_id, stage, uri, verb = head
+    ref, status, request, time = tail
     auth = proto.get("authenticationInfo")
+    email = auth.get("principalEmail") if auth.__class__ is dict else None
     meta = proto.get("requestMetadata")
-    meta = meta if isinstance(meta, dict) else {}
-    user: dict[str, Any] = {}
-    email = auth.get("principalEmail") if isinstance(auth, dict) else None
-    if email:
-        user["username"] = email
-    event: dict[str, Any] = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": level}
-    event["auditID"] = ""
-    event["stage"] = stage
-    event["requestURI"] = ""
-    event["verb"] = verb
-    event["user"] = user
-    event["sourceIPs"] = [_text(meta.get("callerIp"))]
+    if meta.__class__ is not dict:
+        meta = {}
+    event: dict[str, Any] = {
+        "kind": "Event",
+        "apiVersion": "audit.k8s.io/v1",
+        "level": level,
+        "auditID": audit_id,
+        "stage": stage,
+        "requestURI": uri,
+        "verb": verb,
+        "user": {"username": email} if email else {},
+        "sourceIPs": [_text(meta.get("callerIp"))],
+    }
     agent = meta.get("callerSuppliedUserAgent")
     if agent:
         event["userAgent"] = agent
-    return event
-
-
-def _finish(
-    event: dict[str, Any],
-    entry: dict[str, Any],
-    ref: dict[str, str] | None,
-    status: dict[str, Any],
-    time: Any,
-    request: Any,
-) -> dict[str, Any]:
-    proto = entry["protoPayload"]
     if ref is not None:
         event["objectRef"] = ref
     event["responseStatus"] = status
     if request is not None:
         event["requestObject"] = request
-    if proto.get("response") is not None:
-        event["responseObject"] = proto["response"]
-    event["requestReceivedTimestamp"] = time
-    event["stageTimestamp"] = time
+    response = proto.get("response")
+    if response is not None:
+        event["responseObject"] = response
+    event["requestReceivedTimestamp"] = event["stageTimestamp"] = time
     annotations = annotations_of(entry)
     if annotations:
         event["annotations"] = annotations
@@ -177,23 +171,30 @@ def annotations_of(entry: dict[str, Any]) -> dict[str, Any]:
 def object_ref(resource_name: str, faithful: bool = False) -> dict[str, str] | None:
     """``resourceName`` parsed as the plugin parses it; ``faithful`` also reads a
     collection (``group/version/resource``) and spells the core group as native
-    events do (no ``apiGroup``)."""
+    events do (no ``apiGroup``). Keys in the order the API server writes them."""
     parts = resource_name.split("/") if resource_name else []
     n = len(parts)
-    keys: tuple[str, ...]
-    if n >= 5 and parts[2] == "namespaces":
-        keys = ("apiGroup", "apiVersion", "", "namespace", "resource", "name", "subresource")
-    elif n == 4 or n >= 5:
-        keys = ("apiGroup", "apiVersion", "resource", "name", "subresource")
+    if n >= 5 and parts[2] == "namespaces":  # group/version/namespaces/ns/resource[/name[/sub]]
+        found = (parts[4], parts[3], parts[5] if n > 5 else "", parts[6] if n > 6 else "")
+    elif n >= 4:  # group/version/resource/name[/sub]
+        found = (parts[2], "", parts[3], parts[4] if n > 4 else "")
     elif n == 3 and faithful and _VERSION.match(parts[1]):
-        keys = ("apiGroup", "apiVersion", "resource")
+        found = (parts[2], "", "", "")
     else:
         return None
-    found = {k: v for k, v in zip(keys, parts, strict=False) if k and v}
-    if faithful and found.get("apiGroup") == "core":
-        del found["apiGroup"]
-    order = ("resource", "namespace", "name", "apiGroup", "apiVersion", "subresource")
-    return {k: found[k] for k in order if k in found}
+    resource, namespace, name, subresource = found
+    ref: dict[str, str] = {}
+    for key, value in (("resource", resource), ("namespace", namespace), ("name", name)):
+        if value:
+            ref[key] = value
+    group = parts[0]
+    if group and not (faithful and group == "core"):
+        ref["apiGroup"] = group
+    if parts[1]:
+        ref["apiVersion"] = parts[1]
+    if subresource:
+        ref["subresource"] = subresource
+    return ref
 
 
 def api_path(resource_name: str) -> str:
@@ -243,15 +244,39 @@ def _verb(proto: dict[str, Any]) -> str:
 
 
 def _inferred(code: int, text: str = "OK (inferred)") -> dict[str, Any]:
+    """An inferred status; the three there are are built once and shared (events are
+    read, never changed, after decoding)."""
+    known = _INFERRED.get(code)
+    if known is not None:
+        return known
     return {"metadata": {}, "status": text, "message": text, "code": code}
 
 
+_INFERRED: Final[dict[int, dict[str, Any]]] = {}
+_INFERRED.update(
+    (code, _inferred(code, text))
+    for code, text in (
+        (200, "OK (inferred)"),
+        (201, "Created (inferred)"),
+        (101, "Switching Protocols (inferred)"),
+    )
+)
+
+
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    return value if value.__class__ is str else ""
 
 
 def micro_time(text: Any) -> str | None:
     """An RFC 3339 time as Go's ``metav1.MicroTime`` writes it (6 digits, UTC)."""
+    if (
+        text.__class__ is str
+        and len(text) >= 21
+        and text[-1] == "Z"
+        and text[19] == "."
+        and text[20:-1].isdigit()
+    ):
+        return (text[:-1] + "000000")[:26] + "Z"  # UTC already: pad or cut the fraction
     ns = parse_time_ns(text)
     if ns is None:
         return None

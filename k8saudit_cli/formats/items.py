@@ -27,6 +27,12 @@ REASONS: dict[str, str] = {
 #: Reasons that keep the event (counted as warnings, not as skipped input).
 KEPT: frozenset[str] = frozenset({"salvaged_eks", "salvaged_aks", "cwl_control_message"})
 
+#: Reasons counted (and reported) but not warned about one by one: records of other
+#: kinds that exports normally hold, not audit events that were lost.
+QUIET: frozenset[str] = frozenset(
+    {"aks_other_category", "gke_not_k8s_audit", "cwl_control_message"}
+)
+
 #: Providers whose exports cut events, and so whose cut JSON counts as truncation.
 CUTTING_PROVIDERS: frozenset[str] = frozenset({"eks", "aks"})
 
@@ -38,10 +44,10 @@ class Payload:
     ``text``: the JSON text of an Event, EventList or array, as the provider
     carried it (a CloudWatch ``message``, an AKS ``properties.log``); or
     ``event``: an event built here (a converted GKE LogEntry), held to the size
-    limit by the size of the record it came from. ``time``: the record's own time
-    (ns, or RFC 3339 text), used only to date an event salvaged from a cut
-    prefix. ``cut``: why the text is known to be cut (EKS's marker), ``None``
-    when that is found only by parsing.
+    limit by the size of the record it came from. ``time``: the record's own
+    time (ns, or text: RFC 3339, Insights' UTC time), used only to date an
+    event salvaged from a cut prefix. ``cut``: why the text is known to be cut
+    (EKS's marker), ``None`` when that is found only by parsing.
     """
 
     provider: str

@@ -36,16 +36,19 @@ from k8saudit_cli.formats.jsonscan import Scanner
 BLOCK: Final = 1 << 20
 #: Keys whose array is streamed element by element.
 STREAM_KEYS: Final = frozenset({b"events", b"records", b"results", b"entries", b"items"})
-#: How far into a top-level object a wrapper key is looked for.
-WRAPPER_WINDOW: Final = 4096
+#: How far into a top-level object a wrapper key is looked for (wrappers put it first,
+#: or after a few short members: an EventList's kind and metadata, a Firehose
+#: transformation's invocationId, deliveryStreamArn and region).
+WRAPPER_WINDOW: Final = 1024
 
+_QUOTED_KEYS: Final = tuple(b'"' + key + b'"' for key in sorted(STREAM_KEYS))
 _WRAPPER: Final = re.compile(rb'"(?:events|records|results|entries|items)"\s*:\s*\[')
 _BLANKS: Final = re.compile(rb"[ \t\r\n]*")
-#: The end of a top-level value's line, or a value closed right before the next one.
-_TOP_END: Final = re.compile(rb"\n|[}\]][ \t]*[{\[]")
 _KEY: Final = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\r\n]*:[ \t\r\n]*', re.S)
 _SCALAR: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[-+0-9.eE]+|true|false|null', re.S)
 _BOM: Final = b"\xef\xbb\xbf"
+#: A comma, a line break and the indented opening of the next element.
+_NEXT_ELEMENT: Final = re.compile(rb",[ \t\r]*\n([ \t]*)[{\[]")
 _CLOSER: Final = {0x7B: b"}", 0x5B: b"]"}
 
 
@@ -193,12 +196,13 @@ class DocumentReader:
 
     def _array(self, start: int) -> _Records:
         """Each element of the array opening at ``start``; returns the offset after it."""
+        first_line = self.line_of(start)
         pos: int | None = start + 1
         while True:
             assert pos is not None
             at = self._blank(pos)
             if at is None:
-                yield DocRecord(self.line_of(self._end()), error=_CUT_DOCUMENT)
+                yield DocRecord(first_line, error=_CUT_DOCUMENT)
                 return None
             c = self._byte(at)
             if c == 0x5D:  # "]"
@@ -210,6 +214,33 @@ class DocumentReader:
             yield record
             if pos is None:
                 return None
+            pos = yield from self._pretty_run(pos)
+
+    def _pretty_run(self, pos: int) -> _Records:
+        """The elements that follow laid out as the one before (``,`` line break, indent,
+        ``{``, ..., a line of the indent and ``}``): two C searches and a parse each.
+        Returns where the run stopped (the general path goes on from there)."""
+        m = _NEXT_ELEMENT.match(self.buf, pos - self.base)
+        if m is None:
+            return pos
+        head = m.group(0)
+        marker = b"\n" + m.group(1) + _CLOSER[head[-1]]
+        loads, find, limit = orjson.loads, _find_in, self.limit
+        while True:
+            buf, base = self.buf, self.base
+            i = pos - base
+            if not buf.startswith(head, i):
+                return pos
+            at = i + len(head) - 1
+            end = find(buf, marker, at)
+            if end < 0 or end - at > limit:
+                return pos  # to be read on (or skipped) by the general path
+            try:
+                value = loads(buf[at:end])
+            except orjson.JSONDecodeError:
+                return pos
+            yield DocRecord(self.line_of(base + at), value, end - at)
+            pos = base + end
 
     def _element(self, at: int) -> tuple[DocRecord, int | None]:
         """One array element: by its closing line when pretty-printed, else followed."""
@@ -307,6 +338,8 @@ class DocumentReader:
         while self._end() - at < WRAPPER_WINDOW and self._fill(at):
             pass
         window = self.buf[at - self.base : at - self.base + WRAPPER_WINDOW]
+        if not any(key in window for key in _QUOTED_KEYS):
+            return None  # the common case, settled by C searches
         last = None
         for m in _WRAPPER.finditer(window):
             last = at + m.end()
@@ -437,9 +470,26 @@ def _find_bytes(needle: bytes) -> Callable[[bytes, int], tuple[int, int]]:
     return find
 
 
+def _find_in(buf: bytes, marker: bytes, at: int) -> int:
+    """The offset just past ``marker`` after ``at`` in ``buf``, or -1."""
+    i = buf.find(marker, at)
+    return -1 if i < 0 else i + len(marker)
+
+
 def _find_top_end(buf: bytes, i: int) -> tuple[int, int]:
-    m = _TOP_END.search(buf, i)
-    return (-1, 0) if m is None else (m.start(), 1)
+    """The end of a top-level value's line, or a ``}{`` where one object closes right
+    before the next (values written with no separator, as Firehose does). Looked for
+    in a growing window, so neither search runs far past the record."""
+    size, n = 1 << 14, len(buf)
+    while True:
+        hi = min(n, i + size)
+        joined = buf.find(b"}{", i, hi)
+        line_end = buf.find(b"\n", i, joined if joined >= 0 else hi)
+        if line_end >= 0:
+            return line_end, 1
+        if joined >= 0 or hi == n:
+            return joined, 1
+        size <<= 2
 
 
 def _parsed(text: bytes, line: int) -> DocRecord:

@@ -49,6 +49,48 @@ class Unwrapper:
         """What ``value`` holds, or ``None`` when it is no record of an allowed provider."""
         return self._unwrap(value, 0)
 
+    def single(self, record: Any) -> tuple[str | dict[str, Any], str] | None:
+        """The one audit payload of the commonest records, and their shape: an EKS
+        CloudWatch event's message or Insights row's ``@message``, an AKS audit record's
+        log (JSON text that ends like an object), a GKE entry's rebuilt event. ``None``
+        for anything else, which :meth:`__call__` then reads in full: this only spares
+        the common case the general path's work (the decoder's fast path, as for plain
+        lines)."""
+        if record.__class__ is not dict:
+            return self._insights_single(record) if record.__class__ is list else None
+        message = record.get("message")
+        if message.__class__ is str and self.eks:
+            if (
+                message[-1:] == "}"
+                and "logName" not in record
+                and ("timestamp" in record or "logStreamName" in record)
+            ):
+                return message, "eks-cloudwatch"
+            return None
+        properties = record.get("properties")
+        if properties.__class__ is dict and self.aks:
+            log = properties.get("log")
+            if log.__class__ is str and log[-1:] == "}":
+                if record.get("category") in aks.AUDIT_CATEGORIES:
+                    return log, "aks-diagnostic"
+            return None
+        proto = record.get("protoPayload")
+        if proto.__class__ is dict and self.gke and not gke.not_k8s_audit(record):
+            build = gke.faithful_event if self.faithful else gke.falco_event
+            return build(record, proto), "gke-logentry"
+        return None
+
+    def _insights_single(self, row: list[Any]) -> tuple[str, str] | None:
+        if not self.eks:
+            return None
+        for cell in row:
+            if cell.__class__ is dict and cell.get("field") == "@message":
+                message = cell.get("value")
+                if message.__class__ is str and message[-1:] == "}":
+                    return message, "eks-insights"
+                return None
+        return None
+
     def text_line(self, line: bytes) -> Unwrapped | None:
         """A line that is not JSON: base64 subscription data (a dump of Kinesis or
         Firehose records), or ``None``."""

@@ -58,12 +58,16 @@ def salvage(text: str | bytes, time: int | str | None, cause: str) -> dict[str, 
 
 
 def record_time(time: int | str | None) -> str | None:
-    """A record's time (ns, or RFC 3339 text) as RFC 3339, if it is one."""
+    """A record's time as RFC 3339, if it is one: ns, RFC 3339 text, or Logs Insights'
+    ``2024-05-01 10:00:00.012`` (UTC)."""
     if isinstance(time, int):
         return utc_iso(time)
-    if isinstance(time, str) and parse_time_ns(time) is not None:
+    if not isinstance(time, str):
+        return None
+    if parse_time_ns(time) is not None:
         return time
-    return None
+    insights = time.replace(" ", "T", 1) + "Z"
+    return insights if parse_time_ns(insights) is not None else None
 
 
 def truncation_note(raw: dict[str, Any]) -> str | None:
