@@ -199,7 +199,7 @@ class Decoder(LineDecoder):
             and str(exc).startswith("unexpected end of data")
             and raw.lstrip()[:1] == b"{"
         ):
-            self._cut(item, size, "JSON cut", where, out)
+            self._cut(item, size, _CUT_WHAT.get(item.provider, "JSON") + " cut", where, out)
             return
         reason, detail = classify_error(raw, exc)
         self.problems.add(reason, where[0], where[1], where[2], f"{item.provider}: {detail}")
@@ -276,7 +276,7 @@ class Decoder(LineDecoder):
                 line, counter = record.line, [0]
             value = record.value
             if record.error is not None:
-                self._record_error(record, file)
+                yield from self._numbered(self._record_error(record, file))
                 continue
             if value.__class__ is dict and value.get("kind") == "Event" and record.size <= max_size:
                 t = parse(value.get("stageTimestamp"))
@@ -301,12 +301,24 @@ class Decoder(LineDecoder):
                 ev.num = self.count
                 yield ev
 
-    def _record_error(self, record: DocRecord, file: str) -> None:
+    def _record_error(self, record: DocRecord, file: str) -> list[AuditEvent]:
+        """A record that is not JSON: base64 records on a line of their own, or counted."""
         assert record.error is not None
         reason, detail = record.error
+        if record.value.__class__ is bytes and record.value:
+            found = self._text_record(record.value.strip(), record.size, file, record.line)
+            if found is not None:
+                return found
         if reason == "too_large":
             detail = f"{record.size} bytes > {self.max_size}"
         self.problems.add(reason, file, record.line, None, detail)
+        return []
+
+    def _numbered(self, events: list[AuditEvent]) -> Iterator[AuditEvent]:
+        for ev in events:
+            self.count += 1
+            ev.num = self.count
+            yield ev
 
     def items(
         self, numbered: Iterable[tuple[int, Item | bytes]], file: str, shape: str
@@ -355,6 +367,8 @@ def read_events(
         yield from decoder.input_events(inp)
 
 
+#: What each provider cuts, for the cause of a truncation.
+_CUT_WHAT = {"eks": "message", "aks": "properties.log"}
 _AUDIT_ID = re.compile(rb'"auditID"\s*:\s*"([^"\\]{1,64})"')
 
 

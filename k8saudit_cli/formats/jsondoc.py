@@ -55,8 +55,9 @@ _CLOSER: Final = {0x7B: b"}", 0x5B: b"]"}
 @dataclass(slots=True)
 class DocRecord:
     """One record: the line it starts on, its parsed value and its size in bytes, or
-    ``error`` (a problem reason and detail) when it is not usable; ``whole_line`` when
-    it is a line by itself (JSON lines read as a document), so it is numbered as one."""
+    ``error`` (a problem reason and detail) when it is not usable (``value`` then holds
+    a line that is not JSON, for the decoder to try as base64 records); ``whole_line``
+    when it is a line by itself (JSON lines read as a document), numbered as one."""
 
     line: int
     value: Any = None
@@ -129,15 +130,16 @@ class DocumentReader:
     def _text(self, start: int, end: int) -> bytes:
         return self.buf[start - self.base : end - self.base]
 
-    def _blank(self, pos: int) -> int | None:
-        """The offset of the next byte that is not a blank, or ``None`` at the end."""
+    def _blank(self, pos: int, keep: int | None = None) -> int | None:
+        """The offset of the next byte that is not a blank, or ``None`` at the end
+        (what lies before ``keep``, by default all that is read, may be dropped)."""
         while True:
             i = _BLANKS.match(self.buf, pos - self.base).end()  # type: ignore[union-attr]
             if i < len(self.buf):
                 return self.base + i
-            if not self._fill(self._end()):
+            if not self._fill(self._end() if keep is None else keep):
                 return None
-            pos = self.base
+            pos = max(pos, self.base)
 
     def _search(self, find: Callable[[bytes, int], tuple[int, int]], start: int, frm: int) -> int:
         """Offset just past the first match of ``find`` at or after ``frm``, reading on as
@@ -175,7 +177,8 @@ class DocumentReader:
         """Text that starts no JSON value: one problem, then on from the next line."""
         line = self.line_of(pos)
         end = self._line_end(pos)
-        yield DocRecord(line, error=("invalid_json", "not a JSON object or array"))
+        text = self._text(pos, end) if end is not None and end - pos <= self.limit else b""
+        yield DocRecord(line, text, len(text), ("invalid_json", "not a JSON object or array"))
         return end
 
     def _line_end(self, pos: int) -> int | None:
@@ -351,34 +354,35 @@ class DocumentReader:
             return None
 
     def _member_array(self, at: int, last: int) -> int | None:
-        """Walk the object's members up to offset ``last``, looking for a wrapper key."""
+        """Walk the object's members up to offset ``last``, looking for a wrapper key
+        (holding on to the object from ``at``: it is one record if it is no wrapper)."""
         pos = at + 1
         while pos < last:
-            key = self._key(pos)
+            key = self._key(pos, at)
             if key is None:
                 return None
             name, value_at = key
             if name in STREAM_KEYS and self._byte(value_at) == 0x5B:
                 return value_at
-            after = self._skip_value(value_at)
-            at_next = None if after is None else self._blank(after)
+            after = self._skip_value(value_at, at)
+            at_next = None if after is None else self._blank(after, at)
             if at_next is None or self._byte(at_next) != 0x2C:
                 return None
             pos = at_next + 1
         return None
 
-    def _key(self, pos: int) -> tuple[bytes, int] | None:
+    def _key(self, pos: int, keep: int) -> tuple[bytes, int] | None:
         """A member's key and the offset of its value."""
-        at = self._blank(pos)
+        at = self._blank(pos, keep)
         while at is not None:
             m = _KEY.match(self.buf, at - self.base)
             if m is not None and m.end() < len(self.buf):
                 return m.group(1), self.base + m.end()
-            if self._end() - at > self.limit or not self._fill(at):
+            if self._end() - keep > self.limit or not self._fill(keep):
                 return None
         return None
 
-    def _skip_value(self, at: int) -> int | None:
+    def _skip_value(self, at: int, keep: int) -> int | None:
         """Offset after the member value at ``at`` (not parsed)."""
         if self._byte(at) in _CLOSER:
             scanner, i = Scanner(), at
@@ -387,12 +391,16 @@ class DocumentReader:
                 i = self.base + i_rel
                 if end >= 0:
                     return self.base + end
-                if self._end() - at > self.limit:
+                if self._end() - keep > self.limit:
                     raise _TooLarge
-                if not self._fill(at):
+                if not self._fill(keep):
                     return None
-        record, after = self._scalar(at, self.line_of(at))
-        return None if record.error is not None else after
+        while True:
+            m = _SCALAR.match(self.buf, at - self.base)
+            if m is not None and m.end() < len(self.buf):
+                return self.base + m.end()
+            if self._end() - keep > self.limit or not self._fill(keep):
+                return None if m is None else self.base + m.end()
 
     def _rest_of_object(self, pos: int) -> int | None:
         """Skip the members after a wrapper's array, up to the object's ``}``."""
@@ -405,11 +413,11 @@ class DocumentReader:
                 return at + 1
             if c != 0x2C:
                 return at  # not JSON: the top level will say so
-            key = self._key(at + 1)
+            key = self._key(at + 1, at)
             if key is None:
                 return None
             try:
-                after = self._skip_value(key[1])
+                after = self._skip_value(key[1], key[1])
             except _TooLarge:
                 return None
             if after is None:
