@@ -18,7 +18,7 @@ import orjson
 from k8saudit_cli import priority as prio
 from k8saudit_cli.detect import Alert
 from k8saudit_cli.fields.evt import hostname
-from k8saudit_cli.formats import truncation_mark, truncation_note
+from k8saudit_cli.formats.salvage import truncation_mark, truncation_note
 from k8saudit_cli.timestamps import evt_iso8601_text, evt_time_text, utc_iso
 
 TIME_FORMATS = ("iso", "falco")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -22,19 +22,12 @@ from k8saudit_cli.formats import (
     CUTTING_PROVIDERS,
     HEAD_BYTES,
     LINE_FRAMINGS,
-    DocRecord,
-    DocumentReader,
     Payload,
     Skip,
     Unwrapped,
-    Unwrapper,
-    export_lines,
     format_label,
     framing_of,
-    insights_csv,
-    salvage,
 )
-from k8saudit_cli.formats.eks import is_insights_row
 from k8saudit_cli.formats.items import Item
 from k8saudit_cli.linedecode import (
     DEFAULT_MAX_EVENT_SIZE,
@@ -46,6 +39,10 @@ from k8saudit_cli.linedecode import (
 from k8saudit_cli.problems import KEPT_REASONS, REASONS, WARNINGS_PER_REASON, Problems
 from k8saudit_cli.sources import Input, expand_inputs, line_limit, open_inputs
 from k8saudit_cli.timestamps import parse_time_ns
+
+if TYPE_CHECKING:  # the readers and providers are imported when an input needs them
+    from k8saudit_cli.formats.jsondoc import DocRecord
+    from k8saudit_cli.formats.records import Unwrapper
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
@@ -64,17 +61,23 @@ class Decoder(LineDecoder):
 
     def __init__(self, options: DecodeOptions, problems: Problems) -> None:
         super().__init__(options, problems)
-        #: Recognises cloud records among values that are no audit event (``None``: k8s only).
-        self.unwrap = (
-            None
-            if options.input_format == "k8s"
-            else Unwrapper(options.input_format, options.gke_faithful)
-        )
+        self._unwrap: Unwrapper | None = None
         #: The first cloud shape met in the input being read (its format's name).
         self.shape: str | None = None
 
+    @property
+    def unwrap(self) -> Unwrapper | None:
+        """Recognises cloud records among values that are no audit event (``None``: the
+        ``k8s`` format). Made on first use: plain JSON lines never import the providers."""
+        if self._unwrap is None and self.options.input_format != "k8s":
+            from k8saudit_cli.formats.records import Unwrapper
+
+            self._unwrap = Unwrapper(self.options.input_format, self.options.gke_faithful)
+        return self._unwrap
+
     def _is_record(self, value: list[Any]) -> bool:
-        return self.unwrap is not None and is_insights_row(value)
+        unwrap = self.unwrap
+        return unwrap is not None and unwrap.is_record_list(value)
 
     def _record(
         self, value: Any, size: int, file: str, lineno: int, counter: list[int]
@@ -213,6 +216,8 @@ class Decoder(LineDecoder):
         cause = f"{item.provider}: {how} at {size} bytes"
         detail = cause + _audit_id_of(item.text)
         if self.options.salvage_truncated:
+            from k8saudit_cli.formats.salvage import salvage
+
             event = salvage(item.text or b"", item.time, cause)
             if event is not None:
                 self.problems.add(f"salvaged_{item.provider}", file, lineno, index, detail)
@@ -231,7 +236,7 @@ class Decoder(LineDecoder):
         go to ``problems.inputs``, and a read failure is counted. ``wrap_lines`` may
         wrap the line stream of a line-framed input."""
         start, self.shape = self.count, None
-        if self.unwrap is None:
+        if self.options.input_format == "k8s":
             framing = "lines"
         else:
             framing = framing_of(inp.head(HEAD_BYTES), self.options.input_format)
@@ -251,6 +256,8 @@ class Decoder(LineDecoder):
         """The events of ``inp`` read in ``framing`` (see :mod:`k8saudit_cli.formats.detect`)."""
         limit = line_limit(self.max_size)
         if framing == "document":
+            from k8saudit_cli.formats.jsondoc import DocumentReader
+
             holder: list[DocumentReader] = []
             reader = DocumentReader(inp.block_reader(lambda: holder[0].reached()), limit)
             holder.append(reader)
@@ -260,8 +267,12 @@ class Decoder(LineDecoder):
         if framing in LINE_FRAMINGS:
             yield from self.events(wrap_lines(lines) if wrap_lines else lines, inp.name)
         elif framing == "prefixed":
+            from k8saudit_cli.formats.textlines import export_lines
+
             yield from self.items(export_lines(lines), inp.name, "eks-export")
         else:
+            from k8saudit_cli.formats.textlines import insights_csv
+
             yield from self.items(insights_csv(lines), inp.name, "eks-insights")
 
     def documents(self, records: Iterable[DocRecord], file: str) -> Iterator[AuditEvent]:

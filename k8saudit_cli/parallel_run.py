@@ -29,7 +29,7 @@ from k8saudit_cli.aggregate_run import Aggregations, ChunkObservation, Counting,
 from k8saudit_cli.decode import Decoder, Problems
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.formats import HEAD_BYTES, LINE_FRAMINGS, export_lines, format_label, framing_of
+from k8saudit_cli.formats import HEAD_BYTES, LINE_FRAMINGS, format_label, framing_of
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats, StopRequest, match_in_window
@@ -186,6 +186,8 @@ def _chunk_events(chunk: Chunk, decoder: Decoder, counted: _Counted) -> Iterator
     start = decoder.count
     lines = counted.wrap(_range_lines(chunk))
     if chunk.framing == "prefixed":
+        from k8saudit_cli.formats.textlines import export_lines
+
         yield from decoder.items(export_lines(lines), chunk.path, "eks-export")
     else:
         yield from decoder.events(lines, chunk.path)

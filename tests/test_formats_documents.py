@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from k8saudit_cli.formats import DocumentReader, framing_of
+from k8saudit_cli.formats import framing_of
 from k8saudit_cli.formats.detect import HEAD_BYTES
+from k8saudit_cli.formats.jsondoc import DocumentReader
 from k8saudit_cli.formats.jsonscan import Scanner, last_member_end
 
 EVENT = {"kind": "Event", "auditID": "a", "s": 'a}{b"]c\\', "x": {"y": [1, {"z": 2}]}}

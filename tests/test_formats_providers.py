@@ -19,8 +19,8 @@ import pytest
 from k8saudit_cli import parallel_run
 from k8saudit_cli.decode import DecodeOptions, Problems, read_events
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.formats import TRUNCATED_ANNOTATION, salvage, truncation_mark
 from k8saudit_cli.formats.gke import api_path, faithful_event, falco_event, object_ref
+from k8saudit_cli.formats.salvage import TRUNCATED_ANNOTATION, salvage, truncation_mark
 
 EVENT: dict[str, Any] = {
     "kind": "Event",

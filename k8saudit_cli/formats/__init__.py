@@ -16,6 +16,10 @@ provider's shape it is, so a directory (or a file) may mix them.
 * :mod:`~k8saudit_cli.formats.eks`, :mod:`~k8saudit_cli.formats.gke`,
   :mod:`~k8saudit_cli.formats.aks`: each provider's records.
 * :mod:`~k8saudit_cli.formats.salvage`: what a cut event still says, marked as such.
+
+Only the light modules (items, detect) are imported here: the readers and
+the provider modules are imported where they are used, the first time an
+input needs them, so a scan of plain JSON lines starts as fast as before.
 """
 
 from k8saudit_cli.formats.detect import (
@@ -27,6 +31,7 @@ from k8saudit_cli.formats.detect import (
 )
 from k8saudit_cli.formats.items import (
     CUTTING_PROVIDERS,
+    INPUT_FORMATS,
     KEPT,
     QUIET,
     REASONS,
@@ -34,15 +39,6 @@ from k8saudit_cli.formats.items import (
     Skip,
     Unwrapped,
 )
-from k8saudit_cli.formats.jsondoc import DocRecord, DocumentReader
-from k8saudit_cli.formats.records import INPUT_FORMATS, Unwrapper
-from k8saudit_cli.formats.salvage import (
-    TRUNCATED_ANNOTATION,
-    salvage,
-    truncation_mark,
-    truncation_note,
-)
-from k8saudit_cli.formats.textlines import export_lines, insights_csv
 
 __all__ = [
     "CUTTING_PROVIDERS",
@@ -52,19 +48,10 @@ __all__ = [
     "LINE_FRAMINGS",
     "QUIET",
     "REASONS",
-    "TRUNCATED_ANNOTATION",
-    "DocRecord",
-    "DocumentReader",
     "Payload",
     "Skip",
     "Unwrapped",
-    "Unwrapper",
     "describe_format",
-    "export_lines",
     "format_label",
     "framing_of",
-    "insights_csv",
-    "salvage",
-    "truncation_mark",
-    "truncation_note",
 ]

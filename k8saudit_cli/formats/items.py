@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+#: The choices of ``--input-format``.
+INPUT_FORMATS: tuple[str, ...] = ("auto", "k8s", "eks", "gke", "aks")
+
 #: Why a record or part of one was skipped, or kept with a warning (decode adds these
 #: to its own reasons).
 REASONS: dict[str, str] = {

@@ -15,9 +15,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from k8saudit_cli.formats import aks, eks, gke
-from k8saudit_cli.formats.items import Item, Payload, Skip, Unwrapped
+from k8saudit_cli.formats.items import INPUT_FORMATS, Item, Payload, Skip, Unwrapped
 
-INPUT_FORMATS: Final = ("auto", "k8s", "eks", "gke", "aks")
 _PROVIDERS: Final = {
     "auto": frozenset({"eks", "gke", "aks"}),
     "k8s": frozenset(),
@@ -48,6 +47,10 @@ class Unwrapper:
     def __call__(self, value: Any) -> Unwrapped | None:
         """What ``value`` holds, or ``None`` when it is no record of an allowed provider."""
         return self._unwrap(value, 0)
+
+    def is_record_list(self, value: list[Any]) -> bool:
+        """Whether a list is one record (a Logs Insights row), not a list of records."""
+        return self.eks and eks.is_insights_row(value)
 
     def single(self, record: Any) -> tuple[str | dict[str, Any], str] | None:
         """The one audit payload of the commonest records, and their shape: an EKS
