@@ -253,13 +253,8 @@ class LineDecoder:
                     if isinstance(item, dict):
                         self._event(item, file, lineno, index, big, out)
                     else:
-                        self.problems.add(
-                            "not_audit_event",
-                            file,
-                            lineno,
-                            index,
-                            "EventList item is not an object",
-                        )
+                        detail = "EventList item is not an object"
+                        self.problems.add("not_audit_event", file, lineno, index, detail)
                 return
             if kind == "Event":
                 self._event(value, file, lineno, next_index(counter), big, out)

@@ -39,6 +39,7 @@ AUDIT_LOG_NAMES: Final = (
     "cloudaudit.googleapis.com%2Fdata_access",
 )
 _STREAMING: Final = frozenset({"exec", "attach"})
+_HEAD_KEYS: Final = ("level", "auditID", "stage", "requestURI", "verb")
 _VERSION: Final = re.compile(r"v\d+(?:(?:alpha|beta)\d+)?$")
 
 #: google.rpc.Code -> the HTTP status the API server answered with.
@@ -119,24 +120,16 @@ def _event(
 ) -> dict[str, Any]:
     """The event, keys in the API server's order: ``head`` is (level, auditID, stage,
     requestURI, verb), ``tail`` (objectRef, responseStatus, requestObject, time)."""
-    level, audit_id, stage, uri, verb = head
     ref, status, request, time = tail
     auth = proto.get("authenticationInfo")
     email = auth.get("principalEmail") if auth.__class__ is dict else None
     meta = proto.get("requestMetadata")
     if meta.__class__ is not dict:
         meta = {}
-    event: dict[str, Any] = {
-        "kind": "Event",
-        "apiVersion": "audit.k8s.io/v1",
-        "level": level,
-        "auditID": audit_id,
-        "stage": stage,
-        "requestURI": uri,
-        "verb": verb,
-        "user": {"username": email} if email else {},
-        "sourceIPs": [_text(meta.get("callerIp"))],
-    }
+    event: dict[str, Any] = {"kind": "Event", "apiVersion": "audit.k8s.io/v1"}
+    event.update(zip(_HEAD_KEYS, head, strict=True))
+    event["user"] = {"username": email} if email else {}
+    event["sourceIPs"] = [_text(meta.get("callerIp"))]
     agent = meta.get("callerSuppliedUserAgent")
     if agent:
         event["userAgent"] = agent

@@ -30,10 +30,16 @@ from typing import Any, Final
 
 import orjson
 
+from k8saudit_cli.formats.docbuffer import (
+    BLOCK,
+    SCALAR,
+    DocBuffer,
+    TooLarge,
+    find_bytes,
+    find_in,
+)
 from k8saudit_cli.formats.jsonscan import Scanner
 
-#: Bytes read from the stream at a time.
-BLOCK: Final = 1 << 20
 #: Keys whose array is streamed element by element.
 STREAM_KEYS: Final = frozenset({b"events", b"records", b"results", b"entries", b"items"})
 #: How far into a top-level object a wrapper key is looked for (wrappers put it first,
@@ -43,9 +49,6 @@ WRAPPER_WINDOW: Final = 1024
 
 _QUOTED_KEYS: Final = tuple(b'"' + key + b'"' for key in sorted(STREAM_KEYS))
 _WRAPPER: Final = re.compile(rb'"(?:events|records|results|entries|items)"\s*:\s*\[')
-_BLANKS: Final = re.compile(rb"[ \t\r\n]*")
-_KEY: Final = re.compile(rb'"([^"\\]*(?:\\.[^"\\]*)*)"[ \t\r\n]*:[ \t\r\n]*', re.S)
-_SCALAR: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[-+0-9.eE]+|true|false|null', re.S)
 _BOM: Final = b"\xef\xbb\xbf"
 #: A comma, a line break and the indented opening of the next element.
 _NEXT_ELEMENT: Final = re.compile(rb",[ \t\r]*\n([ \t]*)[{\[]")
@@ -71,89 +74,13 @@ class DocRecord:
 _Records = Generator[DocRecord, None, int | None]
 
 
-class _TooLarge(Exception):
-    """A record grew past the limit before its end was found."""
-
-
-class DocumentReader:
+class DocumentReader(DocBuffer):
     """Records of the JSON document(s) read with ``read(n)`` (``b""`` at the end)."""
 
     def __init__(self, read: Callable[[int], bytes], limit: int, block: int = BLOCK) -> None:
-        self._read = read
-        self.limit = limit
-        self.block = block
-        self.buf = b""
-        self.base = 0  # stream offset of buf[0]
-        self.eof = False
-        self._line = 1
-        self._line_pos = 0
+        super().__init__(read, limit, block)
         #: Whether a top-level value has been a whole line (JSON lines, not pretty-printed).
         self._lines_seen = False
-
-    # ------------------------------------------------------------ the buffer
-
-    def _fill(self, keep: int) -> bool:
-        """Append a block, dropping what lies before stream offset ``keep``; False at the end."""
-        if self.eof:
-            return False
-        block = self._read(self.block)
-        if not block:
-            self.eof = True
-            return False
-        if keep > self.base:
-            self.line_of(keep)
-            self.buf = self.buf[keep - self.base :] + block
-            self.base = keep
-        else:
-            self.buf += block
-        return True
-
-    def _end(self) -> int:
-        return self.base + len(self.buf)
-
-    def line_of(self, pos: int) -> int:
-        """The line number at stream offset ``pos`` (offsets asked for never go back)."""
-        if pos > self._line_pos:
-            lo, hi = self._line_pos - self.base, pos - self.base
-            self._line += self.buf.count(b"\n", lo, hi)
-            self._line_pos = pos
-        return self._line
-
-    def reached(self) -> int:
-        """The line the reader has read up to (for a read failure's message)."""
-        held = self.buf.count(b"\n", max(0, self._line_pos - self.base))
-        return self._line + held
-
-    def _byte(self, pos: int) -> int:
-        return self.buf[pos - self.base]
-
-    def _text(self, start: int, end: int) -> bytes:
-        return self.buf[start - self.base : end - self.base]
-
-    def _blank(self, pos: int, keep: int | None = None) -> int | None:
-        """The offset of the next byte that is not a blank, or ``None`` at the end
-        (what lies before ``keep``, by default all that is read, may be dropped)."""
-        while True:
-            i = _BLANKS.match(self.buf, pos - self.base).end()  # type: ignore[union-attr]
-            if i < len(self.buf):
-                return self.base + i
-            if not self._fill(self._end() if keep is None else keep):
-                return None
-            pos = max(pos, self.base)
-
-    def _search(self, find: Callable[[bytes, int], tuple[int, int]], start: int, frm: int) -> int:
-        """Offset just past the first match of ``find`` at or after ``frm``, reading on as
-        needed; -1 at the end. Raises :class:`_TooLarge` past the limit from ``start``."""
-        while True:
-            at, length = find(self.buf, frm - self.base)
-            if at >= 0:
-                return self.base + at + length
-            if self._end() - start > self.limit:
-                raise _TooLarge
-            back = self._end() - 64  # a match may straddle the old end
-            if not self._fill(start):
-                return -1
-            frm = max(start, back)
 
     # ------------------------------------------------------------ records
 
@@ -183,19 +110,10 @@ class DocumentReader:
 
     def _line_end(self, pos: int) -> int | None:
         try:
-            end = self._search(_find_bytes(b"\n"), pos, pos)
-        except _TooLarge:
+            end = self._search(find_bytes(b"\n"), pos, pos)
+        except TooLarge:
             end = self._skip_to_newline()
         return None if end < 0 else end
-
-    def _skip_to_newline(self) -> int:
-        """Drop text up to the next line break (an over-long junk line)."""
-        while True:
-            i = self.buf.find(b"\n")
-            if i >= 0:
-                return self.base + i + 1
-            if not self._fill(self._end()):
-                return -1
 
     def _array(self, start: int) -> _Records:
         """Each element of the array opening at ``start``; returns the offset after it."""
@@ -228,7 +146,7 @@ class DocumentReader:
             return pos
         head = m.group(0)
         marker = b"\n" + m.group(1) + _CLOSER[head[-1]]
-        loads, find, limit = orjson.loads, _find_in, self.limit
+        loads, find, limit = orjson.loads, find_in, self.limit
         while True:
             buf, base = self.buf, self.base
             i = pos - base
@@ -254,8 +172,8 @@ class DocumentReader:
         indent = self._indent(at)
         if indent is not None:
             try:
-                end = self._search(_find_bytes(b"\n" + indent + _CLOSER[c]), at, at)
-            except _TooLarge:
+                end = self._search(find_bytes(b"\n" + indent + _CLOSER[c]), at, at)
+            except TooLarge:
                 return self._skipped(at, line)
             if end > 0:
                 record = _parsed(self._text(at, end), line)
@@ -306,7 +224,7 @@ class DocumentReader:
 
     def _scalar(self, at: int, line: int) -> tuple[DocRecord, int | None]:
         while True:
-            m = _SCALAR.match(self.buf, at - self.base)
+            m = SCALAR.match(self.buf, at - self.base)
             if m is not None and m.end() < len(self.buf):
                 end = self.base + m.end()
                 return _parsed(self._text(at, end), line), end
@@ -350,7 +268,7 @@ class DocumentReader:
             return None
         try:
             return self._member_array(at, last)
-        except _TooLarge:
+        except TooLarge:
             return None
 
     def _member_array(self, at: int, last: int) -> int | None:
@@ -371,37 +289,6 @@ class DocumentReader:
             pos = at_next + 1
         return None
 
-    def _key(self, pos: int, keep: int) -> tuple[bytes, int] | None:
-        """A member's key and the offset of its value."""
-        at = self._blank(pos, keep)
-        while at is not None:
-            m = _KEY.match(self.buf, at - self.base)
-            if m is not None and m.end() < len(self.buf):
-                return m.group(1), self.base + m.end()
-            if self._end() - keep > self.limit or not self._fill(keep):
-                return None
-        return None
-
-    def _skip_value(self, at: int, keep: int) -> int | None:
-        """Offset after the member value at ``at`` (not parsed)."""
-        if self._byte(at) in _CLOSER:
-            scanner, i = Scanner(), at
-            while True:
-                end, i_rel = scanner.run(self.buf, i - self.base)
-                i = self.base + i_rel
-                if end >= 0:
-                    return self.base + end
-                if self._end() - keep > self.limit:
-                    raise _TooLarge
-                if not self._fill(keep):
-                    return None
-        while True:
-            m = _SCALAR.match(self.buf, at - self.base)
-            if m is not None and m.end() < len(self.buf):
-                return self.base + m.end()
-            if self._end() - keep > self.limit or not self._fill(keep):
-                return None if m is None else self.base + m.end()
-
     def _rest_of_object(self, pos: int) -> int | None:
         """Skip the members after a wrapper's array, up to the object's ``}``."""
         while True:
@@ -418,7 +305,7 @@ class DocumentReader:
                 return None
             try:
                 after = self._skip_value(key[1], key[1])
-            except _TooLarge:
+            except TooLarge:
                 return None
             if after is None:
                 return None
@@ -432,7 +319,7 @@ class DocumentReader:
         while True:
             try:
                 end = self._search(_find_top_end, at, frm)
-            except _TooLarge:
+            except TooLarge:
                 return self._skipped(at, line)
             if end < 0:
                 end = self._end()
@@ -456,8 +343,8 @@ class DocumentReader:
         if indent is not None and not text.strip()[1:]:
             closer = _CLOSER[self._byte(at)]
             try:
-                stop = self._search(_find_bytes(b"\n" + indent + closer), at, at)
-            except _TooLarge:
+                stop = self._search(find_bytes(b"\n" + indent + closer), at, at)
+            except TooLarge:
                 return self._skipped(at, line)
             if stop > 0:
                 pretty = _parsed(self._text(at, stop), line)
@@ -467,21 +354,6 @@ class DocumentReader:
 
 
 _CUT_DOCUMENT: Final = ("invalid_json", "the document ends inside this record (a cut file?)")
-
-
-def _find_bytes(needle: bytes) -> Callable[[bytes, int], tuple[int, int]]:
-    n = len(needle)
-
-    def find(buf: bytes, i: int) -> tuple[int, int]:
-        return buf.find(needle, i), n
-
-    return find
-
-
-def _find_in(buf: bytes, marker: bytes, at: int) -> int:
-    """The offset just past ``marker`` after ``at`` in ``buf``, or -1."""
-    i = buf.find(marker, at)
-    return -1 if i < 0 else i + len(marker)
 
 
 def _find_top_end(buf: bytes, i: int) -> tuple[int, int]:
