@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-
-import re2
-from re2 import _re2  # the binding itself: the wrapper's match objects cost 5x more per call
+from functools import cache
+from typing import Any
 
 __all__ = ["RegexError", "compile_regex"]
 
@@ -24,17 +23,19 @@ class RegexError(re.error):
     """A pattern RE2 refuses; ``str()`` is RE2's own text (``missing ): (bad``)."""
 
 
-def _options() -> re2.Options:
+@cache
+def _re2() -> tuple[Any, Any, Any]:
+    """RE2's compiler, our options and the anchor, imported on first use: most rule
+    sets have no ``regex``, and start-up is shorter without the library."""
+    import re2
+    from re2 import _re2 as binding  # the wrapper's match objects cost 5x more per call
+
     options = re2.Options()
     options.posix_syntax = True
     options.longest_match = True  # what RE2::POSIX sets; the same truth value either way
     options.log_errors = False  # RE2 would print every refused pattern on stderr
     options.never_capture = True  # only the truth value is needed: no group bounds
-    return options
-
-
-_OPTIONS = _options()
-_BOTH = _re2.RE2.Anchor.ANCHOR_BOTH
+    return binding.RE2, options, binding.RE2.Anchor.ANCHOR_BOTH
 
 
 def _utf8(text: str) -> bytes:
@@ -52,14 +53,15 @@ def _utf8(text: str) -> bytes:
 
 def compile_regex(pattern: str) -> Callable[[str], bool]:
     """A whole-value match predicate; raises :class:`RegexError` for a pattern RE2 refuses."""
-    compiled = _re2.RE2(_utf8(pattern), _OPTIONS)
+    compile_re2, options, both = _re2()
+    compiled = compile_re2(_utf8(pattern), options)
     if not compiled.ok():
         raise RegexError(compiled.error().decode("utf-8", "replace"))
     match = compiled.Match
 
     def fullmatch(value: str) -> bool:
         raw = _utf8(value)
-        start: int = match(_BOTH, raw, 0, len(raw))[0][0]
+        start: int = match(both, raw, 0, len(raw))[0][0]
         return start >= 0
 
     return fullmatch
