@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from k8saudit_cli.escape import visible
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.jsontext import compact
 from k8saudit_cli.sources import STREAM_ERRORS, Input, expand_inputs, open_inputs
@@ -78,7 +79,8 @@ class Problems:
         if self.emit is not None:
             text = REASONS.get(reason, reason)
             where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
-            self.emit(f"warning: {where}: {text}" + (f": {detail}" if detail else ""))
+            message = f"warning: {where}: {text}" + (f": {detail}" if detail else "")
+            self.emit(visible(message))  # file names and details may hold any character
 
     @property
     def skipped(self) -> int:

@@ -10,6 +10,7 @@ import click
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.errors import Diagnostic
+from k8saudit_cli.escape import visible
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_path
 from k8saudit_cli.selection import Step
@@ -18,12 +19,12 @@ from k8saudit_cli.timestamps import TimeFormatError, parse_when
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``k8saudit: error: ...`` on stderr and exit; never a traceback."""
-    click.echo(f"k8saudit: error: {message}", err=True)
+    click.echo(f"k8saudit: error: {visible(message)}", err=True)
     sys.exit(code)
 
 
 def warn(message: str) -> None:
-    click.echo(f"k8saudit: warning: {message}", err=True)
+    click.echo(f"k8saudit: warning: {visible(message)}", err=True)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])

@@ -13,6 +13,7 @@ from k8saudit_cli.cli.common import fail, load_ruleset, rules_option
 from k8saudit_cli.engine.codegen import generate_group
 from k8saudit_cli.engine.index import describe, requirement, residual
 from k8saudit_cli.errors import Diagnostic
+from k8saudit_cli.escape import visible
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.ruleset.defaults import default_rules_path
@@ -128,17 +129,18 @@ def rules_command(rules: tuple[str, ...], fmt: str) -> None:
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_lines=False)
     for col in ("Rule", "Priority", "Source", "Enabled", "Tags"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            r["name"],
+            Text(visible(r["name"])),
             r["priority"],
-            r["source"],
+            Text(visible(r["source"])),
             "yes" if r["enabled"] else "no",
-            ", ".join(r["tags"]),
+            Text(visible(", ".join(r["tags"]))),
         )
     Console(soft_wrap=False).print(table)
 
