@@ -51,20 +51,21 @@ def _bracket(pattern: str, i: int, casefold: bool) -> tuple[CharClass, int] | No
     """The class whose body starts at ``i`` (just after ``[``), and the offset after its
     ``]``; None when it is never closed (the ``[`` is then a literal).
 
-    A ``]`` right after ``[``, ``[!`` or ``[^`` is a member, not the end.
+    A ``]`` right after ``[``, ``[!`` or ``[^`` is a member, not the end. Every
+    search for the end starts where the last one found none or stopped, so a
+    pattern of many ``[`` costs one pass.
     """
     n, j = len(pattern), i
     if j < n and pattern[j] in "!^":
         j += 1
     if j < n and pattern[j] == "]":
         j += 1
-    while j < n and pattern[j] != "]":
-        j += 1
-    if j >= n:
+    end = pattern.find("]", j)
+    if end < 0:
         return None
-    body = pattern[i:j]
+    body = pattern[i:end]
     negated = body[:1] in ("!", "^")
-    return CharClass.parse(body[1:] if negated else body, negated, casefold), j + 1
+    return CharClass.parse(body[1:] if negated else body, negated, casefold), end + 1
 
 
 #: What is not a literal in a pattern (our own fixed regex: it cannot backtrack).
@@ -73,18 +74,27 @@ _WILD = re.compile(r"[?\[\\]")
 
 
 def _add_literal(parts: list[Part], text: str, casefold: bool) -> None:
-    """Append literal text, joined to a literal run before it."""
-    text = fold(text) if casefold else text
-    if parts and isinstance(parts[-1], str):
-        parts[-1] += text
-    else:
-        parts.append(text)
+    parts.append(fold(text) if casefold else text)
 
 
 def _segment(parts: list[Part]) -> str | Segment:
-    """A ``str`` when every part is literal (the ``str`` methods then do the matching)."""
-    texts = [p for p in parts if isinstance(p, str)]
-    return "".join(texts) if len(texts) == len(parts) else Segment(tuple(parts))
+    """A ``str`` when every part is literal (the ``str`` methods then do the matching);
+    adjacent literals are joined into one run (once, so many pieces cost one pass)."""
+    merged: list[Part] = []
+    run: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            run.append(part)
+            continue
+        if run:
+            merged.append("".join(run))
+            run = []
+        merged.append(part)
+    if not merged:
+        return "".join(run)
+    if run:
+        merged.append("".join(run))
+    return Segment(tuple(merged))
 
 
 def _segments(pattern: str, casefold: bool) -> list[str | Segment]:
@@ -98,6 +108,7 @@ def _segments(pattern: str, casefold: bool) -> list[str | Segment]:
     segments: list[str | Segment] = []
     parts: list[Part] = []
     i, n = 0, len(pattern)
+    last_close = pattern.rfind("]")  # a "[" after it can never be closed
     while i < n:
         found = _SPECIAL.search(pattern, i)
         j = found.start() if found else n
@@ -114,7 +125,7 @@ def _segments(pattern: str, casefold: bool) -> list[str | Segment]:
         elif c == "\\":  # escapes the next character; a trailing one is itself
             _add_literal(parts, pattern[i : i + 1] or c, casefold)
             i += 1
-        elif (bracket := _bracket(pattern, i, casefold)) is not None:
+        elif i < last_close and (bracket := _bracket(pattern, i, casefold)) is not None:
             cls, i = bracket
             parts.append(cls)
         else:  # a "[" that is never closed
