@@ -264,8 +264,17 @@ def test_old_versions_and_pickles_are_pruned(fresh):
         os.utime(old, (1000 + i, 1000 + i))
     (directory / "lark-0123456789abcdef.cache").write_bytes(b"x")
     (directory / "conditions-0123456789abcdef.pickle").write_bytes(b"x")
+    unrelated = ["notes.tmp", "conditions-mine.json", "lark.cache", ".x.tmp"]
+    for name in unrelated:  # the directory may be one the user keeps other files in
+        (directory / name).write_text("mine")
+        os.utime(directory / name, (1000, 1000))
     cache.parse_condition(TEXT)
     cache._get().save()
     assert sorted(os.listdir(directory)) == sorted(
-        [cache_file(directory).name, f"conditions-{4:016x}.json", f"conditions-{3:016x}.json"]
+        [
+            cache_file(directory).name,
+            f"conditions-{4:016x}.json",
+            f"conditions-{3:016x}.json",
+            *unrelated,
+        ]
     )

@@ -51,9 +51,9 @@ def _bracket(pattern: str, i: int, casefold: bool) -> tuple[CharClass, int] | No
     """The class whose body starts at ``i`` (just after ``[``), and the offset after its
     ``]``; None when it is never closed (the ``[`` is then a literal).
 
-    A ``]`` right after ``[``, ``[!`` or ``[^`` is a member, not the end. Every
-    search for the end starts where the last one found none or stopped, so a
-    pattern of many ``[`` costs one pass.
+    A ``]`` right after ``[``, ``[!`` or ``[^`` is a member, not the end. The
+    caller never asks about a ``[`` after the pattern's last ``]``, so a
+    pattern of many unclosed ``[`` costs one pass, not one per ``[``.
     """
     n, j = len(pattern), i
     if j < n and pattern[j] in "!^":

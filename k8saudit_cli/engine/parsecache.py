@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import atexit
 import os
-import stat
+import re
 import time
 from typing import Any, cast
 
@@ -131,25 +131,31 @@ def _load(directory: CacheDir, name: str) -> dict[Key, Any]:
         return {}
 
 
+#: Names this module (or an older release) writes, and nothing else: the directory may be
+#: one the user also keeps other files in.
+_OURS = {
+    "current": re.compile(r"conditions-[0-9a-f]{16}\.json"),
+    "legacy": re.compile(r"lark-[0-9a-f]{16}\.cache|conditions-[0-9a-f]{16}\.pickle"),
+    "temporary": re.compile(r"\.conditions-[0-9a-f]{16}\.json\.[0-9]+\.[0-9a-f]{8}\.tmp"),
+}
+
+
 def _prune(directory: CacheDir, current: str) -> None:
     """Remove older versions' cache files (beyond the newest few), the pickles of
     releases before this format, and temporary files an interrupted run left."""
     others: list[tuple[float, str]] = []
     now = time.time()
     for name in directory.names():
+        kind = next((k for k, rx in _OURS.items() if rx.fullmatch(name)), None)
+        if kind is None or name == current:
+            continue
         try:
             st = os.stat(name, dir_fd=directory.fd, follow_symlinks=False)
         except OSError:
             continue
-        if not stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
-            continue
-        if name.startswith("conditions-") and name.endswith(".json") and name != current:
+        if kind == "current":
             others.append((st.st_mtime, name))
-        elif name.startswith("lark-") and name.endswith(".cache"):
-            directory.remove(name)
-        elif name.startswith("conditions-") and name.endswith(".pickle"):
-            directory.remove(name)
-        elif name.endswith(".tmp") and now - st.st_mtime > STALE_TEMP_SECONDS:
+        elif kind == "legacy" or now - st.st_mtime > STALE_TEMP_SECONDS:
             directory.remove(name)
     for _, name in sorted(others, reverse=True)[KEEP_OTHER_VERSIONS:]:
         directory.remove(name)
