@@ -125,6 +125,11 @@ PATHOLOGICAL = [
         "*" + "".join(f"[{chr(0x4E00 + i)}-{chr(0x4E00 + i + 1)}]" for i in range(BIG // 5)) + "*",
         "".join(chr(0x4E00 + i % 20000) for i in range(BIG)),
     ),
+    ("[" * BIG, "a" * BIG),  # never closed: no "[" may search to the end again
+    ("[!]" * (BIG // 3), "a" * BIG),
+    ("[]" * (BIG // 2), "a" * BIG),
+    ("\\a" * (BIG // 2), "a" * BIG),
+    ("?" * BIG, "a" * BIG),
 ]
 
 

@@ -68,9 +68,10 @@ def _bracket(pattern: str, i: int, casefold: bool) -> tuple[CharClass, int] | No
     return CharClass.parse(body[1:] if negated else body, negated, casefold), end + 1
 
 
-#: What is not a literal in a pattern (our own fixed regex: it cannot backtrack).
-_SPECIAL = re.compile(r"[*?\[\\]")
-_WILD = re.compile(r"[?\[\\]")
+#: What is not a literal in a pattern (our own fixed regexes: they cannot backtrack;
+#: compiled on first use by ``re``'s own cache, not at every start).
+_SPECIAL = r"[*?\[\\]"
+_WILD = r"[?\[\\]"
 
 
 def _add_literal(parts: list[Part], text: str, casefold: bool) -> None:
@@ -103,14 +104,15 @@ def _segments(pattern: str, casefold: bool) -> list[str | Segment]:
     A run of stars is one cut after another, with empty segments between,
     which match anywhere.
     """
-    if _WILD.search(pattern) is None:
+    if re.search(_WILD, pattern) is None:
         return list((fold(pattern) if casefold else pattern).split("*"))
     segments: list[str | Segment] = []
     parts: list[Part] = []
     i, n = 0, len(pattern)
     last_close = pattern.rfind("]")  # a "[" after it can never be closed
+    special = re.compile(_SPECIAL)
     while i < n:
-        found = _SPECIAL.search(pattern, i)
+        found = special.search(pattern, i)
         j = found.start() if found else n
         if j > i:
             _add_literal(parts, pattern[i:j], casefold)

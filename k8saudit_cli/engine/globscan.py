@@ -15,7 +15,7 @@ match cost more than its budget (see :func:`k8saudit_cli.engine.globs.work_budge
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from functools import cache
 
 _LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -63,16 +63,30 @@ class _Any:
 ANY = _Any()
 
 
-class CharClass(NamedTuple):
+class CharClass:
     """A ``[...]`` bracket expression: members, ranges, negation, case folding.
 
-    A tuple, so equal classes (``[0-9]`` written many times) are one cheap dict key.
+    Equal classes (``[0-9]`` written many times) are equal dict keys, so a scan
+    tests a character once per distinct class.
     """
 
-    chars: frozenset[str]
-    ranges: tuple[tuple[str, str], ...]
-    negated: bool
-    casefold: bool
+    __slots__ = ("casefold", "chars", "key", "negated", "ranges")
+
+    def __init__(
+        self,
+        chars: frozenset[str],
+        ranges: tuple[tuple[str, str], ...],
+        negated: bool,
+        casefold: bool,
+    ) -> None:
+        self.chars, self.ranges, self.negated, self.casefold = chars, ranges, negated, casefold
+        self.key = (chars, ranges, negated, casefold)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CharClass) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
     @classmethod
     def parse(cls, body: str, negated: bool, casefold: bool) -> CharClass:
@@ -81,7 +95,7 @@ class CharClass(NamedTuple):
         A range whose end comes before its start holds nothing (glibc's fnmatch)."""
         chars: set[str] = set()
         ranges: list[tuple[str, str]] = []
-        for lo, hi, one in _CLASS_ITEM.findall(body):
+        for lo, hi, one in _class_items().findall(body):
             if one:
                 chars.add(one)
             elif lo <= hi:
@@ -99,8 +113,12 @@ class CharClass(NamedTuple):
         return hit != self.negated
 
 
-#: One item of a class body: a range ``lo-hi``, else one character (our own fixed regex).
-_CLASS_ITEM = re.compile(r"(.)-(.)|(.)", re.DOTALL)
+@cache
+def _class_items() -> re.Pattern[str]:
+    """One item of a class body: a range ``lo-hi``, else one character (our own fixed
+    regex; compiled on first use, not at every start)."""
+    return re.compile(r"(.)-(.)|(.)", re.DOTALL)
+
 
 #: A piece of a segment: a literal run (any length, or one character: a token), or one
 #: ``?`` or class.

@@ -134,9 +134,9 @@ def _load(directory: CacheDir, name: str) -> dict[Key, Any]:
 #: Names this module (or an older release) writes, and nothing else: the directory may be
 #: one the user also keeps other files in.
 _OURS = {
-    "current": re.compile(r"conditions-[0-9a-f]{16}\.json"),
-    "legacy": re.compile(r"lark-[0-9a-f]{16}\.cache|conditions-[0-9a-f]{16}\.pickle"),
-    "temporary": re.compile(r"\.conditions-[0-9a-f]{16}\.json\.[0-9]+\.[0-9a-f]{8}\.tmp"),
+    "current": r"conditions-[0-9a-f]{16}\.json",
+    "legacy": r"lark-[0-9a-f]{16}\.cache|conditions-[0-9a-f]{16}\.pickle",
+    "temporary": r"\.conditions-[0-9a-f]{16}\.json\.[0-9]+\.[0-9a-f]{8}\.tmp",
 }
 
 
@@ -146,7 +146,7 @@ def _prune(directory: CacheDir, current: str) -> None:
     others: list[tuple[float, str]] = []
     now = time.time()
     for name in directory.names():
-        kind = next((k for k, rx in _OURS.items() if rx.fullmatch(name)), None)
+        kind = next((k for k, rx in _OURS.items() if re.fullmatch(rx, name)), None)
         if kind is None or name == current:
             continue
         try:
