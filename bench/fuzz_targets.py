@@ -143,7 +143,9 @@ def _seeds() -> dict[str, list[bytes]]:
     lines = (ROOT / "samples" / "attack-story.jsonl").read_bytes().splitlines()
     items = _default_items()
     conditions = [i["condition"] for i in items if isinstance(i.get("condition"), str)]
-    rules_files = [yaml.safe_dump(items[i : i + 4], sort_keys=False) for i in range(0, 40, 4)]
+    # Prefixes of the default rules: every rule with the lists and macros before it.
+    cuts = range(len(items) // 10, len(items) + 1, max(1, len(items) // 10))
+    rules_files = [yaml.safe_dump(items[:cut], sort_keys=False) for cut in cuts]
     return {
         "decoder": [lines[i] for i in range(0, len(lines), max(1, len(lines) // 40))],
         "parser": [c.encode() for c in conditions[:60]],
