@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from k8saudit_cli.escape import visible
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.jsontext import compact
 from k8saudit_cli.sources import Input, LongLine, expand_inputs, line_limit, open_inputs
@@ -81,7 +82,8 @@ class Problems:
         if self.emit is not None:
             text = REASONS.get(reason, reason)
             where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
-            self.emit(f"k8saudit: warning: {where}: {text}" + (f": {detail}" if detail else ""))
+            message = f"k8saudit: warning: {where}: {text}" + (f": {detail}" if detail else "")
+            self.emit(visible(message))  # file names and details may hold any character
 
     def shows(self, reason: str) -> bool:
         """Whether the next problem of ``reason`` would be shown (not only counted)."""

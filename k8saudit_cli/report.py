@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.decode import KEPT_REASONS, REASONS
+from k8saudit_cli.escape import visible
 from k8saudit_cli.run_stats import RunStats
 
 if TYPE_CHECKING:  # rich is imported only when a terminal needs it
@@ -32,7 +33,7 @@ def falco_lines(stats: RunStats) -> list[str]:
         if stats.by_priority[level]:
             lines.append(f"   {prio.summary_name(level)}: {stats.by_priority[level]}")
     lines.append("Triggered rules by rule name:")
-    lines.extend(f"   {name}: {n}" for name, n in _rules_in_order(stats))
+    lines.extend(f"   {visible(name)}: {n}" for name, n in _rules_in_order(stats))
     return lines
 
 
@@ -90,7 +91,7 @@ def print_rich(stats: RunStats, console: Console) -> None:
         tab.add_column("Rule")
         tab.add_column("Alerts", justify="right")
         for name, n in rules:
-            tab.add_row(Text(name), str(n))
+            tab.add_row(Text(visible(name)), str(n))
         console.print(tab)
     for line in extra_lines(stats):
         console.print(line, highlight=False)

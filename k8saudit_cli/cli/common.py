@@ -13,6 +13,7 @@ from k8saudit_cli.cli.console import COLOR_CHOICES
 from k8saudit_cli.cli.hints import render_diagnostic
 from k8saudit_cli.cli.messages import ERROR_PREFIX, WARNING_PREFIX
 from k8saudit_cli.errors import Diagnostic, UsageError
+from k8saudit_cli.escape import visible
 from k8saudit_cli.outputs_guard import check_outputs, stdout_conflict
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_paths
@@ -22,12 +23,12 @@ from k8saudit_cli.timestamps import TimeFormatError, parse_when
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``k8saudit: error: ...`` on stderr and exit; never a traceback."""
-    click.echo(f"{ERROR_PREFIX}{message}", err=True)
+    click.echo(f"{ERROR_PREFIX}{visible(message)}", err=True)
     sys.exit(code)
 
 
 def warn(message: str) -> None:
-    click.echo(f"{WARNING_PREFIX}{message}", err=True)
+    click.echo(f"{WARNING_PREFIX}{visible(message)}", err=True)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
