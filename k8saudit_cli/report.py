@@ -59,7 +59,8 @@ def file_lines(stats: RunStats) -> list[str]:
     """Notes on single files, only when there is something to say: one of several
     inputs that gave no event, files that grew while they were read."""
     lines: list[str] = []
-    if len(stats.files) > 1:
+    # A run stopped part-way may not have reached what is in the rest of a file.
+    if len(stats.files) > 1 and not (stats.interrupted or stats.error):
         lines.extend(
             f"   no audit events in {name}: {what}" for name, what in notes(stats.problems).items()
         )

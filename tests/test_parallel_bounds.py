@@ -186,3 +186,21 @@ def test_no_growth_no_line(rules):
     assert stats.grown == []
     assert "grew" not in plain_text(stats)
     assert orjson.loads(orjson.dumps(summary_json(stats)))["files_grown"] == []
+
+
+def test_a_cut_inside_a_run_of_blank_lines_keeps_the_numbering(rules, tmp_path, monkeypatch):
+    # every cut point falls in the blank lines: the chunk after one starts with blanks and
+    # the chunk before ends with them, which the line reader counts but never hands on
+    monkeypatch.setattr(parallel_run, "MIN_CHUNK", 10_000)
+    path = tmp_path / "blanks.log"
+    path.write_bytes(b"junk 1\n" + b"\n" * 100_000 + b"junk 2\n\n\n" + Path(AUDIT).read_bytes())
+    chunks = parallel_run.plan_chunks([str(path)], 2)
+    assert len(chunks) > 2
+    runs = {}
+    for jobs in (1, 2):
+        warnings: list[str] = []
+        run = DetectionRun(rules, RunOptions(jobs=jobs), on_input_warning=warnings.append)
+        stats = run.scan_paths([str(path)])
+        runs[jobs] = (warnings, stats.problems.inputs, stats.events_read)
+    assert runs[1] == runs[2]
+    assert f"{path}:100002: invalid JSON" in runs[2][0][1]

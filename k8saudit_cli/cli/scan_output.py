@@ -197,6 +197,9 @@ def write_whole(path: str, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(temp, mode)
+        if st is not None:  # keep the owner, as writing in place would (root only)
+            with contextlib.suppress(OSError):
+                os.chown(temp, st.st_uid, st.st_gid)
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
