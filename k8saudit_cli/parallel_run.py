@@ -20,12 +20,12 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
 from k8saudit_cli.aggregate_run import Aggregations, ChunkObservation, Counting, interleave
-from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, Decoder, Problems
+from k8saudit_cli.decode import Decoder, Problems
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
@@ -39,6 +39,8 @@ MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
 #: Bytes per chunk at most: a chunk's alerts travel to the parent in one
 #: message, so this (with the in-flight window) bounds every process's memory.
 MAX_CHUNK = 16 << 20
+#: Bytes read at a time while looking for a line boundary to cut at.
+BOUNDARY_BLOCK = 1 << 20
 
 #: One alert of a chunk: (local event number, rule position, rendered alert or
 #: None, event JSON or None, local line, index in line).
@@ -88,14 +90,32 @@ def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
             pieces = max(2, min(jobs * 4, size // MIN_CHUNK), -(-size // MAX_CHUNK))
             bounds = [0]
             for k in range(1, pieces):
-                fh.seek(size * k // pieces)
-                fh.readline()
-                pos = fh.tell()
+                target = size * k // pieces
+                if target < bounds[-1]:
+                    continue  # inside the line that ends at the last bound: no new bound
+                pos = _line_start_after(fh, target, size)
                 if bounds[-1] < pos < size:
                     bounds.append(pos)
             bounds.append(size)
             chunks.extend(Chunk(path, a, b) for a, b in itertools.pairwise(bounds) if b > a)
     return chunks
+
+
+def _line_start_after(fh: BinaryIO, pos: int, size: int) -> int:
+    """Where the line after the one holding byte ``pos`` starts (``size`` if none does).
+
+    Read a block at a time, so a line of any length costs one block of memory.
+    """
+    fh.seek(pos)
+    while pos < size:
+        block = fh.read(BOUNDARY_BLOCK)
+        if not block:
+            break
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return pos + newline + 1
+        pos += len(block)
+    return size
 
 
 # ---------------------------------------------------------------- workers
@@ -135,25 +155,28 @@ def _uses_evt_num(rule: CompiledRule) -> bool:
     return any(t.field is not None and t.field.fdef.name == "evt.num" for t in rule.output.tokens)
 
 
-def _lines(chunk: Chunk, problems: Problems) -> Iterator[tuple[int, bytes]]:
-    if chunk.end is None:
-        inp = Input(chunk.path, end=chunk.file_size)
+class _ChunkLines:
+    """A chunk's numbered lines, read with the bound a serial scan uses (a long line is
+    skipped unread); ``count``: the lines gone by, blank ones too, as the next chunk of
+    the file needs for its line numbers."""
+
+    def __init__(self, chunk: Chunk, problems: Problems, max_event_size: int) -> None:
+        self.chunk, self.problems, self.limit = chunk, problems, line_limit(max_event_size)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        chunk = self.chunk
+        end = chunk.end if chunk.end is not None else chunk.file_size
+        inp = Input(chunk.path, chunk.start, end)
         try:
-            size = _WORKER.options.decode.max_event_size if _WORKER else DEFAULT_MAX_EVENT_SIZE
-            yield from inp.lines(line_limit(size))
+            yield from inp.lines(self.limit)
             if inp.error is not None:
-                problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+                self.problems.add(
+                    inp.error.reason, inp.name, inp.error.line, None, inp.error.detail
+                )
         finally:
+            self.count = inp.reader.count if inp.reader is not None else 0
             inp.close()
-        return
-    with open(chunk.path, "rb", buffering=1 << 20) as fh:
-        fh.seek(chunk.start)
-        remaining = chunk.end - chunk.start
-        for lineno, line in enumerate(fh, 1):
-            yield lineno, line
-            remaining -= len(line)
-            if remaining <= 0:
-                break
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
@@ -163,21 +186,21 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     options = worker.options
     result = ChunkResult()
     decoder = Decoder(options.decode, result.stats.problems)
-    counted = _Counted(_lines(chunk, result.stats.problems))
+    lines = _ChunkLines(chunk, result.stats.problems, options.decode.max_event_size)
     match: Callable[[AuditEvent], list[CompiledRule]] = worker.detector.match
     if worker.aggregations is not None:  # the event JSON only for a sink that wants events
         match = worker.aggregations.recorder(
             worker.detector, result.observations, worker.render is None
         )
     match_in_window(
-        decoder.events(counted, chunk.path),
+        decoder.events(lines, chunk.path),
         match,
         options.since_ns,
         options.until_ns,
         result.stats,
         _collector(worker, result.alerts),
     )
-    result.lines = counted.last
+    result.lines = lines.count
     return result
 
 
@@ -199,19 +222,6 @@ def _collector(worker: _Worker, out: list[ChunkAlert]) -> Callable[[Alert], None
         append((ev.num, positions[rule.name], text, raw, ev.line, ev.index))
 
     return collect
-
-
-class _Counted:
-    """Passes numbered lines through, remembering the last line number."""
-
-    def __init__(self, lines: Iterator[tuple[int, bytes]]) -> None:
-        self.lines = lines
-        self.last = 0
-
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        for item in self.lines:
-            self.last = item[0]
-            yield item
 
 
 # ---------------------------------------------------------------- the parent
@@ -246,6 +256,7 @@ def run_parallel(
             if chunk.path not in line_offset:
                 line_offset[chunk.path] = 0
                 stats.files.append(_display(chunk.path))
+            _note_read_up_to(chunk, stats)
             offset = line_offset[chunk.path]
             _replay_problems(result.stats.problems, stats.problems, offset, chunk.path)
             place = (chunk.path, events_before, offset)
@@ -253,6 +264,12 @@ def run_parallel(
             stats.add_counts(result.stats)
             events_before += result.stats.events_read
             line_offset[chunk.path] = offset + result.lines
+            stats.problems.tally(
+                _display(chunk.path),
+                result.lines,
+                result.stats.events_read,
+                result.stats.problems.counts,
+            )
             if on_chunk is not None:
                 on_chunk(chunk)
             if stop is not None and stop.requested:
@@ -322,12 +339,34 @@ def _display(path: str) -> str:
     return "<stdin>" if path == STDIN else path
 
 
+def _note_read_up_to(chunk: Chunk, stats: RunStats) -> None:
+    """The size a file is read up to: where its last chunk ends, as planned."""
+    end = chunk.end if chunk.end is not None else chunk.file_size
+    name = _display(chunk.path)
+    if end and end > stats.read_up_to.get(name, 0):
+        stats.read_up_to[name] = end
+
+
 def _replay_problems(chunk_problems: Problems, problems: Problems, offset: int, path: str) -> None:
-    shown = Counter(p[0] for p in chunk_problems.shown)
-    for reason, file, line, index, detail in chunk_problems.shown:
+    """A chunk's shown problems as warnings (lines renumbered), the rest only counted.
+
+    The first problem past the chunk's limit is replayed too, where it came,
+    so that "further warnings are not shown" is said where a serial scan says it.
+    """
+    replayed = _shown_in_order(chunk_problems)
+    for reason, file, line, index, detail in replayed:
         problems.add(reason, file, line + offset if file == path else line, index, detail)
+    by_reason = Counter(p[0] for p in replayed)
     for reason, n in chunk_problems.counts.items():
-        problems.counts[reason] += n - shown[reason]
+        problems.counts[reason] += n - by_reason[reason]
+
+
+def _shown_in_order(problems: Problems) -> list[tuple[str, str, int, int | None, str]]:
+    """The shown problems with the first hidden one of each reason put back in its place."""
+    out = list(problems.shown)
+    for position, problem in reversed(problems.first_hidden):
+        out.insert(position, problem)
+    return out
 
 
 def _event(raw: bytes, num: int, file: str, line: int, index: int | None) -> AuditEvent:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.decode import KEPT_REASONS, REASONS
+from k8saudit_cli.empty_inputs import notes
 from k8saudit_cli.escape import visible
 from k8saudit_cli.run_stats import RunStats
 
@@ -50,7 +51,25 @@ def extra_lines(stats: RunStats) -> list[str]:
     lines.extend(f"Warnings: {REASONS.get(r, r)}: {n}" for r, n in kept.items())
     lines.extend(aggregation_lines(stats))
     lines.append(f"Files read: {len(stats.files)}")
+    lines.extend(file_lines(stats))
     lines.append(f"Elapsed: {stats.elapsed:.3f} s ({_rate(stats):.0f} events/s)")
+    return lines
+
+
+def file_lines(stats: RunStats) -> list[str]:
+    """Notes on single files, only when there is something to say: one of several
+    inputs that gave no event, files that grew while they were read."""
+    lines: list[str] = []
+    # A run stopped part-way may not have reached what is in the rest of a file.
+    if len(stats.files) > 1 and not (stats.interrupted or stats.error):
+        lines.extend(
+            f"   no audit events in {name}: {what}" for name, what in notes(stats.problems).items()
+        )
+    if stats.grown:
+        lines.append(
+            "Files that grew during the scan (read up to their size at the start): "
+            + ", ".join(stats.grown)
+        )
     return lines
 
 
@@ -120,6 +139,8 @@ def _summary(stats: RunStats) -> dict[str, Any]:
             r: n for r, n in sorted(stats.problems.counts.items()) if r in KEPT_REASONS
         },
         "files_read": list(stats.files),
+        "inputs_without_events": notes(stats.problems),
+        "files_grown": list(stats.grown),
         "elapsed_seconds": round(stats.elapsed, 6),
         "events_per_second": round(_rate(stats), 1),
         # A run that stopped part-way: its numbers cover only what it scanned.

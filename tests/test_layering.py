@@ -22,6 +22,7 @@ LAYERS = [
     {"errors", "priority", "event", "jsontext", "timestamps", "escape"},
     {"sources", "outputs_guard"},
     {"decode"},
+    {"empty_inputs"},
     {"fields"},
     {"engine"},
     {"output_format"},
