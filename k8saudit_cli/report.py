@@ -63,12 +63,13 @@ def file_lines(stats: RunStats) -> list[str]:
     # A run stopped part-way may not have reached what is in the rest of a file.
     if len(stats.files) > 1 and not (stats.interrupted or stats.error):
         lines.extend(
-            f"   no audit events in {name}: {what}" for name, what in notes(stats.problems).items()
+            f"   no audit events in {visible(name)}: {what}"
+            for name, what in notes(stats.problems).items()
         )
     if stats.grown:
         lines.append(
             "Files that grew during the scan (read up to their size at the start): "
-            + ", ".join(stats.grown)
+            + ", ".join(visible(name) for name in stats.grown)
         )
     return lines
 
