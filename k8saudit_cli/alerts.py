@@ -6,6 +6,11 @@ falco``). JSON: sorted keys ``hostname, output, output_fields, priority, rule,
 source, tags, time``, compact, as Falco 0.39+ writes it. An alert from an
 event salvaged from a cut one (``--salvage-truncated``) says so: the text
 line ends with ``(truncated event: ...)`` and the JSON has ``truncated_event``.
+
+Both stay one line, whatever the event holds: the text escapes control
+characters (see :mod:`k8saudit_cli.escape`), and the JSON writes U+2028,
+U+2029 and U+0085 as ``\\uXXXX``. Bytes that are not UTF-8 (from ``%b64``)
+appear as ``\\xNN`` in both.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import orjson
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.detect import Alert
+from k8saudit_cli.escape import json_line_safe, json_safe, visible
 from k8saudit_cli.fields.evt import hostname
 from k8saudit_cli.formats.salvage import truncation_mark, truncation_note
 from k8saudit_cli.timestamps import evt_iso8601_text, evt_time_text, utc_iso
@@ -41,7 +47,8 @@ class AlertRenderer:
     def text(self, alert: Alert) -> str:
         rule, ev = alert.rule, alert.event
         text = f"{self._time_text(ev.time_ns)}: {prio.name(rule.priority)} {rule.output.render(ev)}"
-        return text + truncation_mark(ev.raw)  # empty unless salvaged from a cut event
+        # Empty unless salvaged from a cut event; escaped, as the note is the event's text.
+        return text + visible(truncation_mark(ev.raw))
 
     def record(self, alert: Alert) -> dict[str, Any]:
         """The JSON alert as a dict (keys as Falco names them)."""
@@ -64,7 +71,7 @@ class AlertRenderer:
         return record
 
     def json(self, alert: Alert) -> bytes:
-        return orjson.dumps(self.record(alert), option=orjson.OPT_SORT_KEYS)
+        return _dumps(self.record(alert), orjson.OPT_SORT_KEYS)
 
     def line(self, alert: Alert) -> str:
         """The text alert with its newline, as written to the output."""
@@ -72,6 +79,13 @@ class AlertRenderer:
 
     def json_text(self, alert: Alert) -> str:
         """The JSON alert with its newline, as written to the output."""
-        return orjson.dumps(
-            self.record(alert), option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-        ).decode()
+        return _dumps(self.record(alert), orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE).decode()
+
+
+def _dumps(record: dict[str, Any], option: int) -> bytes:
+    """Compact JSON of an alert; values that are not UTF-8 are made visible first."""
+    try:
+        encoded = orjson.dumps(record, option=option)
+    except TypeError:  # a lone surrogate: bytes from %b64 that are not UTF-8
+        encoded = orjson.dumps(json_safe(record), option=option)
+    return json_line_safe(encoded)

@@ -12,6 +12,7 @@ a provider's truncation by provider and cause.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,13 @@ from k8saudit_cli.linedecode import (
     classify_error,
     next_index,
 )
-from k8saudit_cli.problems import KEPT_REASONS, REASONS, WARNINGS_PER_REASON, Problems
+from k8saudit_cli.problems import (
+    KEPT_REASONS,
+    REASONS,
+    WARNINGS_PER_REASON,
+    InputTally,
+    Problems,
+)
 from k8saudit_cli.sources import Input, expand_inputs, line_limit, open_inputs
 from k8saudit_cli.timestamps import parse_time_ns
 
@@ -51,7 +58,9 @@ __all__ = [
     "WARNINGS_PER_REASON",
     "DecodeOptions",
     "Decoder",
+    "InputTally",
     "Problems",
+    "input_done",
     "read_events",
 ]
 
@@ -64,6 +73,8 @@ class Decoder(LineDecoder):
         self._unwrap: Unwrapper | None = None
         #: The first cloud shape met in the input being read (its format's name).
         self.shape: str | None = None
+        #: Lines of the input last read (blank ones too), once it is read.
+        self.lines_read = 0
 
     @property
     def unwrap(self) -> Unwrapper | None:
@@ -232,20 +243,21 @@ class Decoder(LineDecoder):
         self, inp: Input, wrap_lines: Callable[[Iterator[tuple[int, bytes]]], Any] | None = None
     ) -> Iterator[AuditEvent]:
         """Every event of one opened input, read in the framing its first bytes show
-        (``k8s``: as JSON lines, unlooked at); what it was read as and its event count
-        go to ``problems.inputs``, and a read failure is counted. ``wrap_lines`` may
-        wrap the line stream of a line-framed input."""
-        start, self.shape = self.count, None
+        (``k8s``: as JSON lines, unlooked at); what it was read as, its lines, events and
+        problems go to ``problems`` (see :func:`input_done`). ``wrap_lines`` may wrap the
+        line stream of a line-framed input."""
+        before = (self.count, self.problems.counts.copy())
+        self.shape, self.lines_read = None, 0
         if self.options.input_format == "k8s":
             framing = "lines"
         else:
             framing = framing_of(inp.head(HEAD_BYTES), self.options.input_format)
         yield from self.framed(inp, framing, wrap_lines)
-        shape = self.shape or ("k8s" if self.count > start else "unknown")
-        self.problems.note_input(inp.name, format_label(shape, framing), self.count - start)
-        if inp.error is not None:
-            error = inp.error
-            self.problems.add(error.reason, inp.name, error.line, None, error.detail)
+        shape = self.shape or ("k8s" if self.count > before[0] else "unknown")
+        self.problems.note_format(inp.name, format_label(shape, framing))
+        if inp.reader is not None:
+            self.lines_read = inp.reader.count
+        input_done(inp, self.problems, before, self.count, self.lines_read)
 
     def framed(
         self,
@@ -261,7 +273,10 @@ class Decoder(LineDecoder):
             holder: list[DocumentReader] = []
             reader = DocumentReader(inp.block_reader(lambda: holder[0].reached()), limit)
             holder.append(reader)
-            yield from self.documents(reader, inp.name)
+            try:
+                yield from self.documents(reader, inp.name)
+            finally:
+                self.lines_read = reader.lines_read()
             return
         lines = inp.lines(limit)
         if framing in LINE_FRAMINGS:
@@ -376,6 +391,24 @@ def read_events(
     decoder = Decoder(options, problems)
     for inp in open_inputs(expand_inputs(inputs), on_open):
         yield from decoder.input_events(inp)
+
+
+def input_done(
+    inp: Input,
+    problems: Problems,
+    before: tuple[int, Counter[str]],
+    events: int,
+    lines: int | None = None,
+) -> None:
+    """Record how an input read to its end went: why it stopped early, if it did
+    (a read error, a truncated stream...), and what it gave. ``before``: the event
+    count and the problem counts when it began, ``events`` the event count now;
+    ``lines``: its lines, by default those its line reader counted."""
+    if inp.error is not None:
+        problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+    if lines is None:
+        lines = inp.reader.count if inp.reader is not None else 0
+    problems.tally(inp.name, lines, events - before[0], problems.counts - before[1])
 
 
 #: What each provider cuts, for the cause of a truncation.

@@ -33,7 +33,7 @@ from k8saudit_cli.formats import HEAD_BYTES, LINE_FRAMINGS, format_label, framin
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats, StopRequest, match_in_window
-from k8saudit_cli.sources import BINARY_PROBE, STDIN, Input, splittable
+from k8saudit_cli.sources import BINARY_PROBE, STDIN, Input, line_limit, splittable
 from k8saudit_cli.timestamps import event_time_ns
 from k8saudit_cli.worker_pool import OrderedPool
 
@@ -41,6 +41,8 @@ MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
 #: Bytes per chunk at most: a chunk's alerts travel to the parent in one
 #: message, so this (with the in-flight window) bounds every process's memory.
 MAX_CHUNK = 16 << 20
+#: Bytes read at a time while looking for a line boundary to cut at.
+BOUNDARY_BLOCK = 1 << 20
 
 #: One alert of a chunk: (local event number, rule position, rendered alert or
 #: None, event JSON or None, local line, index in line).
@@ -98,9 +100,10 @@ def plan_chunks(paths: Sequence[str], jobs: int, input_format: str = "k8s") -> l
             pieces = max(2, min(jobs * 4, size // MIN_CHUNK), -(-size // MAX_CHUNK))
             bounds = [0]
             for k in range(1, pieces):
-                fh.seek(size * k // pieces)
-                fh.readline()
-                pos = fh.tell()
+                target = size * k // pieces
+                if target < bounds[-1]:
+                    continue  # inside the line that ends at the last bound: no new bound
+                pos = _line_start_after(fh, target, size)
                 if bounds[-1] < pos < size:
                     bounds.append(pos)
             bounds.append(size)
@@ -121,6 +124,23 @@ def _splittable_framing(fh: BinaryIO, input_format: str) -> str | None:
         return "lines"
     framing = framing_of(head, input_format)
     return framing if framing in LINE_FRAMINGS or framing == "prefixed" else None
+
+
+def _line_start_after(fh: BinaryIO, pos: int, size: int) -> int:
+    """Where the line after the one holding byte ``pos`` starts (``size`` if none does).
+
+    Read a block at a time, so a line of any length costs one block of memory.
+    """
+    fh.seek(pos)
+    while pos < size:
+        block = fh.read(BOUNDARY_BLOCK)
+        if not block:
+            break
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return pos + newline + 1
+        pos += len(block)
+    return size
 
 
 # ---------------------------------------------------------------- workers
@@ -160,41 +180,56 @@ def _uses_evt_num(rule: CompiledRule) -> bool:
     return any(t.field is not None and t.field.fdef.name == "evt.num" for t in rule.output.tokens)
 
 
-def _range_lines(chunk: Chunk) -> Iterator[tuple[int, bytes]]:
-    """The lines of a byte range of a plain file, numbered from 1."""
-    assert chunk.end is not None
-    with open(chunk.path, "rb", buffering=1 << 20) as fh:
-        fh.seek(chunk.start)
-        remaining = chunk.end - chunk.start
-        for lineno, line in enumerate(fh, 1):
-            yield lineno, line
-            remaining -= len(line)
-            if remaining <= 0:
-                break
+class _ChunkLines:
+    """A chunk's numbered lines, read with the bound a serial scan uses (a long line is
+    skipped unread); ``count``: the lines gone by, blank ones too, as the next chunk of
+    the file needs for its line numbers."""
+
+    def __init__(self, chunk: Chunk, problems: Problems, max_event_size: int) -> None:
+        self.chunk, self.problems, self.limit = chunk, problems, line_limit(max_event_size)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        chunk = self.chunk
+        end = chunk.end if chunk.end is not None else chunk.file_size
+        inp = Input(chunk.path, chunk.start, end)
+        try:
+            yield from inp.lines(self.limit)
+            if inp.error is not None:
+                self.problems.add(
+                    inp.error.reason, inp.name, inp.error.line, None, inp.error.detail
+                )
+        finally:
+            self.count = inp.reader.count if inp.reader is not None else 0
+            inp.close()
 
 
-def _chunk_events(chunk: Chunk, decoder: Decoder, counted: _Counted) -> Iterator[AuditEvent]:
+def _chunk_events(
+    chunk: Chunk, decoder: Decoder, result: ChunkResult, max_event_size: int
+) -> Iterator[AuditEvent]:
     """The events of a chunk: a whole file as a serial run reads it, or a byte range's
-    lines in the framing planned for its file."""
+    lines in the framing planned for its file; ``result.lines`` set once it is read."""
     if chunk.end is None:
         inp = Input(chunk.path, end=chunk.file_size)
         try:
-            yield from decoder.input_events(inp, counted.wrap)
+            yield from decoder.input_events(inp)
         finally:
+            result.lines = decoder.lines_read
             inp.close()
         return
     start = decoder.count
-    lines = counted.wrap(_range_lines(chunk))
-    if chunk.framing == "prefixed":
-        from k8saudit_cli.formats.textlines import export_lines
+    lines = _ChunkLines(chunk, decoder.problems, max_event_size)
+    try:
+        if chunk.framing == "prefixed":
+            from k8saudit_cli.formats.textlines import export_lines
 
-        yield from decoder.items(export_lines(lines), chunk.path, "eks-export")
-    else:
-        yield from decoder.events(lines, chunk.path)
+            yield from decoder.items(export_lines(lines), chunk.path, "eks-export")
+        else:
+            yield from decoder.events(lines, chunk.path)
+    finally:
+        result.lines = lines.count
     shape = decoder.shape or ("k8s" if decoder.count > start else "unknown")
-    decoder.problems.note_input(
-        chunk.path, format_label(shape, chunk.framing), decoder.count - start
-    )
+    decoder.problems.note_format(chunk.path, format_label(shape, chunk.framing))
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
@@ -204,21 +239,19 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     options = worker.options
     result = ChunkResult()
     decoder = Decoder(options.decode, result.stats.problems)
-    counted = _Counted()
     match: Callable[[AuditEvent], list[CompiledRule]] = worker.detector.match
     if worker.aggregations is not None:  # the event JSON only for a sink that wants events
         match = worker.aggregations.recorder(
             worker.detector, result.observations, worker.render is None
         )
     match_in_window(
-        _chunk_events(chunk, decoder, counted),
+        _chunk_events(chunk, decoder, result, options.decode.max_event_size),
         match,
         options.since_ns,
         options.until_ns,
         result.stats,
         _collector(worker, result.alerts),
     )
-    result.lines = counted.last
     return result
 
 
@@ -240,18 +273,6 @@ def _collector(worker: _Worker, out: list[ChunkAlert]) -> Callable[[Alert], None
         append((ev.num, positions[rule.name], text, raw, ev.line, ev.index))
 
     return collect
-
-
-class _Counted:
-    """Passes numbered lines through, remembering the last line number."""
-
-    def __init__(self) -> None:
-        self.last = 0
-
-    def wrap(self, lines: Iterator[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
-        for item in lines:
-            self.last = item[0]
-            yield item
 
 
 # ---------------------------------------------------------------- the parent
@@ -286,6 +307,7 @@ def run_parallel(
             if chunk.path not in line_offset:
                 line_offset[chunk.path] = 0
                 stats.files.append(_display(chunk.path))
+            _note_read_up_to(chunk, stats)
             offset = line_offset[chunk.path]
             _replay_problems(result.stats.problems, stats.problems, offset, chunk.path)
             place = (chunk.path, events_before, offset)
@@ -293,6 +315,12 @@ def run_parallel(
             stats.add_counts(result.stats)
             events_before += result.stats.events_read
             line_offset[chunk.path] = offset + result.lines
+            stats.problems.tally(
+                _display(chunk.path),
+                result.lines,
+                result.stats.events_read,
+                result.stats.problems.counts,
+            )
             if on_chunk is not None:
                 on_chunk(chunk)
             if stop is not None and stop.requested:
@@ -362,14 +390,36 @@ def _display(path: str) -> str:
     return "<stdin>" if path == STDIN else path
 
 
+def _note_read_up_to(chunk: Chunk, stats: RunStats) -> None:
+    """The size a file is read up to: where its last chunk ends, as planned."""
+    end = chunk.end if chunk.end is not None else chunk.file_size
+    name = _display(chunk.path)
+    if end and end > stats.read_up_to.get(name, 0):
+        stats.read_up_to[name] = end
+
+
 def _replay_problems(chunk_problems: Problems, problems: Problems, offset: int, path: str) -> None:
-    shown = Counter(p[0] for p in chunk_problems.shown)
-    for reason, file, line, index, detail in chunk_problems.shown:
+    """A chunk's shown problems as warnings (lines renumbered), the rest only counted.
+
+    The first problem past the chunk's limit is replayed too, where it came,
+    so that "further warnings are not shown" is said where a serial scan says it.
+    """
+    replayed = _shown_in_order(chunk_problems)
+    for reason, file, line, index, detail in replayed:
         problems.add(reason, file, line + offset if file == path else line, index, detail)
+    by_reason = Counter(p[0] for p in replayed)
     for reason, n in chunk_problems.counts.items():
-        problems.counts[reason] += n - shown[reason]
-    for file, (fmt, events) in chunk_problems.inputs.items():
-        problems.note_input(_display(file), fmt, events)
+        problems.counts[reason] += n - by_reason[reason]
+    for file, fmt in chunk_problems.formats.items():
+        problems.note_format(_display(file), fmt)
+
+
+def _shown_in_order(problems: Problems) -> list[tuple[str, str, int, int | None, str]]:
+    """The shown problems with the first hidden one of each reason put back in its place."""
+    out = list(problems.shown)
+    for position, problem in reversed(problems.first_hidden):
+        out.insert(position, problem)
+    return out
 
 
 def _event(raw: bytes, num: int, file: str, line: int, index: int | None) -> AuditEvent:

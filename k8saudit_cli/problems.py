@@ -3,17 +3,19 @@
 One broken line must not hide the rest of an incident's log, so nothing
 here raises: every line, record or event that is not read is counted under
 a reason, and the first few of each reason are warned about with their
-place. :attr:`Problems.inputs` also records, per input, the format it was
-read as and how many events it gave, for messages about an input that gave
-none.
+place. Per input, :class:`Problems` also keeps what was skipped by reason,
+its lines and events (:attr:`Problems.inputs`) and the format it was read
+as (:attr:`Problems.formats`), so an input that gave no event can be
+described.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from k8saudit_cli.escape import visible
 from k8saudit_cli.formats import KEPT, QUIET
 from k8saudit_cli.formats import REASONS as FORMAT_REASONS
 
@@ -45,11 +47,21 @@ QUIET_REASONS = QUIET
 
 
 @dataclass
+class InputTally:
+    """What one input gave when read to its end: lines (blank ones too) and events."""
+
+    lines: int = 0
+    events: int = 0
+
+
+@dataclass
 class Problems:
-    """Counts of skipped input by reason, and the rate-limited warnings about them.
+    """Counts of skipped input by reason and by input, and the rate-limited warnings.
 
     ``emit`` receives each warning line (the CLI points it at stderr); a
     library user may leave it ``None`` and read :attr:`counts` afterwards.
+    :attr:`by_file` and :attr:`inputs` say, per input, what was skipped and
+    what was read, so an input that gave no event can be described.
     """
 
     emit: Callable[[str], None] | None = None
@@ -58,9 +70,19 @@ class Problems:
     #: The first ``limit`` problems per reason as ``(reason, file, line, index, detail)``,
     #: kept so a parallel scan can replay them in input order.
     shown: list[tuple[str, str, int, int | None, str]] = field(default_factory=list)
-    #: Each input read: file -> (the format it was read as, e.g. ``k8s/lines`` or
-    #: ``gke-logentry/document`` (see ``formats.describe_format``), events it gave).
-    inputs: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: The first problem per reason past ``limit``, with its place in :attr:`shown`:
+    #: where a serial scan says further warnings are not shown.
+    first_hidden: list[tuple[int, tuple[str, str, int, int | None, str]]] = field(
+        default_factory=list
+    )
+    #: Counts by ``(file, reason)``, added as each input ends (see :meth:`tally`):
+    #: nothing more per problem or per event.
+    by_file: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: Lines and events of each input read to its end, by name, in reading order.
+    inputs: dict[str, InputTally] = field(default_factory=dict)
+    #: The format each input was read as, e.g. ``k8s/lines`` or ``gke-logentry/document``
+    #: (see ``formats.format_label``; the first part's format stands for a split file).
+    formats: dict[str, str] = field(default_factory=dict)
 
     def add(
         self, reason: str, file: str, line: int, index: int | None = None, detail: str = ""
@@ -70,6 +92,8 @@ class Problems:
         if reason in QUIET_REASONS:
             return
         if n > self.limit:
+            if n == self.limit + 1:
+                self.first_hidden.append((len(self.shown), (reason, file, line, index, detail)))
             if n == self.limit + 1 and self.emit is not None:
                 text = REASONS.get(reason, reason)
                 self.emit(
@@ -81,17 +105,26 @@ class Problems:
         if self.emit is not None:
             text = REASONS.get(reason, reason)
             where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
-            self.emit(f"k8saudit: warning: {where}: {text}" + (f": {detail}" if detail else ""))
+            message = f"k8saudit: warning: {where}: {text}" + (f": {detail}" if detail else "")
+            self.emit(visible(message))  # file names and details may hold any character
 
     def shows(self, reason: str) -> bool:
         """Whether the next problem of ``reason`` would be shown (not only counted)."""
         return self.counts[reason] < self.limit
 
-    def note_input(self, file: str, fmt: str, events: int) -> None:
-        """Record what ``file`` was read as and how many events it gave (added up when a
-        file comes in several parts; the first part's format stands)."""
-        seen = self.inputs.get(file)
-        self.inputs[file] = (seen[0], seen[1] + events) if seen else (fmt, events)
+    def tally(self, file: str, lines: int, events: int, skipped: Mapping[str, int]) -> None:
+        """Count what an input (or a part of it: the counts add up) gave: lines,
+        events, and the problems met in it by reason."""
+        seen = self.inputs.setdefault(file, InputTally())
+        seen.lines += lines
+        seen.events += events
+        for reason, n in skipped.items():
+            if n:
+                self.by_file[file, reason] += n
+
+    def note_format(self, file: str, fmt: str) -> None:
+        """Record what ``file`` was read as (the first part of a split file stands)."""
+        self.formats.setdefault(file, fmt)
 
     @property
     def skipped(self) -> int:

@@ -44,6 +44,11 @@ MESSAGE = orjson.dumps(EVENT).decode()
 T = 1714557600012345000  # EVENT's stageTimestamp in ns
 
 
+def read_as(problems: Problems, name: str) -> tuple[str, int]:
+    """What an input was read as, and the events it gave."""
+    return problems.formats[name], problems.inputs[name].events
+
+
 def read(tmp_path: Path, data: bytes, **opts: Any) -> tuple[list[AuditEvent], Problems, list[str]]:
     path = tmp_path / "export"
     path.write_bytes(data)
@@ -72,7 +77,7 @@ def test_filter_log_events_and_get_log_events(tmp_path: Path) -> None:
         (3, 0, T, EVENT),
         (8, 0, T, EVENT),
     ]
-    assert problems.inputs[str(tmp_path / "export")] == ("eks-cloudwatch/document", 2)
+    assert read_as(problems, str(tmp_path / "export")) == ("eks-cloudwatch/document", 2)
     got = {
         "events": [{"timestamp": 1, "message": MESSAGE, "ingestionTime": 2}],
         "nextForwardToken": "f",
@@ -189,7 +194,7 @@ def test_s3_export_lines(tmp_path: Path) -> None:
     assert [(e.line, e.index) for e in events] == [(1, 0)]
     assert problems.counts == {"truncated_eks": 1}
     path = str(tmp_path / "export")
-    assert problems.inputs[path] == ("eks-export/prefixed", 1)
+    assert read_as(problems, path) == ("eks-export/prefixed", 1)
 
 
 # ---------------------------------------------------------------- GKE
@@ -425,7 +430,7 @@ def test_formats_mix_per_record(tmp_path: Path) -> None:
     events, problems, _ = read(tmp_path, body)
     assert [(e.line, e.index) for e in events] == [(1, None), (2, 0), (3, 0), (4, 0)]
     assert problems.counts == {"not_audit_event": 1}
-    assert problems.inputs[str(tmp_path / "export")] == ("eks-cloudwatch/lines", 4)
+    assert read_as(problems, str(tmp_path / "export")) == ("eks-cloudwatch/lines", 4)
 
 
 @pytest.mark.parametrize(

@@ -66,14 +66,14 @@ def utc(monkeypatch):
     time.tzset()
 
 
-def run(*args: str):
+def run(*args: str, code: int = 0):
     result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == code, result.stderr
     return result
 
 
-def scan(*args: str):
-    return run("scan", *args, "--no-progress")
+def scan(*args: str, code: int = 0):
+    return run("scan", *args, "--no-progress", code=code)
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +210,8 @@ def test_auto_detection_on_a_mixed_directory():
     rules = select_rules(load_rules(default_rules_paths()).rules)
     run_ = DetectionRun(rules, RunOptions(decode=DecodeOptions(input_format="auto")))
     stats = run_.scan_paths([str(EXPORTS)])
-    seen = {Path(f).name: got for f, got in stats.problems.inputs.items()}
+    problems = stats.problems
+    seen = {Path(f).name: (fmt, problems.inputs[f].events) for f, fmt in problems.formats.items()}
     assert seen == {name: (fmt, events) for name, (fmt, events, _) in SHAPES.items()}
     assert stats.events_read == sum(events for _, events, _ in SHAPES.values())
 
@@ -219,9 +220,8 @@ def test_detection_results_are_the_same_with_jobs():
     rules = select_rules(load_rules(default_rules_paths()).rules)
     serial = DetectionRun(rules, RunOptions(decode=DecodeOptions(input_format="auto")))
     parallel = DetectionRun(rules, RunOptions(decode=DecodeOptions(input_format="auto"), jobs=2))
-    assert parallel.scan_paths([str(EXPORTS)]).problems.inputs == (
-        serial.scan_paths([str(EXPORTS)]).problems.inputs
-    )
+    got, expected = (run_.scan_paths([str(EXPORTS)]).problems for run_ in (parallel, serial))
+    assert (got.formats, got.inputs) == (expected.formats, expected.inputs)
 
 
 def test_formats_have_words():
@@ -238,15 +238,18 @@ def test_formats_have_words():
     [("auto", 412), ("eks", 412), ("aks", 0), ("gke", 0), ("k8s", 0)],
 )
 def test_input_format_overrides_detection(flag, events):
-    result = scan(str(EXPORTS / "eks-insights.json"), "--input-format", flag, "--no-summary")
+    """No event read from a file that holds records is an error (exit 2), not a quiet log."""
+    args = (str(EXPORTS / "eks-insights.json"), "--input-format", flag, "--no-summary")
+    result = scan(*args, code=0 if events else 2)
     assert len(result.stdout.splitlines()) == (38 if events else 0)
 
 
 def test_k8s_reads_json_lines_as_it_always_did():
     """``--input-format k8s`` looks at nothing: a document is lines of invalid JSON."""
-    result = scan(str(EXPORTS / "k8s-array.json"), "--input-format", "k8s")
+    result = scan(str(EXPORTS / "k8s-array.json"), "--input-format", "k8s", code=2)
     assert "Events read: 0" in result.stderr
     assert "invalid JSON:" in result.stderr
+    assert "invalid JSON" in result.stderr.splitlines()[-1]
 
 
 # ---------------------------------------------------------------- other commands

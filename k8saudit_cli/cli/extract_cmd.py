@@ -12,6 +12,7 @@ from k8saudit_cli.cli.forensics_common import (
     columns_or_exit,
     compile_condition,
     expanded,
+    fail_if_nothing_read,
     selection_of,
     stats_to_stderr,
     table_output,
@@ -73,9 +74,9 @@ Default columns: {", ".join(DEFAULT_COLUMNS)}.
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     metavar="FILE",
-    help="Write to FILE instead of stdout.",
+    help="Write to FILE instead of stdout ('-': stdout).",
 )
 def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any) -> None:
     """Write one row of field values per event: a timeline for lnav, spreadsheets, SQL.
@@ -90,5 +91,7 @@ def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any
     selection = selection_of(where, opts)
     paths = expanded(inputs)
     sort = SortOptions(tmp_dir=opts["tmp_dir"]) if opts["sort"] else None
+    stats = stats_to_stderr()
     with table_output(opts["fmt"], opts["output"], columns, not opts["no_header"]) as writer:
-        extract(paths, columns, selection, writer, sort, stats_to_stderr())
+        extract(paths, columns, selection, writer, sort, stats)
+    fail_if_nothing_read(stats)

@@ -11,6 +11,7 @@ from k8saudit_cli.cli.forensics_common import (
     INPUTS_HELP,
     compile_condition,
     expanded,
+    fail_if_nothing_read,
     selection_of,
     stats_to_stderr,
     window_options,
@@ -37,9 +38,9 @@ Examples:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     metavar="FILE",
-    help="Write to FILE instead of stdout.",
+    help="Write to FILE instead of stdout ('-': stdout).",
 )
 def query_command(condition: str, inputs: tuple[str, ...], **opts: Any) -> None:
     """Print the events matching CONDITION, one JSON document per line.
@@ -51,9 +52,11 @@ def query_command(condition: str, inputs: tuple[str, ...], **opts: Any) -> None:
     where = compile_condition(condition, "CONDITION", opts["rules"])
     selection = selection_of(where, opts)
     paths = expanded(inputs)
+    stats = stats_to_stderr()
     with alert_output(opts["output"]) as out:
         if opts["count_only"]:
-            out.write(f"{count(paths, selection, stats_to_stderr()).events_selected}\n")
-            return
-        out.flush()  # bytes go under the text layer from here on
-        query(paths, selection, out.write_bytes, stats_to_stderr())
+            out.write(f"{count(paths, selection, stats).events_selected}\n")
+        else:
+            out.flush()  # bytes go under the text layer from here on
+            query(paths, selection, out.write_bytes, stats)
+    fail_if_nothing_read(stats)

@@ -43,6 +43,7 @@ class DocBuffer:
         self.eof = False
         self._line = 1
         self._line_pos = 0
+        self._last = b""  # the last byte read: does the text end with a line break?
 
     def _fill(self, keep: int) -> bool:
         """Append a block, dropping what lies before stream offset ``keep``; False at the end."""
@@ -52,6 +53,7 @@ class DocBuffer:
         if not block:
             self.eof = True
             return False
+        self._last = block[-1:]
         if keep > self.base:
             self.line_of(keep)
             self.buf = self.buf[keep - self.base :] + block
@@ -75,6 +77,11 @@ class DocBuffer:
         """The line the reader has read up to (for a read failure's message)."""
         held = self.buf.count(b"\n", max(0, self._line_pos - self.base))
         return self._line + held
+
+    def lines_read(self) -> int:
+        """Lines read so far, a last one without a line break too (as a line reader
+        counts them)."""
+        return self.reached() - (1 if self._last in (b"\n", b"") else 0)
 
     def _byte(self, pos: int) -> int:
         return self.buf[pos - self.base]
