@@ -11,8 +11,6 @@ a provider's truncation by provider and cause.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +41,7 @@ from k8saudit_cli.problems import (
     WARNINGS_PER_REASON,
     InputTally,
     Problems,
+    input_done,
 )
 from k8saudit_cli.sources import Input, expand_inputs, line_limit, open_inputs
 from k8saudit_cli.timestamps import parse_time_ns
@@ -213,7 +212,9 @@ class Decoder(LineDecoder):
             and str(exc).startswith("unexpected end of data")
             and raw.lstrip()[:1] == b"{"
         ):
-            self._cut(item, size, _CUT_WHAT.get(item.provider, "JSON") + " cut", where, out)
+            from k8saudit_cli.formats.salvage import CUT_WHAT
+
+            self._cut(item, size, CUT_WHAT.get(item.provider, "JSON") + " cut", where, out)
             return
         reason, detail = classify_error(raw, exc)
         self.problems.add(reason, where[0], where[1], where[2], f"{item.provider}: {detail}")
@@ -225,10 +226,10 @@ class Decoder(LineDecoder):
         --salvage-truncated, scanned from what is whole and marked as salvaged."""
         file, lineno, index = where
         cause = f"{item.provider}: {how} at {size} bytes"
-        detail = cause + _audit_id_of(item.text)
-        if self.options.salvage_truncated:
-            from k8saudit_cli.formats.salvage import salvage
+        from k8saudit_cli.formats.salvage import audit_id_of, salvage
 
+        detail = cause + audit_id_of(item.text)
+        if self.options.salvage_truncated:
             event = salvage(item.text or b"", item.time, cause)
             if event is not None:
                 self.problems.add(f"salvaged_{item.provider}", file, lineno, index, detail)
@@ -391,34 +392,3 @@ def read_events(
     decoder = Decoder(options, problems)
     for inp in open_inputs(expand_inputs(inputs), on_open):
         yield from decoder.input_events(inp)
-
-
-def input_done(
-    inp: Input,
-    problems: Problems,
-    before: tuple[int, Counter[str]],
-    events: int,
-    lines: int | None = None,
-) -> None:
-    """Record how an input read to its end went: why it stopped early, if it did
-    (a read error, a truncated stream...), and what it gave. ``before``: the event
-    count and the problem counts when it began, ``events`` the event count now;
-    ``lines``: its lines, by default those its line reader counted."""
-    if inp.error is not None:
-        problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
-    if lines is None:
-        lines = inp.reader.count if inp.reader is not None else 0
-    problems.tally(inp.name, lines, events - before[0], problems.counts - before[1])
-
-
-#: What each provider cuts, for the cause of a truncation.
-_CUT_WHAT = {"eks": "message", "aks": "properties.log"}
-_AUDIT_ID = re.compile(rb'"auditID"\s*:\s*"([^"\\]{1,64})"')
-
-
-def _audit_id_of(text: str | bytes | None) -> str:
-    """``, auditID …`` when the start of a cut event names it (for the warning)."""
-    head = text[:512] if text else b""
-    data = head.encode("utf-8", "replace") if isinstance(head, str) else head
-    m = _AUDIT_ID.search(data)
-    return f", auditID {m.group(1).decode('utf-8', 'replace')}" if m else ""

@@ -14,10 +14,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from k8saudit_cli.escape import visible
 from k8saudit_cli.formats import KEPT, QUIET
 from k8saudit_cli.formats import REASONS as FORMAT_REASONS
+
+if TYPE_CHECKING:
+    from k8saudit_cli.sources import Input
 
 WARNINGS_PER_REASON = 20
 
@@ -134,3 +138,21 @@ class Problems:
     def final_lines(self) -> list[str]:
         """One ``count reason`` line per reason seen, for the end-of-run report."""
         return [f"{n} {REASONS.get(r, r)}" for r, n in sorted(self.counts.items())]
+
+
+def input_done(
+    inp: Input,
+    problems: Problems,
+    before: tuple[int, Counter[str]],
+    events: int,
+    lines: int | None = None,
+) -> None:
+    """Record how an input read to its end went: why it stopped early, if it did
+    (a read error, a truncated stream...), and what it gave. ``before``: the event
+    count and the problem counts when it began, ``events`` the event count now;
+    ``lines``: its lines, by default those its line reader counted."""
+    if inp.error is not None:
+        problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+    if lines is None:
+        lines = inp.reader.count if inp.reader is not None else 0
+    problems.tally(inp.name, lines, events - before[0], problems.counts - before[1])

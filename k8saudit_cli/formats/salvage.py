@@ -18,6 +18,7 @@ alert: rules and outputs can read it as
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 import orjson
@@ -86,3 +87,16 @@ def truncation_mark(raw: dict[str, Any]) -> str:
     if note is None:
         return ""
     return f" (truncated event: {note.partition(';')[0]})"
+
+
+#: What each provider cuts, for the cause of a truncation.
+CUT_WHAT: Final = {"eks": "message", "aks": "properties.log"}
+_AUDIT_ID = re.compile(rb'"auditID"\s*:\s*"([^"\\]{1,64})"')
+
+
+def audit_id_of(text: str | bytes | None) -> str:
+    """``, auditID …`` when the start of a cut event names it (for the warning)."""
+    head = text[:512] if text else b""
+    data = head.encode("utf-8", "replace") if isinstance(head, str) else head
+    m = _AUDIT_ID.search(data)
+    return f", auditID {m.group(1).decode('utf-8', 'replace')}" if m else ""
