@@ -127,8 +127,12 @@ class Problems:
                 self.by_file[file, reason] += n
 
     def note_format(self, file: str, fmt: str) -> None:
-        """Record what ``file`` was read as (the first part of a split file stands)."""
-        self.formats.setdefault(file, fmt)
+        """Record what ``file`` (or a part of it) was read as. Of a split file's parts,
+        the first that met a cloud shape stands, else the first with events, as a
+        serial read names the whole file."""
+        seen = self.formats.get(file)
+        if seen is None or _format_rank(fmt) > _format_rank(seen):
+            self.formats[file] = fmt
 
     @property
     def skipped(self) -> int:
@@ -138,6 +142,12 @@ class Problems:
     def final_lines(self) -> list[str]:
         """One ``count reason`` line per reason seen, for the end-of-run report."""
         return [f"{n} {REASONS.get(r, r)}" for r, n in sorted(self.counts.items())]
+
+
+def _format_rank(fmt: str) -> int:
+    """Which label of a split file's parts names it: a cloud shape, then audit events."""
+    shape = fmt.partition("/")[0]
+    return 0 if shape == "unknown" else 1 if shape == "k8s" else 2
 
 
 def input_done(

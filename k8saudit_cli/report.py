@@ -12,6 +12,7 @@ from k8saudit_cli import priority as prio
 from k8saudit_cli.decode import KEPT_REASONS, REASONS
 from k8saudit_cli.empty_inputs import notes
 from k8saudit_cli.escape import visible
+from k8saudit_cli.formats import describe_format
 from k8saudit_cli.run_stats import RunStats
 
 if TYPE_CHECKING:  # rich is imported only when a terminal needs it
@@ -57,9 +58,14 @@ def extra_lines(stats: RunStats) -> list[str]:
 
 
 def file_lines(stats: RunStats) -> list[str]:
-    """Notes on single files, only when there is something to say: one of several
-    inputs that gave no event, files that grew while they were read."""
-    lines: list[str] = []
+    """Notes on single files, only when there is something to say: a file read as
+    something other than the API server's JSON lines, one of several inputs that gave
+    no event, files that grew while they were read."""
+    lines = [
+        f"   {visible(name)}: {describe_format(fmt)}"
+        for name, fmt in stats.problems.formats.items()
+        if fmt != "k8s/lines" and not fmt.startswith("unknown/")
+    ]
     # A run stopped part-way may not have reached what is in the rest of a file.
     if len(stats.files) > 1 and not (stats.interrupted or stats.error):
         lines.extend(
@@ -140,6 +146,7 @@ def _summary(stats: RunStats) -> dict[str, Any]:
             r: n for r, n in sorted(stats.problems.counts.items()) if r in KEPT_REASONS
         },
         "files_read": list(stats.files),
+        "input_formats": dict(stats.problems.formats),
         "inputs_without_events": notes(stats.problems),
         "files_grown": list(stats.grown),
         "elapsed_seconds": round(stats.elapsed, 6),

@@ -128,7 +128,7 @@ def test_json_lines_read_as_a_document() -> None:
             2,
             (
                 "invalid_json",
-                "unexpected character, expected a string key: line 1 column 2 (char 1)",
+                "unexpected character, expected a string key (line 2, column 2)",
             ),
         ),
         (3, EVENT),
@@ -145,8 +145,25 @@ def test_a_cut_document_ends_with_one_problem_where_the_record_starts() -> None:
         ("invalid_json", "the document ends inside this record (a cut file?)"),
     )
     assert read(b"[\n") == [
-        (1, ("invalid_json", "the document ends inside this record (a cut file?)"))
+        (1, ("invalid_json", "the document ends before this array is closed (a cut file?)"))
     ]
+
+
+@pytest.mark.parametrize("block", [7, 1 << 20])
+def test_a_broken_record_says_where_in_the_file(block: int) -> None:
+    """Line and column of the file, not of the record (a record starts mid-file)."""
+    doc = json.dumps(events(3), indent=2)
+    lines = doc.splitlines()
+    second = starts(doc.encode(), "  ")[1]
+    lines[second] = lines[second].rstrip(",")  # the comma after its first member
+    got = read("\n".join(lines).encode(), block=block)
+    detail = "unexpected character, expected ',' or '}'"
+    assert got[1] == (second, ("invalid_json", f"{detail} (line {second + 2}, column 5)"))
+    one_line = b'[{"kind": "Event"}, {"kind" "Event"}]\n'
+    assert read(one_line, block=block)[1] == (
+        1,
+        ("invalid_json", "unexpected character, expected ':' after key (line 1, column 29)"),
+    )
 
 
 def test_a_record_past_the_limit_is_skipped_unheld() -> None:

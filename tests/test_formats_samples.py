@@ -291,3 +291,33 @@ def test_query_writes_each_event_as_json():
     lines = run("query", "ka.verb=deletecollection", path).stdout.splitlines()
     story = run("query", "ka.verb=deletecollection", STORY).stdout.splitlines()
     assert [json.loads(x) for x in lines] == [json.loads(x) for x in story]
+
+
+@pytest.mark.parametrize(
+    ("name", "flags", "code"),
+    [
+        ("eks-filter-log-events.json", (), 0),
+        ("k8s-array.json", (), 0),
+        ("eks-truncated.json", (), 2),  # a cut event is skipped input
+        ("eks-truncated.json", ("--salvage-truncated",), 0),  # salvaged: a warning only
+        ("aks-truncated-PT1H.json", ("--salvage-truncated",), 2),  # other categories count
+    ],
+)
+def test_strict_fails_on_skipped_records_only(name, flags, code):
+    scan(str(EXPORTS / name), "--strict", "--no-summary", *flags, code=code)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_scan_names_what_each_file_was_read_as(tmp_path, jobs):
+    """The mixed directory through the CLI: every format in --summary-json, the
+    exports named in the report."""
+    summary = tmp_path / "summary.json"
+    result = scan(str(EXPORTS), "-o", os.devnull, "--jobs", jobs, "--summary-json", str(summary))
+    formats = json.loads(summary.read_text())["input_formats"]
+    assert {Path(f).name: fmt for f, fmt in formats.items()} == {
+        name: fmt for name, (fmt, _, _) in SHAPES.items()
+    }
+    assert (
+        f"   {EXPORTS / 'gke-sink.jsonl'}: GKE Cloud Logging entries (LogEntry), as JSON lines"
+        in (result.stderr.splitlines())
+    )

@@ -44,6 +44,7 @@ class DocBuffer:
         self._line = 1
         self._line_pos = 0
         self._last = b""  # the last byte read: does the text end with a line break?
+        self._line_start = 0  # where the last line that began in dropped text begins
 
     def _fill(self, keep: int) -> bool:
         """Append a block, dropping what lies before stream offset ``keep``; False at the end."""
@@ -56,6 +57,9 @@ class DocBuffer:
         self._last = block[-1:]
         if keep > self.base:
             self.line_of(keep)
+            newline = self.buf.rfind(b"\n", 0, keep - self.base)
+            if newline >= 0:
+                self._line_start = self.base + newline + 1
             self.buf = self.buf[keep - self.base :] + block
             self.base = keep
         else:
@@ -82,6 +86,12 @@ class DocBuffer:
         """Lines read so far, a last one without a line break too (as a line reader
         counts them)."""
         return self.reached() - (1 if self._last in (b"\n", b"") else 0)
+
+    def column(self, pos: int) -> int:
+        """The 1-based column of stream offset ``pos`` (in bytes)."""
+        i = pos - self.base
+        newline = self.buf.rfind(b"\n", 0, i)
+        return pos - (self.base + newline + 1 if newline >= 0 else self._line_start) + 1
 
     def _byte(self, pos: int) -> int:
         return self.buf[pos - self.base]

@@ -123,7 +123,7 @@ class DocumentReader(DocBuffer):
             assert pos is not None
             at = self._blank(pos)
             if at is None:
-                yield DocRecord(first_line, error=_CUT_DOCUMENT)
+                yield DocRecord(first_line, error=_CUT_ARRAY)
                 return None
             c = self._byte(at)
             if c == 0x5D:  # "]"
@@ -176,7 +176,7 @@ class DocumentReader(DocBuffer):
             except TooLarge:
                 return self._skipped(at, line)
             if end > 0:
-                record = _parsed(self._text(at, end), line)
+                record = self._parsed(at, end, line)
                 if record.error is None:
                     return record, end
         return self._followed(at, line)
@@ -198,7 +198,7 @@ class DocumentReader(DocBuffer):
             i = self.base + i_rel
             if end >= 0:
                 end += self.base
-                return _parsed(self._text(at, end), line), end
+                return self._parsed(at, end, line), end
             if self._end() - at > self.limit:
                 return self._skip_rest(scanner, i, at, line)
             if not self._fill(at):
@@ -227,17 +227,30 @@ class DocumentReader(DocBuffer):
             m = SCALAR.match(self.buf, at - self.base)
             if m is not None and m.end() < len(self.buf):
                 end = self.base + m.end()
-                return _parsed(self._text(at, end), line), end
+                return self._parsed(at, end, line), end
             if self._end() - at > self.limit:
                 return self._skipped_line(at, line)
             if not self._fill(at):
                 if m is None:
                     return DocRecord(line, error=_CUT_DOCUMENT), None
-                return _parsed(self._text(at, self._end()), line), self._end()
+                return self._parsed(at, self._end(), line), self._end()
 
     def _skipped_line(self, at: int, line: int) -> tuple[DocRecord, int | None]:
         end = self._skip_to_newline()
         return _too_large(line, self._end() - at), (None if end < 0 else end)
+
+    def _parsed(self, at: int, end: int, line: int) -> DocRecord:
+        """The record of the text from ``at`` to ``end`` (starting on ``line``); a parse
+        error says where in the file it is, not where in the record."""
+        text = self._text(at, end)
+        try:
+            return DocRecord(line, orjson.loads(text), len(text))
+        except orjson.JSONDecodeError as exc:
+            row, col = line + exc.lineno - 1, exc.colno
+            if exc.lineno == 1:
+                col += self.column(at) - 1
+            detail = f"{exc.msg} (line {row}, column {col})"
+            return DocRecord(line, size=len(text), error=("invalid_json", detail))
 
     # ------------------------------------------------------------ top-level objects
 
@@ -323,17 +336,17 @@ class DocumentReader(DocBuffer):
                 return self._skipped(at, line)
             if end < 0:
                 end = self._end()
-                return _parsed(self._text(at, end), line), end
+                return self._parsed(at, end, line), end
             if self._byte(end - 1) == 0x0A:  # "\n": the value's line is complete
                 return self._line_value(at, end, line)
-            record = _parsed(self._text(at, end), line)  # closed right before the next value
+            record = self._parsed(at, end, line)  # closed right before the next value
             if record.error is None:
                 return record, end
             frm = end
 
     def _line_value(self, at: int, end: int, line: int) -> tuple[DocRecord, int | None]:
         text = self._text(at, end)
-        record = _parsed(text, line)
+        record = self._parsed(at, end, line)
         if record.error is None:
             self._lines_seen = record.whole_line = True
             return record, end
@@ -347,13 +360,14 @@ class DocumentReader(DocBuffer):
             except TooLarge:
                 return self._skipped(at, line)
             if stop > 0:
-                pretty = _parsed(self._text(at, stop), line)
+                pretty = self._parsed(at, stop, line)
                 if pretty.error is None:
                     return pretty, stop
         return self._followed(at, line)
 
 
 _CUT_DOCUMENT: Final = ("invalid_json", "the document ends inside this record (a cut file?)")
+_CUT_ARRAY: Final = ("invalid_json", "the document ends before this array is closed (a cut file?)")
 
 
 def _find_top_end(buf: bytes, i: int) -> tuple[int, int]:
@@ -370,13 +384,6 @@ def _find_top_end(buf: bytes, i: int) -> tuple[int, int]:
         if joined >= 0 or hi == n:
             return joined, 1
         size <<= 2
-
-
-def _parsed(text: bytes, line: int) -> DocRecord:
-    try:
-        return DocRecord(line, orjson.loads(text), len(text))
-    except orjson.JSONDecodeError as exc:
-        return DocRecord(line, size=len(text), error=("invalid_json", str(exc)))
 
 
 def _too_large(line: int, size: int) -> DocRecord:
