@@ -9,11 +9,11 @@ corpus itself; GKE keeps no event, so its reference is the events k8saudit
 rebuilds from the entries, written as JSON lines (the same events); the
 API server's own lines of the same requests are timed too, for comparison.
 
-Each command runs in its own child, ``--repeat`` times (3 by default); the
-table shows the best CPU time (user + system, from ``os.wait4``, which the
-other load on a shared machine disturbs less than wall time), the best wall
-time, the peak RSS, and the CPU ratio to the reference. The issue's bound
-is 1.3x.
+Each command runs in its own child, ``--repeat`` times (3 by default), in
+rounds (every input once per round); the table shows the best CPU time
+(user + system, from ``os.wait4``, which the other load on a shared machine
+disturbs less than wall time), the best wall time, the peak RSS, and the CPU
+ratio to the reference. The issue's bound is 1.3x.
 
     python bench/formats.py                       # 100k events, 3 runs each
     python bench/formats.py -n 20000 --repeat 1   # quick look
@@ -231,13 +231,17 @@ def timed(argv: list[str]) -> tuple[float, float, float]:
     return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
 
 
-def measure(row: Row, k8saudit: str, repeat: int) -> None:
-    row.size = os.path.getsize(row.file)
+def measure(rows: list[Row], k8saudit: str, repeat: int) -> None:
+    """Every row once per round, ``repeat`` rounds: a change in the machine's load
+    then falls on every row alike, not on the few timed while it lasted."""
+    for row in rows:
+        row.size = os.path.getsize(row.file)
     for _ in range(repeat):
-        cpu, wall, rss = timed([k8saudit, "scan", row.file, *SCAN_FLAGS])
-        row.cpu.append(round(cpu, 3))
-        row.wall.append(round(wall, 3))
-        row.rss_mib = max(row.rss_mib, round(rss, 1))
+        for row in rows:
+            cpu, wall, rss = timed([k8saudit, "scan", row.file, *SCAN_FLAGS])
+            row.cpu.append(round(cpu, 3))
+            row.wall.append(round(wall, 3))
+            row.rss_mib = max(row.rss_mib, round(rss, 1))
 
 
 def print_table(rows: list[Row]) -> None:
@@ -284,8 +288,7 @@ def main(argv: list[str] | None = None) -> int:
             wanted = args.only.split(",")
             rows = refs + [r for r in rows[3:] if any(w in r.name for w in wanted)]
         print(f"load average before: {os.getloadavg()}", file=sys.stderr)
-        for row in rows:
-            measure(row, k8saudit, args.repeat)
+        measure(rows, k8saudit, args.repeat)
         cpu = {"jsonl": min(rows[0].cpu), "gke": min(rows[1].cpu)}
         for row in rows[3:]:
             row.ratio = round(min(row.cpu) / cpu[row.reference], 3)
