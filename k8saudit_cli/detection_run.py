@@ -5,7 +5,9 @@ Python user drive. Events come from any source: an iterable of
 :class:`~k8saudit_cli.event.AuditEvent` (a webhook, a cloud export, a test
 fixture) or input paths (files, directories, globs, ``-`` for stdin), which
 it decodes itself and, with ``jobs`` above 1, spreads over worker processes
-(:mod:`k8saudit_cli.parallel_run`) with exactly the result of one process.
+(:mod:`k8saudit_cli.parallel_run`), or with ``cluster`` over the workers of
+a Dask cluster (:mod:`k8saudit_cli.cluster`), with exactly the result of
+one process.
 
 A run can be stopped part-way, by :meth:`DetectionRun.stop` or by a
 KeyboardInterrupt; it then returns the statistics of what it scanned, with
@@ -29,7 +31,8 @@ from k8saudit_cli.run_stats import RunStats, RunStopped, StopRequest, match_in_w
 from k8saudit_cli.sources import Input, expand_inputs, needs_single_process
 
 if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
-    from k8saudit_cli.parallel_run import Chunk
+    from k8saudit_cli.chunk_worker import Chunk
+    from k8saudit_cli.cluster import ClusterScan
 
 #: Events between two progress reports of a serial run.
 PROGRESS_EVERY = 2048
@@ -47,6 +50,9 @@ class DetectionRun:
     :class:`~k8saudit_cli.run_stats.RunStopped` carrying the statistics of
     what was scanned.
 
+    ``cluster`` (a :class:`~k8saudit_cli.cluster.ClusterScan`) runs
+    ``scan_paths`` on a Dask cluster instead of here (``jobs`` is then unused).
+
     ``rules`` may hold aggregations (:mod:`k8saudit_cli.aggregate_run`): they
     count events instead of alerting on each, and each ``scan_*`` call counts
     afresh.
@@ -61,6 +67,7 @@ class DetectionRun:
         on_warning: Callable[[str], object] | None = None,
         on_input_warning: Callable[[str], None] | None = None,
         on_progress: Callable[[int, int], object] | None = None,
+        cluster: ClusterScan | None = None,
     ) -> None:
         self.options = options = options or RunOptions()
         fast = options.evaluator == "fast"
@@ -72,6 +79,7 @@ class DetectionRun:
         self.on_warning = on_warning
         self.on_input_warning = on_input_warning
         self.on_progress = on_progress
+        self.cluster = cluster
         self._stop = StopRequest()
 
     def stop(self) -> None:
@@ -89,6 +97,9 @@ class DetectionRun:
         """Decode and match inputs in order; raises :class:`InputError` for a missing one."""
         paths = expand_inputs(inputs)
         stats = self._new_stats()
+        if self.cluster is not None and self._cluster_can(paths):
+            self._stopping(stats, lambda: self._scan_cluster(paths, stats))
+            return stats.finish()
         jobs = self._jobs_for(paths)
         if jobs > 1:
             self._stopping(stats, lambda: self._scan_parallel(paths, jobs, stats))
@@ -137,6 +148,13 @@ class DetectionRun:
             jobs = 1
         return jobs
 
+    def _cluster_can(self, paths: Sequence[str]) -> bool:
+        """Whether the cluster can read ``paths``: not stdin, nor a pipe."""
+        if needs_single_process(paths):
+            self._warn("--cluster needs files or URLs; scanning here (a pipe is read once)")
+            return False
+        return True
+
     def _warn(self, message: str) -> None:
         if self.on_warning is not None:
             self.on_warning(message)
@@ -164,6 +182,19 @@ class DetectionRun:
             on_chunk,
             self._stop,
             self.on_warning,
+            self.aggregations,
+        )
+
+    def _scan_cluster(self, paths: Sequence[str], stats: RunStats) -> None:
+        assert self.cluster is not None
+        self.cluster.scan(
+            paths,
+            self.detector,
+            self.options,
+            self.sink,
+            stats,
+            self.on_progress,
+            self._stop,
             self.aggregations,
         )
 
