@@ -6,12 +6,18 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from k8saudit_cli.alerts import AlertRenderer
 from k8saudit_cli.cli import interrupts
+from k8saudit_cli.cli.cluster_option import (
+    cluster_connection,
+    cluster_option,
+    echo_cluster_report,
+    rule_spec,
+)
 from k8saudit_cli.cli.common import (
     OrderedSelectionCommand,
     PriorityType,
@@ -37,6 +43,9 @@ from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats, RunStopped
 from k8saudit_cli.selection import select_rules, unmatched_steps
 from k8saudit_cli.sources import STDIN, expand_inputs
+
+if TYPE_CHECKING:
+    from k8saudit_cli.cluster import ClusterScan
 
 #: Formats that write the alert timeline as a table (k8saudit_cli.forensics.alert_rows).
 TABLE_FORMATS = ("csv", "tsv", "parquet")
@@ -168,6 +177,7 @@ are decompressed by content. Each line holds an Event, an EventList or an array.
     "files are spread over the workers; alerts, evt.num and the report stay exactly as "
     "with one process. 'auto' uses every core.",
 )
+@cluster_option()
 @click.option(
     "--no-fast-path",
     is_flag=True,
@@ -192,21 +202,25 @@ def scan_command(
         inputs, paths, {"--output": opts["output"], "--summary-json": opts["summary_json"]}
     )
     selected = _select(ctx, rules, opts["min_priority"])
+    options = _run_options(opts, since, until)
     shown = not opts["no_progress"] and stderr_is_terminal() and STDIN not in paths
-    try:
-        with _alert_sink(opts, selected) as sink, ProgressBar(shown) as bar:
-            run = DetectionRun(
-                selected,
-                _run_options(opts, since, until),
-                sink,
-                on_warning=warn,
-                on_input_warning=bar.echo,
-                on_progress=bar.update if bar.shown else None,
-            )
-            stats = run.scan_paths(paths)
-    except RunStopped as exc:
-        _stopped(exc, opts)
-    _finish(stats, opts)
+    with cluster_connection(opts["cluster"]) as connection:
+        cluster = _cluster_scan(ctx, connection, rules, opts) if connection else None
+        try:
+            with _alert_sink(opts, selected) as sink, ProgressBar(shown) as bar:
+                run = DetectionRun(
+                    selected,
+                    options,
+                    sink,
+                    on_warning=warn,
+                    on_input_warning=bar.echo,
+                    on_progress=bar.update if bar.shown else None,
+                    cluster=cluster,
+                )
+                stats = run.scan_paths(paths)
+        except RunStopped as exc:
+            _stopped(exc, opts, cluster)
+        _finish(stats, opts, cluster)
 
 
 @contextmanager
@@ -242,6 +256,18 @@ def _select(ctx: click.Context, rules: Sequence[str], min_priority: int) -> list
     return selected
 
 
+def _cluster_scan(
+    ctx: click.Context, connection: Any, rules: Sequence[str], opts: dict[str, Any]
+) -> ClusterScan:
+    """``--cluster``: the scan's rules as the workers will build them."""
+    from k8saudit_cli.cluster import ClusterScan
+
+    if opts["jobs"] != "1":
+        fail("--jobs and --cluster do not go together: the cluster's workers do the work")
+    steps = selection_steps(ctx.meta.get("raw_args", []))
+    return ClusterScan(connection, rule_spec(rules, steps, opts["min_priority"]))
+
+
 def _run_options(opts: dict[str, Any], since: int | None, until: int | None) -> RunOptions:
     """The run's choices from the command line (``--jobs`` checked here, exit 2 if bad)."""
     return RunOptions(
@@ -271,26 +297,28 @@ def _render(opts: dict[str, Any]) -> Callable[[Alert], str]:
     return ColoredAlerts(renderer.line) if use_color(opts["color"], terminal) else renderer.line
 
 
-def _finish(stats: RunStats, opts: dict[str, Any]) -> None:
+def _finish(stats: RunStats, opts: dict[str, Any], cluster: ClusterScan | None = None) -> None:
     """Summary, report and exit code of a run that ended, completely or interrupted."""
     if stats.interrupted:
         click.echo("k8saudit: interrupted", err=True)
-    _report(stats, opts)
+    _report(stats, opts, cluster)
     if stats.interrupted:
         sys.exit(interrupts.exit_code())
     exit_policy(stats, opts["strict"], opts["fail_on"])
 
 
-def _stopped(exc: RunStopped, opts: dict[str, Any]) -> NoReturn:
+def _stopped(exc: RunStopped, opts: dict[str, Any], cluster: ClusterScan | None) -> NoReturn:
     """A run that could not go on: the reason, then the report of what was scanned; exit 2."""
     click.echo(f"k8saudit: error: {exc}", err=True)
     if exc.stats is not None:
-        _report(exc.stats, opts)
+        _report(exc.stats, opts, cluster)
     sys.exit(2)
 
 
-def _report(stats: RunStats, opts: dict[str, Any]) -> None:
+def _report(stats: RunStats, opts: dict[str, Any], cluster: ClusterScan | None = None) -> None:
     if opts["summary_json"]:
         write_summary_json(stats, opts["summary_json"])
     if not opts["no_summary"]:
         print_report(stats)
+        if cluster is not None:  # after the report, which stays as one process prints it
+            echo_cluster_report(cluster.report_lines())

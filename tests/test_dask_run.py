@@ -1,0 +1,239 @@
+"""Scans on a real Dask cluster (a LocalCluster of 2 worker processes): byte for byte one process.
+
+One cluster serves the module (it takes seconds to start). Inputs mix a plain
+file cut into many ranges, a gzip file, an EventList batch, bad lines, blank
+lines and a line without a timestamp; the rules are the default ruleset
+(aggregations included) and the scan tests' own (one rule prints
+``evt.num``, which only the client can number).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("distributed")
+
+from k8saudit_cli import parallel_run
+from k8saudit_cli.alerts import AlertRenderer
+from k8saudit_cli.chunk_worker import Chunk
+from k8saudit_cli.cluster import ClusterScan, Connection, RuleSpec, connect
+from k8saudit_cli.cluster import scan as cluster_scan
+from k8saudit_cli.cluster.tasks import scan_spec, scan_task, worker_for
+from k8saudit_cli.detect import Alert
+from k8saudit_cli.detection_run import DetectionRun
+from k8saudit_cli.report import plain_text
+from k8saudit_cli.run_options import RunOptions, TextSink
+from k8saudit_cli.run_stats import RunStats
+from tests.test_scan_cli import AUDIT, RULES
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+#: Small ranges, so that a 2.4 MB file makes many tasks.
+SMALL = 1 << 18
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Connection:
+    connection = connect("local:2")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("inputs")
+    story = (SAMPLES / "attack-story.jsonl").read_bytes()
+    (root / "a-benign.jsonl").write_bytes((SAMPLES / "benign-day.jsonl").read_bytes())
+    (root / "b-story.jsonl.gz").write_bytes(gzip.compress(story))
+    bad = b'not json\n\n\n{"kind":"Event","verb":"get"}\n\x00\x01junk\n'
+    (root / "c-bad.jsonl").write_bytes(Path(AUDIT).read_bytes() + bad + story[:40000])
+    (root / "d-batch.jsonl").write_bytes((SAMPLES / "webhook-batch.jsonl").read_bytes())
+    return root
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    """Plain files of a few hundred KB are cut into ranges, as big ones are."""
+    monkeypatch.setattr(parallel_run, "MIN_CHUNK", SMALL // 4)
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("FALCO_HOSTNAME", "test-host")
+    time.tzset()
+    yield
+    time.tzset()
+
+
+def run(paths, spec: RuleSpec, sink_kind: str, cluster: ClusterScan | None, **options):
+    """(alert output, input warnings, report text without the clock, run warnings)."""
+    out = io.StringIO()
+    alerts: list[Alert] = []
+    renderer = AlertRenderer(options.pop("time_format", "iso"))
+    if sink_kind == "objects":
+        sink = alerts.append
+    else:
+        render = renderer.json_text if sink_kind == "json" else renderer.line
+        sink = TextSink(render, out.write)
+    warnings: list[str] = []
+    stats = DetectionRun(
+        spec.load(),
+        RunOptions(**options),
+        sink,
+        on_input_warning=warnings.append,
+        on_warning=warnings.append,
+        cluster=cluster,
+    ).scan_paths([str(p) for p in paths])
+    text = out.getvalue() or "".join(renderer.line(a) for a in alerts)
+    keys = [(a.rule.name, a.event.num, a.event.file, a.event.line, a.event.index) for a in alerts]
+    return text, keys, warnings, report(stats)
+
+
+def report(stats: RunStats) -> str:
+    return re.sub(r"Elapsed: .*", "Elapsed: -", plain_text(stats))
+
+
+@pytest.mark.parametrize(
+    ("rules", "sink_kind", "options"),
+    [
+        ((), "text", {}),
+        ((RULES,), "text", {}),
+        ((), "json", {"rule_matching": "first"}),
+        ((RULES,), "objects", {}),
+        ((RULES,), "text", {"time_format": "falco"}),
+    ],
+    ids=["default-text", "evt-num", "json-first", "alert-objects", "falco-time"],
+)
+def test_a_cluster_scan_is_the_scan_of_one_process(cluster, inputs, rules, sink_kind, options):
+    spec = RuleSpec.from_paths(rules)
+    paths = sorted(inputs.iterdir())
+    serial = run(paths, spec, sink_kind, None, **dict(options))
+    scan = ClusterScan(cluster, spec, chunk_bytes=SMALL)
+    on_cluster = run(paths, spec, sink_kind, scan, **dict(options))
+    assert on_cluster == serial
+    assert serial[0] and serial[2]  # alerts and warnings, in both
+    assert scan.tasks > len(paths)  # the plain file was cut into ranges
+    assert sum(scan.tally.tasks.values()) == scan.tasks
+    assert len(scan.tally.tasks) == 2  # both workers took tasks
+
+
+def test_file_urls_on_the_cluster(cluster, inputs):
+    spec = RuleSpec.from_paths([RULES])
+    urls = [f"file://{inputs}/"]
+    serial = run(urls, spec, "text", None)
+    assert all("file://" in w for w in serial[2])  # warnings name files as URLs
+    assert run(urls, spec, "text", ClusterScan(cluster, spec, chunk_bytes=SMALL)) == serial
+
+
+def test_a_worker_killed_mid_task_is_replaced_and_the_output_is_complete(cluster, inputs, tmp_path):
+    from tests.dask_support import KillOnce
+
+    spec = RuleSpec.from_paths(())
+    paths = sorted(inputs.iterdir())
+    serial = run(paths, spec, "text", None)
+    marker = tmp_path / "kill-once"
+    marker.touch()
+    cluster.client.register_plugin(KillOnce(str(marker)))
+    try:
+        on_cluster = run(paths, spec, "text", ClusterScan(cluster, spec, chunk_bytes=SMALL))
+    finally:
+        cluster.client.unregister_worker_plugin(KillOnce.name)
+    assert not marker.exists()  # a worker claimed it and died
+    assert on_cluster == serial
+    cluster.client.wait_for_workers(2, timeout=30)
+
+
+def test_unreadable_inputs_are_counted_with_their_url(cluster, inputs, monkeypatch):
+    spec = RuleSpec.from_paths([RULES])
+    gone = Chunk("file:///nonexistent/k8saudit/gone.jsonl", 0, 5000)
+    local_gone = Chunk("/nonexistent/k8saudit/gone.jsonl", 0, 5000)
+    plan = cluster_scan.plan_chunks
+
+    def plan_with_missing(paths, jobs, max_chunk=None):
+        return [gone, *plan(paths, jobs, max_chunk), local_gone]
+
+    monkeypatch.setattr(cluster_scan, "plan_chunks", plan_with_missing)
+    out = io.StringIO()
+    warnings: list[str] = []
+    stats = DetectionRun(
+        spec.load(),
+        sink=TextSink(AlertRenderer().line, out.write),
+        on_input_warning=warnings.append,
+        cluster=ClusterScan(cluster, spec, chunk_bytes=SMALL),
+    ).scan_paths([AUDIT])
+    assert stats.problems.counts["read_error"] == 2
+    assert stats.problems.skipped >= 2  # what --strict fails on
+    assert any(w.startswith(f"k8saudit: warning: {gone.path}:1: read error") for w in warnings)
+    assert any(local_gone.path in w and "cannot read" in w for w in warnings)
+    assert stats.files == [gone.path, AUDIT, local_gone.path]
+    assert out.getvalue() == run([AUDIT], spec, "text", None)[0]
+
+
+def test_ctrl_c_cancels_the_tasks_and_keeps_what_was_merged(cluster, inputs):
+    spec = RuleSpec.from_paths(())
+    paths = [str(p) for p in sorted(inputs.iterdir())]
+    calls = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    run_ = DetectionRun(
+        spec.load(),
+        on_progress=progress,
+        cluster=ClusterScan(cluster, spec, chunk_bytes=SMALL // 4),
+    )
+    stats = run_.scan_paths(paths)
+    assert stats.interrupted
+    serial = DetectionRun(spec.load()).scan_paths(paths)
+    assert stats.events_read < serial.events_read
+
+    def ours(dask_scheduler) -> list[str]:
+        return [str(k) for k in dask_scheduler.tasks if "k8saudit" in str(k)]
+
+    for _ in range(50):  # cancelling is asynchronous
+        if not cluster.client.run_on_scheduler(ours):
+            break
+        time.sleep(0.1)
+    assert cluster.client.run_on_scheduler(ours) == []
+
+
+def test_a_task_builds_the_rules_once_per_worker():
+    spec = RuleSpec.from_paths([RULES])
+    rules = spec.load()
+    out: list[str] = []
+    scan = scan_spec(spec, RunOptions(), TextSink(AlertRenderer().line, out.append), ())
+    with pytest.raises(Exception, match="a worker built 4 rules"):
+        scan_task(scan, Chunk(AUDIT))  # the client has no rules: the worker refuses
+    names = tuple(r.name for r in rules)
+    scan = scan_spec(spec, RunOptions(), TextSink(AlertRenderer().line, out.append), names)
+    worker, first = scan_task(scan, Chunk(AUDIT))
+    _, again = scan_task(scan, Chunk(AUDIT))
+    assert worker == "local" and first.alerts == again.alerts and first.alerts
+    assert worker_for(scan) is worker_for(scan)  # built once, then kept
+    # evt.num is the client's to number: that rule's alerts come back as event JSON
+    assert {text is None for _, _, text, _, _, _ in first.alerts} == {True, False}
+
+
+def test_the_cli_prints_one_process_output_then_the_cluster_lines(inputs, tmp_path):
+    env = {**os.environ, "TZ": "UTC", "FALCO_HOSTNAME": "test-host"}
+    base = [sys.executable, "-m", "k8saudit_cli", "scan", str(inputs), "--no-progress"]
+    serial = subprocess.run(base, capture_output=True, env=env, check=False)
+    on_cluster = subprocess.run([*base, "--cluster", "local:2"], capture_output=True, env=env)
+    assert serial.returncode == on_cluster.returncode == 0
+    assert on_cluster.stdout == serial.stdout and serial.stdout
+    first, _, extra = on_cluster.stderr.decode().partition("Dask cluster: ")
+    assert report_text(first) == report_text(serial.stderr.decode())
+    assert re.match(r"tcp://127\.0\.0\.1:\d+, \d+ tasks", extra)
+    assert len(re.findall(r"^   tcp://\S+: \d+ tasks, ", extra, re.M)) in (1, 2)
+
+
+def report_text(stderr: str) -> str:
+    return re.sub(r"Elapsed: .*", "Elapsed: -", stderr)
