@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import pytest
@@ -42,7 +43,7 @@ def test_local_needs_a_number_of_workers():
 
 def test_an_unreachable_scheduler_is_one_line(monkeypatch):
     pytest.importorskip("distributed")
-    from k8saudit_cli.cluster import connect as connect_module
+    connect_module = importlib.import_module("k8saudit_cli.cluster.connect")
 
     monkeypatch.setattr(connect_module, "CONNECT_TIMEOUT", 1)
     result = run("scan", AUDIT, "--cluster", "tcp://127.0.0.1:9")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from k8saudit_cli.cli.cluster_option import cluster_connection, cluster_option
 from k8saudit_cli.cli.common import rules_option
 from k8saudit_cli.cli.forensics_common import (
     INPUTS_HELP,
@@ -20,7 +22,12 @@ from k8saudit_cli.cli.forensics_common import (
 )
 from k8saudit_cli.forensics.columns import DEFAULT_COLUMNS
 from k8saudit_cli.forensics.extract import SortOptions, extract
-from k8saudit_cli.forensics.tabular import FORMATS
+from k8saudit_cli.forensics.tabular import FORMATS, RowWriter
+
+if TYPE_CHECKING:
+    from k8saudit_cli.cluster import Connection
+    from k8saudit_cli.forensics.chunk_select import Mode
+    from k8saudit_cli.forensics.cluster_run import ForensicCluster
 
 EPILOG = f"""\b
 Examples:
@@ -77,6 +84,7 @@ Default columns: {", ".join(DEFAULT_COLUMNS)}.
     metavar="FILE",
     help="Write to FILE instead of stdout.",
 )
+@cluster_option()
 def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any) -> None:
     """Write one row of field values per event: a timeline for lnav, spreadsheets, SQL.
 
@@ -90,5 +98,32 @@ def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any
     selection = selection_of(where, opts)
     paths = expanded(inputs)
     sort = SortOptions(tmp_dir=opts["tmp_dir"]) if opts["sort"] else None
-    with table_output(opts["fmt"], opts["output"], columns, not opts["no_header"]) as writer:
-        extract(paths, columns, selection, writer, sort, stats_to_stderr())
+    with cluster_connection(opts["cluster"]) as connection:
+        with table_output(opts["fmt"], opts["output"], columns, not opts["no_header"]) as writer:
+            if connection is None:
+                extract(paths, columns, selection, writer, sort, stats_to_stderr())
+                return
+            cluster = _on_cluster(connection, specs or DEFAULT_COLUMNS, paths, writer, opts)
+        from k8saudit_cli.cli.forensics_cluster import report
+
+        report(cluster)
+
+
+def _on_cluster(
+    connection: Connection,
+    specs: Sequence[str],
+    paths: Sequence[str],
+    writer: RowWriter,
+    opts: dict[str, Any],
+) -> ForensicCluster:
+    """The rows of every chunk, selected on the cluster, written in input (or time) order."""
+    from k8saudit_cli.cli.forensics_cluster import ForensicCluster, forensic_spec
+
+    where = (opts["where"], "--where") if opts["where"] else None
+    selection = selection_of(None, opts)  # the window; the condition travels as text
+    sort = SortOptions(tmp_dir=opts["tmp_dir"]) if opts["sort"] else None
+    mode: Mode = "sorted" if sort else "extract"
+    spec = forensic_spec(mode, selection, opts["rules"], where, (specs, "-f"))
+    cluster = ForensicCluster(connection)
+    cluster.extract(paths, spec, writer, sort, stats_to_stderr())
+    return cluster

@@ -57,10 +57,12 @@ Examples:
   k8saudit scan 'audit-*.log.gz' --since 2024-05-01T00:00:00Z --until 6h
   kubectl logs ... | k8saudit scan - --format json -o alerts.jsonl
   k8saudit scan audit.log --fail-on warning --no-progress     # CI gate
+  k8saudit scan 's3://audit-archive/prod/' --cluster tcp://scheduler:8786
 
 \b
 Inputs: files, directories (every regular file inside, in name order, not
-recursive), shell-style globs, and '-' for stdin. gzip, bzip2, xz and zstd files
+recursive), shell-style globs, URLs (s3://, gs://, az://, file://: every object
+under a prefix), and '-' for stdin. gzip, bzip2, xz and zstd files
 are decompressed by content. Each line holds an Event, an EventList or an array.
 """
 

@@ -104,7 +104,7 @@ def _local(distributed: Any, workers: int) -> Connection:
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # a worker's death is the client's to report
                 dashboard_address=":0",
             )
         except (OSError, TimeoutError) as exc:

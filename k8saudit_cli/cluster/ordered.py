@@ -1,7 +1,8 @@
 """Chunks as Dask tasks, a bounded window ahead of the consumer, results taken in input order.
 
 :class:`OrderedTasks` submits one task per chunk (the spec shipped once,
-as a task of its own that the scheduler recomputes if its worker is lost),
+as a task of its own that the scheduler recomputes if every copy is lost,
+and copied to every worker),
 keeps at most ``window`` tasks submitted but not yet taken, and yields
 results in chunk order, so the parent can replay them as it replays
 ``--jobs`` results. Dask itself reruns the task of a worker that died
@@ -19,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 from k8saudit_cli.chunk_worker import Chunk
-from k8saudit_cli.cluster.connect import dask_distributed
+from k8saudit_cli.cluster.connect import Connection, dask_distributed
 from k8saudit_cli.cluster.tasks import identity
 from k8saudit_cli.run_stats import RunStopped
 
@@ -43,9 +44,22 @@ class WorkerTally:
     def lines(self) -> list[str]:
         """``tcp://10.0.0.7:40123: 12 tasks, 201.3 MB, 400000 events``, by address."""
         return [
-            f"{w}: {self.tasks[w]} tasks, {self.bytes[w] / 1e6:.1f} MB, {self.events[w]} events"
+            f"{w}: {_count(self.tasks[w], 'task')}, {self.bytes[w] / 1e6:.1f} MB, "
+            f"{_count(self.events[w], 'event')}"
             for w in sorted(self.tasks)
         ]
+
+
+def report_lines(connection: Connection, tasks: int, tally: WorkerTally) -> list[str]:
+    """What a cluster run adds after its report: the scheduler, dashboard, each worker."""
+    head = f"Dask cluster: {connection.address}, {_count(tasks, 'task')}"
+    link = connection.dashboard()
+    lines = [head + (f", dashboard {link}" if link else "")]
+    return lines + [f"   {line}" for line in tally.lines()]
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
 class OrderedTasks:
@@ -62,6 +76,9 @@ class OrderedTasks:
         self.client, self.fn, self.window, self.retries = client, fn, window, retries
         self.run_id = uuid.uuid4().hex[:12]
         self.spec = client.submit(identity, spec, key=f"k8saudit-spec-{self.run_id}")
+        # A copy on every worker: a task never has to fetch the spec from a peer,
+        # which may be the worker that just died.
+        client.replicate([self.spec])
         self._pending: deque[tuple[Chunk, Any]] = deque()
 
     def results(
@@ -112,7 +129,7 @@ class OrderedTasks:
                 on_progress(taken_bytes + done)
             try:
                 wait([future], timeout=_POLL)
-            except TimeoutError:
+            except (TimeoutError, OSError):  # OSError: a comm broke; result() tells what it means
                 pass
 
     def cancel(self) -> None:
@@ -137,3 +154,5 @@ def _result(future: Any, chunk: Chunk) -> Any:
         raise RunStopped(message) from None
     except CancelledError:
         raise RunStopped(f"the Dask cluster dropped the task of {chunk}") from None
+    except OSError as exc:  # never a quiet BrokenPipeError: that one means our stdout closed
+        raise RunStopped(f"lost the Dask cluster while scanning {chunk}: {exc}") from None

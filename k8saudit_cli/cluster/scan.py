@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from k8saudit_cli.aggregate_run import Aggregations
 from k8saudit_cli.chunk_worker import Chunk, ChunkResult
 from k8saudit_cli.cluster.connect import Connection
-from k8saudit_cli.cluster.ordered import OrderedTasks, WorkerTally
+from k8saudit_cli.cluster.ordered import OrderedTasks, WorkerTally, report_lines
 from k8saudit_cli.cluster.rulespec import RuleSpec
 from k8saudit_cli.cluster.tasks import scan_spec, scan_task
 from k8saudit_cli.detect import Detector
@@ -85,7 +85,4 @@ class ClusterScan:
 
     def report_lines(self) -> list[str]:
         """What the report adds for a cluster run: the scheduler, dashboard, each worker."""
-        head = f"Dask cluster: {self.connection.address}, {self.tasks} tasks"
-        link = self.connection.dashboard()
-        lines = [head + (f", dashboard {link}" if link else "")]
-        return lines + [f"   {line}" for line in self.tally.lines()]
+        return report_lines(self.connection, self.tasks, self.tally)

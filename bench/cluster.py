@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Benchmark ``scan --cluster local:N`` against one process (not run in CI).
+
+Measures, on a corpus of --files files of --events events each (made with
+gen_corpus.py, seeds 1..N, about 197 MB per 200k events):
+
+  serial    k8saudit scan DIR (one process)
+  cluster   k8saudit scan DIR --cluster local:W (W worker processes, one thread each),
+            wall time including the cluster's start, and the report's own
+            "Elapsed" (the scan alone)
+  overhead  the cost of one task: --tasks tiny files (one event each) scanned on the
+            cluster, wall time of the scan divided by the number of tasks (their work
+            is nothing, so what is left is scheduling, transfer and the in-order merge)
+
+Both scans must print the same alerts (compared by hash) and, but for the
+clock, the same report. Prints a table and, with --json, writes the figures.
+
+    python bench/cluster.py                       # 10 x 200k events, 2 workers
+    python bench/cluster.py --files 2 --events 20000 --keep /tmp/corpus
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+K8SAUDIT = [sys.executable, "-m", "k8saudit_cli"]
+ELAPSED = re.compile(r"^Elapsed: ([0-9.]+) s", re.M)
+
+
+def make_corpus(folder: Path, files: int, events: int) -> int:
+    """--files corpus files; their total size."""
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for seed in range(1, files + 1):
+        out = folder / f"audit-{seed:02d}.jsonl"
+        if not out.exists():
+            subprocess.run(
+                [sys.executable, str(HERE / "gen_corpus.py"), "-n", str(events), "--seed",
+                 str(seed), "-o", str(out), "-q"],
+                check=True,
+            )  # fmt: skip
+        total += out.stat().st_size
+    return total
+
+
+def timed_scan(args: list[str]) -> tuple[float, str, str]:
+    """(wall seconds, sha256 of stdout, stderr) of one ``k8saudit scan``."""
+    env = {**os.environ, "TZ": "UTC"}
+    start = time.perf_counter()
+    done = subprocess.run([*K8SAUDIT, "scan", *args, "--no-progress"], capture_output=True,
+                          env=env, check=True)  # fmt: skip
+    wall = time.perf_counter() - start
+    return wall, hashlib.sha256(done.stdout).hexdigest(), done.stderr.decode()
+
+
+def elapsed(report: str) -> float:
+    m = ELAPSED.search(report)
+    return float(m.group(1)) if m else float("nan")
+
+
+def task_overhead(folder: Path, tasks: int, workers: int) -> dict[str, float]:
+    """Wall time per task of a cluster scan of ``tasks`` one-event files."""
+    from k8saudit_cli.cluster import ClusterScan, RuleSpec, connected
+    from k8saudit_cli.detection_run import DetectionRun
+
+    folder.mkdir(parents=True, exist_ok=True)
+    line = (HERE.parent / "samples" / "attack-story.jsonl").read_bytes().split(b"\n", 1)[0]
+    for i in range(tasks):
+        (folder / f"tiny-{i:05d}.jsonl").write_bytes(line + b"\n")
+    paths = sorted(str(p) for p in folder.iterdir())
+    spec = RuleSpec.from_paths([])
+    with connected(f"local:{workers}") as connection:
+        scan = ClusterScan(connection, spec)
+        DetectionRun(spec.load(), cluster=scan).scan_paths(paths[: workers * 4])  # warm up
+        start = time.perf_counter()
+        DetectionRun(spec.load(), cluster=scan).scan_paths(paths)
+        wall = time.perf_counter() - start
+    start = time.perf_counter()
+    DetectionRun(spec.load()).scan_paths(paths)
+    serial = time.perf_counter() - start
+    return {"tasks": scan.tasks, "ms_per_task": 1000 * wall / scan.tasks,
+            "serial_ms_per_file": 1000 * serial / len(paths)}  # fmt: skip
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--files", type=int, default=10)
+    ap.add_argument("--events", type=int, default=200_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--tasks", type=int, default=400, help="tiny tasks for the overhead line")
+    ap.add_argument("--keep", metavar="DIR", help="make (or reuse) the corpus here, keep it")
+    ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    opts = ap.parse_args()
+    root = Path(opts.keep) if opts.keep else Path(tempfile.mkdtemp(prefix="k8saudit-cluster-"))
+    try:
+        corpus = root / "corpus"
+        size = make_corpus(corpus, opts.files, opts.events)
+        serial = timed_scan([str(corpus)])
+        cluster = timed_scan([str(corpus), "--cluster", f"local:{opts.workers}"])
+        same_alerts = serial[1] == cluster[1]
+        same_report = ELAPSED.sub("", serial[2]) == ELAPSED.sub("", cluster[2].split("Dask")[0])
+        overhead = task_overhead(root / "tiny", opts.tasks, opts.workers)
+    finally:
+        if not opts.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    figures = {
+        "files": opts.files,
+        "events": opts.files * opts.events,
+        "bytes": size,
+        "workers": opts.workers,
+        "serial_wall_s": round(serial[0], 2),
+        "serial_elapsed_s": elapsed(serial[2]),
+        "cluster_wall_s": round(cluster[0], 2),
+        "cluster_elapsed_s": elapsed(cluster[2]),
+        "speedup_wall": round(serial[0] / cluster[0], 2),
+        "speedup_elapsed": round(elapsed(serial[2]) / elapsed(cluster[2]), 2),
+        "same_alerts": same_alerts,
+        "same_report": same_report,
+        **{k: round(v, 2) for k, v in overhead.items()},
+    }
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        print(f"{key:<{width}}  {value}")
+    print(cluster[2][cluster[2].find("Dask cluster") :].rstrip())
+    if opts.json:
+        Path(opts.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return 0 if same_alerts and same_report else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
