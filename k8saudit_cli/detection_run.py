@@ -29,6 +29,7 @@ from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink, discard
 from k8saudit_cli.run_stats import RunStats, RunStopped, StopRequest, match_in_window
 from k8saudit_cli.sources import Input, expand_inputs, needs_single_process
+from k8saudit_cli.sources.remote import is_url, size_of
 
 if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
     from k8saudit_cli.chunk_worker import Chunk
@@ -212,8 +213,9 @@ def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:
 
 
 def input_bytes(paths: Sequence[str]) -> int:
-    """Total size of the regular files among ``paths`` (compressed size for compressed ones)."""
-    return sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+    """Total size of the regular files and objects among ``paths`` (compressed size for
+    compressed ones)."""
+    return sum(size_of(p) for p in paths if is_url(p) or os.path.isfile(p))
 
 
 class _InputTracker:

@@ -50,3 +50,16 @@ def test_an_unreachable_scheduler_is_one_line(monkeypatch):
     assert result.exit_code == 2
     assert result.output.startswith("k8saudit: error: cannot reach the Dask scheduler ")
     assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["scan", "--no-summary"], ["query", "ka.verb=get"]])
+def test_stdin_keeps_the_command_here_with_a_warning(command):
+    data = open(AUDIT, "rb").read()
+    here = CliRunner().invoke(main, [*command, "-"], input=data)
+    result = CliRunner().invoke(main, [*command, "-", "--cluster", "local:2"], input=data)
+    assert result.exit_code == here.exit_code == 0
+    assert result.stdout == here.stdout and here.stdout
+    warning = (
+        "k8saudit: warning: --cluster needs files or URLs; scanning here (a pipe is read once)\n"
+    )
+    assert result.stderr == warning + here.stderr

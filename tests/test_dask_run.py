@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import os
 import re
 import subprocess
@@ -347,3 +348,17 @@ def test_stats_on_the_cluster(cluster, inputs):
     assert got.rows() == expected.rows() and len(expected.rows()) > 10
     assert got.rows(top=3) == expected.rows(top=3)
     assert summary(there) == summary(here)
+
+
+def test_progress_counts_the_bytes_of_the_tasks_done(cluster, inputs):
+    spec = RuleSpec.from_paths(())
+    paths = [str(p) for p in sorted(inputs.iterdir())]
+    reports: list[tuple[int, int]] = []
+    DetectionRun(
+        spec.load(),
+        on_progress=lambda done, total: reports.append((done, total)),
+        cluster=ClusterScan(cluster, spec, chunk_bytes=SMALL),
+    ).scan_paths(paths)
+    total = sum(os.path.getsize(p) for p in paths)
+    assert reports[0] == (0, total) and reports[-1] == (total, total)
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(reports))

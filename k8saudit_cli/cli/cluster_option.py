@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from k8saudit_cli.cli.common import fail
+from k8saudit_cli.cli.common import fail, warn
 from k8saudit_cli.errors import K8sAuditError
+from k8saudit_cli.sources import needs_single_process
 
 if TYPE_CHECKING:
     from k8saudit_cli.cluster import Connection, RuleSpec
@@ -35,9 +36,17 @@ def cluster_option() -> Callable[[_F], _F]:
 
 
 @contextmanager
-def cluster_connection(address: str | None) -> Iterator[Connection | None]:
-    """The connection to ``--cluster`` (``None`` without it), closed at the end."""
+def cluster_connection(address: str | None, paths: Sequence[str]) -> Iterator[Connection | None]:
+    """The connection to ``--cluster`` (``None`` without it), closed at the end.
+
+    An input that can only be read here (stdin, a pipe) keeps the whole
+    command here, with a warning, as ``--jobs`` does.
+    """
     if not address:
+        yield None
+        return
+    if needs_single_process(paths):
+        warn("--cluster needs files or URLs; scanning here (a pipe is read once)")
         yield None
         return
     from k8saudit_cli.cluster import connect

@@ -98,7 +98,7 @@ def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any
     selection = selection_of(where, opts)
     paths = expanded(inputs)
     sort = SortOptions(tmp_dir=opts["tmp_dir"]) if opts["sort"] else None
-    with cluster_connection(opts["cluster"]) as connection:
+    with cluster_connection(opts["cluster"], paths) as connection:
         with table_output(opts["fmt"], opts["output"], columns, not opts["no_header"]) as writer:
             if connection is None:
                 extract(paths, columns, selection, writer, sort, stats_to_stderr())

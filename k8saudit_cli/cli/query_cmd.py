@@ -58,7 +58,7 @@ def query_command(condition: str, inputs: tuple[str, ...], **opts: Any) -> None:
     where = compile_condition(condition, "CONDITION", opts["rules"])
     selection = selection_of(where, opts)
     paths = expanded(inputs)
-    with cluster_connection(opts["cluster"]) as connection:
+    with cluster_connection(opts["cluster"], paths) as connection:
         if connection is not None:
             _query_on_cluster(connection, condition, paths, selection, opts)
             return

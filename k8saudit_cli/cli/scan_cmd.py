@@ -206,7 +206,7 @@ def scan_command(
     selected = _select(ctx, rules, opts["min_priority"])
     options = _run_options(opts, since, until)
     shown = not opts["no_progress"] and stderr_is_terminal() and STDIN not in paths
-    with cluster_connection(opts["cluster"]) as connection:
+    with cluster_connection(opts["cluster"], paths) as connection:
         cluster = _cluster_scan(ctx, connection, rules, opts) if connection else None
         try:
             with _alert_sink(opts, selected) as sink, ProgressBar(shown) as bar:

@@ -82,7 +82,7 @@ def stats_command(inputs: tuple[str, ...], by: tuple[str, ...], **opts: Any) -> 
     selection = selection_of(where, opts)
     paths = expanded(inputs)
     fmt = opts["fmt"] or ("table" if sys.stdout.isatty() and not opts["output"] else "tsv")
-    with cluster_connection(opts["cluster"]) as connection:
+    with cluster_connection(opts["cluster"], paths) as connection:
         try:
             if connection is None:
                 counts = group_counts(paths, columns, selection, stats_to_stderr())
