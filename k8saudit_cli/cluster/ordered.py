@@ -76,9 +76,13 @@ class OrderedTasks:
         self.client, self.fn, self.window, self.retries = client, fn, window, retries
         self.run_id = uuid.uuid4().hex[:12]
         self.spec = client.submit(identity, spec, key=f"k8saudit-spec-{self.run_id}")
-        # A copy on every worker: a task never has to fetch the spec from a peer,
-        # which may be the worker that just died.
-        client.replicate([self.spec])
+        if client.nthreads():  # no worker yet: tasks wait for one, and fetch the spec then
+            # A copy on every worker: a task never has to fetch the spec from a peer,
+            # which may be the worker that just died.
+            try:
+                client.replicate([self.spec])
+            except OSError as exc:
+                raise RunStopped(f"cannot send the rules to the Dask workers: {exc}") from None
         self._pending: deque[tuple[Chunk, Any]] = deque()
 
     def results(
