@@ -11,7 +11,8 @@ report of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from k8saudit_cli.aggregate_run import Aggregations
@@ -69,13 +70,14 @@ class ClusterScan:
             progress = lambda done: on_progress(min(done, total), total)  # noqa: E731
         tasks = OrderedTasks(self.connection.client, scan_task, spec, 4 * threads + 4, self.retries)
         merge = Merge(detector.rules, sink, stats, aggregations)
-        merge.merge(self._tallied(tasks.results(chunks, progress)), None, stop)
+        with closing(self._tallied(tasks.results(chunks, progress))) as results:
+            merge.merge(results, None, stop)  # leaving early cancels the tasks not merged
         if on_progress is not None and not (stop is not None and stop.requested):
             on_progress(total, total)
 
     def _tallied(
         self, results: Generator[tuple[Chunk, tuple[str, ChunkResult]], None, None]
-    ) -> Iterator[tuple[Chunk, ChunkResult]]:
+    ) -> Generator[tuple[Chunk, ChunkResult], None, None]:
         try:
             for chunk, (worker, result) in results:
                 self.tally.add(worker, chunk, result.stats.events_read)
