@@ -4,6 +4,11 @@ Text: ``<time>: <Priority> <output>``, where ``<time>`` is ``evt.time.iso8601``
 (our default: forensic logs span days) or ``evt.time`` (``--time-format
 falco``). JSON: sorted keys ``hostname, output, output_fields, priority, rule,
 source, tags, time``, compact, as Falco 0.39+ writes it.
+
+Both stay one line, whatever the event holds: the text escapes control
+characters (see :mod:`k8saudit_cli.escape`), and the JSON writes U+2028,
+U+2029 and U+0085 as ``\\uXXXX``. Bytes that are not UTF-8 (from ``%b64``)
+appear as ``\\xNN`` in both.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import orjson
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.detect import Alert
+from k8saudit_cli.escape import json_line_safe, json_safe
 from k8saudit_cli.fields.evt import hostname
 from k8saudit_cli.timestamps import evt_iso8601_text, evt_time_text, utc_iso
 
@@ -56,7 +62,7 @@ class AlertRenderer:
         }
 
     def json(self, alert: Alert) -> bytes:
-        return orjson.dumps(self.record(alert), option=orjson.OPT_SORT_KEYS)
+        return _dumps(self.record(alert), orjson.OPT_SORT_KEYS)
 
     def line(self, alert: Alert) -> str:
         """The text alert with its newline, as written to the output."""
@@ -64,6 +70,13 @@ class AlertRenderer:
 
     def json_text(self, alert: Alert) -> str:
         """The JSON alert with its newline, as written to the output."""
-        return orjson.dumps(
-            self.record(alert), option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-        ).decode()
+        return _dumps(self.record(alert), orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE).decode()
+
+
+def _dumps(record: dict[str, Any], option: int) -> bytes:
+    """Compact JSON of an alert; values that are not UTF-8 are made visible first."""
+    try:
+        encoded = orjson.dumps(record, option=option)
+    except TypeError:  # a lone surrogate: bytes from %b64 that are not UTF-8
+        encoded = orjson.dumps(json_safe(record), option=option)
+    return json_line_safe(encoded)

@@ -27,7 +27,7 @@ from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import RunOptions
 from k8saudit_cli.run_stats import RunStats, match_in_window
 from k8saudit_cli.sources import STDIN, Input, line_limit
-from k8saudit_cli.sources.remote import is_url, size_of
+from k8saudit_cli.sources.remote import size_of
 
 #: One alert of a chunk: (local event number, rule position, rendered alert or
 #: None, event JSON or None, local line, index in line).
@@ -139,25 +139,17 @@ def _uses(rule: CompiledRule, names: frozenset[str]) -> bool:
 
 
 class ChunkLines:
-    """The numbered lines of one chunk; :attr:`count` is how many lines it spans.
-
-    A whole file (any compression) and a range of an object named by URL are
-    read through :class:`~k8saudit_cli.sources.Input`; a range of a local file
-    line by line from its start.
-    """
+    """The numbered lines of one chunk, read through :class:`~k8saudit_cli.sources.Input`
+    with the bound a serial scan uses (a long line is skipped unread), whether the
+    chunk is a whole file, a range of a local file or of an object named by URL;
+    :attr:`count` is how many lines it spans, blank ones too, as the next chunk of
+    the file needs for its line numbers."""
 
     def __init__(self, chunk: Chunk, problems: Problems, max_event_size: int) -> None:
         self.chunk, self.problems, self.max_event_size = chunk, problems, max_event_size
         self.count = 0
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        chunk = self.chunk
-        if chunk.end is None or is_url(chunk.path):
-            yield from self._input()
-        else:
-            yield from self._range(chunk.path, chunk.start, chunk.end)
-
-    def _input(self) -> Iterator[tuple[int, bytes]]:
         chunk = self.chunk
         end = chunk.end if chunk.end is not None else chunk.file_size
         inp = Input(chunk.path, chunk.start, end)
@@ -173,17 +165,6 @@ class ChunkLines:
             if inp.reader is not None:  # blank lines at the end count for the next range
                 self.count = max(self.count, inp.reader.count)
             inp.close()
-
-    def _range(self, path: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-        with open(path, "rb", buffering=1 << 20) as fh:
-            fh.seek(start)
-            remaining = end - start
-            for lineno, line in enumerate(fh, 1):
-                self.count = lineno
-                yield lineno, line
-                remaining -= len(line)
-                if remaining <= 0:
-                    break
 
 
 def _collector(worker: ChunkWorker, out: list[ChunkAlert]) -> Callable[[Alert], None]:

@@ -9,12 +9,13 @@ of an incident's log.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from k8saudit_cli.escape import visible
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.jsontext import compact
 from k8saudit_cli.sources import Input, LongLine, expand_inputs, line_limit, open_inputs
@@ -50,11 +51,21 @@ class DecodeOptions:
 
 
 @dataclass
+class InputTally:
+    """What one input gave when read to its end: lines (blank ones too) and events."""
+
+    lines: int = 0
+    events: int = 0
+
+
+@dataclass
 class Problems:
-    """Counts of skipped input by reason, and the rate-limited warnings about them.
+    """Counts of skipped input by reason and by input, and the rate-limited warnings.
 
     ``emit`` receives each warning line (the CLI points it at stderr); a
     library user may leave it ``None`` and read :attr:`counts` afterwards.
+    :attr:`by_file` and :attr:`inputs` say, per input, what was skipped and
+    what was read, so an input that gave no event can be described.
     """
 
     emit: Callable[[str], None] | None = None
@@ -63,6 +74,16 @@ class Problems:
     #: The first ``limit`` problems per reason as ``(reason, file, line, index, detail)``,
     #: kept so a parallel scan can replay them in input order.
     shown: list[tuple[str, str, int, int | None, str]] = field(default_factory=list)
+    #: The first problem per reason past ``limit``, with its place in :attr:`shown`:
+    #: where a serial scan says further warnings are not shown.
+    first_hidden: list[tuple[int, tuple[str, str, int, int | None, str]]] = field(
+        default_factory=list
+    )
+    #: Counts by ``(file, reason)``, added as each input ends (see :meth:`tally`):
+    #: nothing more per problem or per event.
+    by_file: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: Lines and events of each input read to its end, by name, in reading order.
+    inputs: dict[str, InputTally] = field(default_factory=dict)
 
     def add(
         self, reason: str, file: str, line: int, index: int | None = None, detail: str = ""
@@ -70,6 +91,8 @@ class Problems:
         self.counts[reason] += 1
         n = self.counts[reason]
         if n > self.limit:
+            if n == self.limit + 1:
+                self.first_hidden.append((len(self.shown), (reason, file, line, index, detail)))
             if n == self.limit + 1 and self.emit is not None:
                 text = REASONS.get(reason, reason)
                 self.emit(
@@ -81,7 +104,8 @@ class Problems:
         if self.emit is not None:
             text = REASONS.get(reason, reason)
             where = f"{file}:{line}" + (f"[{index}]" if index is not None else "")
-            self.emit(f"k8saudit: warning: {where}: {text}" + (f": {detail}" if detail else ""))
+            message = f"k8saudit: warning: {where}: {text}" + (f": {detail}" if detail else "")
+            self.emit(visible(message))  # file names and details may hold any character
 
     def shows(self, reason: str) -> bool:
         """Whether the next problem of ``reason`` would be shown (not only counted)."""
@@ -91,6 +115,16 @@ class Problems:
     def skipped(self) -> int:
         """Number of skipped items (lines or events), excluding kept-with-warning ones."""
         return sum(n for r, n in self.counts.items() if r not in KEPT_REASONS)
+
+    def tally(self, file: str, lines: int, events: int, skipped: Mapping[str, int]) -> None:
+        """Count what an input (or a part of it: the counts add up) gave: lines,
+        events, and the problems met in it by reason."""
+        seen = self.inputs.setdefault(file, InputTally())
+        seen.lines += lines
+        seen.events += events
+        for reason, n in skipped.items():
+            if n:
+                self.by_file[file, reason] += n
 
     def final_lines(self) -> list[str]:
         """One ``count reason`` line per reason seen, for the end-of-run report."""
@@ -344,6 +378,18 @@ def read_events(
     decoder = Decoder(options, problems)
     limit = line_limit(options.max_event_size)
     for inp in open_inputs(expand_inputs(inputs), on_open):
+        before = (decoder.count, problems.counts.copy())
         yield from decoder.events(inp.lines(limit), inp.name)
-        if inp.error is not None:
-            problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+        input_done(inp, problems, before, decoder.count)
+
+
+def input_done(
+    inp: Input, problems: Problems, before: tuple[int, Counter[str]], events: int
+) -> None:
+    """Record how an input read to its end went: why it stopped early, if it did
+    (a read error, a truncated stream...), and what it gave. ``before``: the event
+    count and the problem counts when it began, ``events`` the event count now."""
+    if inp.error is not None:
+        problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+    lines = inp.reader.count if inp.reader is not None else 0
+    problems.tally(inp.name, lines, events - before[0], problems.counts - before[1])

@@ -27,7 +27,13 @@ from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink, discard
-from k8saudit_cli.run_stats import RunStats, RunStopped, StopRequest, match_in_window
+from k8saudit_cli.run_stats import (
+    RunStats,
+    RunStopped,
+    StopRequest,
+    grown_files,
+    match_in_window,
+)
 from k8saudit_cli.sources import Input, expand_inputs, needs_single_process
 from k8saudit_cli.sources.remote import is_url, size_of
 
@@ -106,6 +112,7 @@ class DetectionRun:
             self._stopping(stats, lambda: self._scan_parallel(paths, jobs, stats))
         else:
             self._stopping(stats, lambda: self._scan_serial(paths, stats))
+        stats.grown = grown_files(stats.read_up_to)
         return stats.finish()
 
     def _new_stats(self) -> RunStats:
@@ -161,7 +168,7 @@ class DetectionRun:
             self.on_warning(message)
 
     def _scan_serial(self, paths: Sequence[str], stats: RunStats) -> None:
-        tracker = _InputTracker(stats.files)
+        tracker = _InputTracker(stats)
         events = read_events(paths, self.options.decode, stats.problems, tracker.opened)
         if self.on_progress is not None:
             events = _reporting(events, tracker, input_bytes(paths), self.on_progress)
@@ -219,10 +226,11 @@ def input_bytes(paths: Sequence[str]) -> int:
 
 
 class _InputTracker:
-    """Follows which input is open: for the files list and the progress position."""
+    """Follows which input is open: for the files list, the sizes read up to and
+    the progress position."""
 
-    def __init__(self, files: list[str]) -> None:
-        self.files = files
+    def __init__(self, stats: RunStats) -> None:
+        self.stats = stats
         self.current: Input | None = None
         self.done_bytes = 0
 
@@ -230,7 +238,10 @@ class _InputTracker:
         if self.current is not None:
             self.done_bytes += self.current.size() or 0
         self.current = inp
-        self.files.append(inp.name)
+        self.stats.files.append(inp.name)
+        size = inp.size()
+        if size:  # a regular file, read up to this size (0: size unknown, read to its end)
+            self.stats.read_up_to[inp.name] = size
 
     def position(self) -> int:
         return self.done_bytes + (self.current.position() if self.current else 0)

@@ -2,13 +2,17 @@
 
 Every message a user sees about their input (a rules file, an audit log)
 is built from these pieces, so that positions travel as data and the caret
-rendering happens only at output time.
+rendering happens only at output time. Rendering escapes control characters
+and line separators (file names, item names and snippets come from files of
+many hands), so a diagnostic is always the lines it seems to be.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+
+from k8saudit_cli.escape import visible
 
 
 class Severity(str, Enum):
@@ -36,8 +40,11 @@ class Snippet:
     col: int
 
     def render(self, indent: str = "  ") -> str:
-        text = self.line.rstrip("\n")
-        return f"{indent}{text}\n{indent}{' ' * max(self.col - 1, 0)}^"
+        text = self.line.rstrip("\r\n")
+        before = self.col - 1
+        # The caret goes under the same character once escapes have widened the line.
+        pad = len(visible(text[:before])) + max(before - len(text), 0)
+        return f"{indent}{visible(text)}\n{indent}{' ' * pad}^"
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class Diagnostic:
         item = ""
         if self.item_type:
             item = f" [{self.item_type}" + (f" '{self.item_name}'" if self.item_name else "") + "]"
-        return f"{where}{self.severity.value} {self.code}{item}: {self.message}"
+        return visible(f"{where}{self.severity.value} {self.code}{item}: {self.message}")
 
     def render(self) -> str:
         text = self.headline()

@@ -3,7 +3,9 @@
 A format is compiled once per rule: literal text and ``%field`` tokens
 (longest known field name wins, ``%field[arg]``, ``%tolower(field)``,
 ``%20field`` widths). Rendering gives the text message and the JSON
-``output_fields`` map Falco's ``json_output`` carries.
+``output_fields`` map Falco's ``json_output`` carries. The text is one line
+whatever the event holds: control characters and line separators (in field
+values and in the format itself) are escaped visibly (:mod:`k8saudit_cli.escape`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from k8saudit_cli.engine.bind import TRANSFORMS, BField, Binder
 from k8saudit_cli.engine.nodes import FieldRef, Span, Transform
 from k8saudit_cli.errors import ConditionError
+from k8saudit_cli.escape import visible
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.fields import FIELDS, get_field, to_json, to_text
 
@@ -53,7 +56,9 @@ class OutputFormat:
             if tok.width is not None:
                 value = value[: tok.width].ljust(tok.width)
             parts.append(value)
-        return "".join(parts)
+        # One pass over the whole line: cheaper than one per value, and the format's
+        # literal text (from a rules file) gets the same treatment.
+        return visible("".join(parts))
 
     def output_fields(self, event: AuditEvent) -> dict[str, Any]:
         out: dict[str, Any] = {}

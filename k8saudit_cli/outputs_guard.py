@@ -1,12 +1,13 @@
-"""Refuse to write over the evidence: no output file may be one of the inputs.
+"""Check outputs before a run: none may be one of the inputs, each must be writable.
 
 ``scan in.jsonl -o in.jsonl`` would truncate the log before reading it.
 Files are compared by device and inode, so a symlink or a hard link to an
 input is caught as well as the same name; an output inside an input
 directory is refused too, since the next scan of that directory would read
 it back. Standard output redirected onto an input (``>> in.jsonl``) is
-refused as ``cat`` refuses it. The checks only stat, and run before
-anything is opened for writing.
+refused as ``cat`` refuses it. An output in a missing or read-only
+directory is refused as well, so that a long scan does not end in "cannot
+write". The checks only stat, and run before anything is opened for writing.
 """
 
 from __future__ import annotations
@@ -53,6 +54,31 @@ def output_conflict(output: str, input_specs: Sequence[str], input_files: Sequen
     parent = _file_id(os.path.dirname(os.path.abspath(output)))
     if parent is not None and parent in dirs:
         return f"'{output}' is inside the input directory '{dirs[parent]}'"
+    return ""
+
+
+def unwritable(path: str, replace: bool = False) -> str:
+    """Why ``path`` cannot be written (``""`` when, as far as ``stat`` and ``access`` tell,
+    it can). ``replace``: a regular file is to be replaced through a new file in its
+    directory, so that directory must be writable too."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except (OSError, ValueError) as exc:  # a symlink loop, a file used as a directory...
+        return getattr(exc, "strerror", None) or str(exc)
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            return "Is a directory"
+        if not os.access(path, os.W_OK):
+            return "Permission denied"
+        if not (replace and stat.S_ISREG(st.st_mode)):
+            return ""
+    folder = os.path.dirname(os.path.realpath(path))
+    if not os.path.isdir(folder):
+        return f"no such directory '{os.path.dirname(path)}'"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"Permission denied (directory '{folder}')"
     return ""
 
 

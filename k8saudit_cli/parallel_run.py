@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -45,6 +45,8 @@ MIN_CHUNK = 4 << 20  # bytes; smaller files are one chunk
 #: Bytes per chunk at most: a chunk's alerts travel to the parent in one
 #: message, so this (with the in-flight window) bounds every process's memory.
 MAX_CHUNK = 16 << 20
+#: Bytes read at a time while looking for a line boundary to cut at.
+BOUNDARY_BLOCK = 1 << 20
 
 # ---------------------------------------------------------------- planning
 
@@ -75,13 +77,31 @@ def _plan_file(path: str, limits: tuple[int, int, int]) -> list[Chunk]:
         pieces = max(2, min(jobs * 4, size // min_chunk), -(-size // max_chunk))
         bounds = [0]
         for k in range(1, pieces):
-            fh.seek(size * k // pieces)
-            fh.readline()
-            pos = fh.tell()
+            target = size * k // pieces
+            if target < bounds[-1]:
+                continue  # inside the line that ends at the last bound: no new bound
+            pos = _line_start_after(fh, target, size)
             if bounds[-1] < pos < size:
                 bounds.append(pos)
         bounds.append(size)
     return [Chunk(path, a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _line_start_after(fh: BinaryIO, pos: int, size: int) -> int:
+    """Where the line after the one holding byte ``pos`` starts (``size`` if none does).
+
+    Read a block at a time, so a line of any length costs one block of memory.
+    """
+    fh.seek(pos)
+    while pos < size:
+        block = fh.read(BOUNDARY_BLOCK)
+        if not block:
+            break
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return pos + newline + 1
+        pos += len(block)
+    return size
 
 
 # ---------------------------------------------------------------- workers
@@ -137,11 +157,15 @@ class Places:
 
     Chunks come in input order: the first chunk of a file adds it to
     ``files``; each chunk's warnings are replayed into ``problems`` with the
-    lines of the chunks of its file before it added.
+    lines of the chunks of its file before it added, and what it gave is
+    tallied per input. ``read_up_to`` (a scan's) hears where each file's
+    chunks end, as planned.
     """
 
-    def __init__(self, files: list[str], problems: Problems) -> None:
-        self.files, self.problems = files, problems
+    def __init__(
+        self, files: list[str], problems: Problems, read_up_to: dict[str, int] | None = None
+    ) -> None:
+        self.files, self.problems, self.read_up_to = files, problems, read_up_to
         self.line_offset: dict[str, int] = {}
         self.events_before = 0
 
@@ -150,14 +174,17 @@ class Places:
         if chunk.path not in self.line_offset:
             self.line_offset[chunk.path] = 0
             self.files.append(display_name(chunk.path))
+        if self.read_up_to is not None:
+            _note_read_up_to(chunk, self.read_up_to)
         offset = self.line_offset[chunk.path]
         _replay_problems(chunk_problems, self.problems, offset, chunk.path)
         return offset
 
-    def leave(self, chunk: Chunk, lines: int, events: int) -> None:
-        """The chunk spanned ``lines`` lines and read ``events`` events."""
+    def leave(self, chunk: Chunk, lines: int, events: int, skipped: Mapping[str, int]) -> None:
+        """The chunk spanned ``lines`` lines, read ``events`` events, skipped ``skipped``."""
         self.line_offset[chunk.path] += lines
         self.events_before += events
+        self.problems.tally(display_name(chunk.path), lines, events, skipped)
 
 
 class Merge:
@@ -172,7 +199,7 @@ class Merge:
         aggregations: Aggregations | None = None,
     ) -> None:
         self.rules, self.sink, self.stats = rules, sink, stats
-        self.places = Places(stats.files, stats.problems)
+        self.places = Places(stats.files, stats.problems, stats.read_up_to)
         self.counting = aggregations.start() if aggregations is not None else None
 
     def merge(
@@ -198,7 +225,7 @@ class Merge:
         place = (chunk.path, places.events_before, offset)
         _replay_chunk(result, self.rules, self.sink, place, self.counting, stats)
         stats.add_counts(result.stats)
-        places.leave(chunk, result.lines, result.stats.events_read)
+        places.leave(chunk, result.lines, result.stats.events_read, result.stats.problems.counts)
 
 
 def _death_warning(
@@ -260,12 +287,34 @@ def _replay_chunk(
             counting.replay(obs, (events_before, display_name(path), offset), sink, stats)
 
 
+def _note_read_up_to(chunk: Chunk, read_up_to: dict[str, int]) -> None:
+    """The size a file is read up to: where its last chunk ends, as planned."""
+    end = chunk.end if chunk.end is not None else chunk.file_size
+    name = display_name(chunk.path)
+    if end and end > read_up_to.get(name, 0):
+        read_up_to[name] = end
+
+
 def _replay_problems(chunk_problems: Problems, problems: Problems, offset: int, path: str) -> None:
-    shown = Counter(p[0] for p in chunk_problems.shown)
-    for reason, file, line, index, detail in chunk_problems.shown:
+    """A chunk's shown problems as warnings (lines renumbered), the rest only counted.
+
+    The first problem past the chunk's limit is replayed too, where it came,
+    so that "further warnings are not shown" is said where a serial scan says it.
+    """
+    replayed = _shown_in_order(chunk_problems)
+    for reason, file, line, index, detail in replayed:
         problems.add(reason, file, line + offset if file == path else line, index, detail)
+    by_reason = Counter(p[0] for p in replayed)
     for reason, n in chunk_problems.counts.items():
-        problems.counts[reason] += n - shown[reason]
+        problems.counts[reason] += n - by_reason[reason]
+
+
+def _shown_in_order(problems: Problems) -> list[tuple[str, str, int, int | None, str]]:
+    """The shown problems with the first hidden one of each reason put back in its place."""
+    out = list(problems.shown)
+    for position, problem in reversed(problems.first_hidden):
+        out.insert(position, problem)
+    return out
 
 
 def _event(raw: bytes, num: int, file: str, line: int, index: int | None) -> AuditEvent:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from k8saudit_cli import priority as prio
 from k8saudit_cli.decode import KEPT_REASONS, REASONS
+from k8saudit_cli.empty_inputs import notes
+from k8saudit_cli.escape import visible
 from k8saudit_cli.run_stats import RunStats
 
 if TYPE_CHECKING:  # rich is imported only when a terminal needs it
@@ -32,7 +34,7 @@ def falco_lines(stats: RunStats) -> list[str]:
         if stats.by_priority[level]:
             lines.append(f"   {prio.summary_name(level)}: {stats.by_priority[level]}")
     lines.append("Triggered rules by rule name:")
-    lines.extend(f"   {name}: {n}" for name, n in _rules_in_order(stats))
+    lines.extend(f"   {visible(name)}: {n}" for name, n in _rules_in_order(stats))
     return lines
 
 
@@ -49,7 +51,26 @@ def extra_lines(stats: RunStats) -> list[str]:
     lines.extend(f"Warnings: {REASONS.get(r, r)}: {n}" for r, n in kept.items())
     lines.extend(aggregation_lines(stats))
     lines.append(f"Files read: {len(stats.files)}")
+    lines.extend(file_lines(stats))
     lines.append(f"Elapsed: {stats.elapsed:.3f} s ({_rate(stats):.0f} events/s)")
+    return lines
+
+
+def file_lines(stats: RunStats) -> list[str]:
+    """Notes on single files, only when there is something to say: one of several
+    inputs that gave no event, files that grew while they were read."""
+    lines: list[str] = []
+    # A run stopped part-way may not have reached what is in the rest of a file.
+    if len(stats.files) > 1 and not (stats.interrupted or stats.error):
+        lines.extend(
+            f"   no audit events in {visible(name)}: {what}"
+            for name, what in notes(stats.problems).items()
+        )
+    if stats.grown:
+        lines.append(
+            "Files that grew during the scan (read up to their size at the start): "
+            + ", ".join(visible(name) for name in stats.grown)
+        )
     return lines
 
 
@@ -90,7 +111,7 @@ def print_rich(stats: RunStats, console: Console) -> None:
         tab.add_column("Rule")
         tab.add_column("Alerts", justify="right")
         for name, n in rules:
-            tab.add_row(Text(name), str(n))
+            tab.add_row(Text(visible(name)), str(n))
         console.print(tab)
     for line in extra_lines(stats):
         console.print(line, highlight=False)
@@ -119,6 +140,8 @@ def _summary(stats: RunStats) -> dict[str, Any]:
             r: n for r, n in sorted(stats.problems.counts.items()) if r in KEPT_REASONS
         },
         "files_read": list(stats.files),
+        "inputs_without_events": notes(stats.problems),
+        "files_grown": list(stats.grown),
         "elapsed_seconds": round(stats.elapsed, 6),
         "events_per_second": round(_rate(stats), 1),
         # A run that stopped part-way: its numbers cover only what it scanned.

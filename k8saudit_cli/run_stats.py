@@ -9,6 +9,7 @@ stopped part-way (:class:`StopRequest`, :class:`RunStopped`).
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -33,6 +34,10 @@ class RunStats:
     by_rule: Counter[str] = field(default_factory=Counter)
     rule_order: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    #: Regular files by name, with the size they are read up to (their size at the start).
+    read_up_to: dict[str, int] = field(default_factory=dict)
+    #: Files that grew during the run: what was appended was not read (see :func:`grown_files`).
+    grown: list[str] = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)
     #: Aggregation counters (see aggregate_run.Counting.finish); empty without aggregations.
     aggregation: Counter[str] = field(default_factory=Counter)
@@ -60,6 +65,20 @@ class RunStats:
         self.alerts = sum(self.by_rule.values())
         self.elapsed = time.perf_counter() - self.started
         return self
+
+
+def grown_files(read_up_to: dict[str, int]) -> list[str]:
+    """The files now larger than the size they were read up to: one ``stat`` per file,
+    at the end of a run, so that the report can say the appended data was not read."""
+    grown: list[str] = []
+    for name, size in read_up_to.items():
+        try:
+            now = os.stat(name).st_size
+        except OSError:
+            continue  # gone or rotated away: nothing appended to it can be read either
+        if now > size:
+            grown.append(name)
+    return grown
 
 
 class RunStopped(K8sAuditError):

@@ -170,8 +170,10 @@ def test_unreadable_inputs_are_counted_with_their_url(cluster, inputs, monkeypat
     ).scan_paths([AUDIT])
     assert stats.problems.counts["read_error"] == 2
     assert stats.problems.skipped >= 2  # what --strict fails on
-    assert any(w.startswith(f"k8saudit: warning: {gone.path}:1: read error") for w in warnings)
-    assert any(local_gone.path in w and "cannot read" in w for w in warnings)
+    for missing in (gone, local_gone):  # as a serial scan says it: read through the same Input
+        assert any(
+            w.startswith(f"k8saudit: warning: {missing.path}:1: read error") for w in warnings
+        )
     assert stats.files == [gone.path, AUDIT, local_gone.path]
     assert out.getvalue() == run([AUDIT], spec, "text", None)[0]
 

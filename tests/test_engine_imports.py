@@ -86,4 +86,4 @@ def test_a_fully_cached_run_does_not_import_lark(tmp_path):
         for _ in range(2)
     ]
     assert runs == ["True", "False"]
-    assert list(tmp_path.glob("conditions-*.pickle"))
+    assert list(tmp_path.glob("conditions-*.json"))

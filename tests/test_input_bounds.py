@@ -103,17 +103,19 @@ def test_gzipped_zeros(tmp_path: Path) -> None:
     bomb = tmp_path / "zeros.gz"
     members(bomb, COMPRESSORS["gzip"], b"", b"\0")
     rc, rss, err = measured(scan_cmd(str(bomb)), tmp_path)
-    assert rc == 0, err
+    assert rc == 2, err  # nothing but the bomb: "no audit events in ..." (issue 12)
     assert rss < RSS_LIMIT_MIB, rss
     assert "unsupported compression or binary file: binary data in a gzip stream" in err
+    assert "error: no audit events in " in err
     assert "Traceback" not in err
 
 
 def test_dev_zero(tmp_path: Path) -> None:
     rc, rss, err = measured(f"head -c {BOMB_MIB}M /dev/zero | {scan_cmd('-')}", tmp_path)
-    assert rc == 0, err
+    assert rc == 2, err  # nothing but zeros: "no audit events in <stdin>" (issue 12)
     assert rss < RSS_LIMIT_MIB, rss
     assert "<stdin>:1: unsupported compression or binary file: binary data\n" in err
+    assert "error: no audit events in <stdin>: unsupported compression or binary file" in err
 
 
 def test_dev_zero_as_text_one_long_line(tmp_path: Path) -> None:

@@ -291,12 +291,16 @@ def test_big_binary_file_with_jobs_is_refused_once(tmp_path: Path) -> None:
     path = tmp_path / "core.bin"
     path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(9 << 20))
     rc, err = scan(str(path), "--jobs", "2")
-    assert rc == 0, err
     assert err.count("unsupported compression or binary file: binary data") == 1
     assert "NUL byte" not in err
+    # nothing else was read: the scan says so instead of passing for an empty log (issue 12)
+    assert rc == 2, err
+    assert err.endswith(
+        "no audit events in " + str(path) + ": unsupported compression or binary file\n"
+    )
 
 
-def test_closed_stdin_is_a_read_error() -> None:
+def test_closed_stdin_is_refused_before_the_scan() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "k8saudit_cli", "scan", "--no-progress", "-"],
         capture_output=True,
@@ -305,6 +309,5 @@ def test_closed_stdin_is_a_read_error() -> None:
         stdin=subprocess.DEVNULL,
         preexec_fn=lambda: os.close(0),
     )
-    assert "Traceback" not in proc.stderr
-    assert proc.returncode == 0, proc.stderr
-    assert "warning: <stdin>:1: read error: stdin is closed" in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == "k8saudit: error: cannot read '<stdin>': stdin is closed\n"

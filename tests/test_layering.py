@@ -19,9 +19,10 @@ ROOT = "k8saudit_cli"
 PACKAGE = Path(__file__).resolve().parent.parent / ROOT
 
 LAYERS = [
-    {"errors", "priority", "event", "jsontext", "timestamps"},
+    {"errors", "priority", "event", "jsontext", "timestamps", "escape"},
     {"sources", "outputs_guard"},
     {"decode"},
+    {"empty_inputs"},
     {"fields"},
     {"engine"},
     {"output_format"},

@@ -13,21 +13,23 @@ from k8saudit_cli.cli.console import COLOR_CHOICES
 from k8saudit_cli.cli.hints import render_diagnostic
 from k8saudit_cli.cli.messages import ERROR_PREFIX, WARNING_PREFIX
 from k8saudit_cli.errors import Diagnostic, UsageError
-from k8saudit_cli.outputs_guard import check_outputs, stdout_conflict
+from k8saudit_cli.escape import visible
+from k8saudit_cli.outputs_guard import check_outputs, stdout_conflict, unwritable
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_paths
 from k8saudit_cli.selection import Step
+from k8saudit_cli.sources import STDIN
 from k8saudit_cli.timestamps import TimeFormatError, parse_when
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``k8saudit: error: ...`` on stderr and exit; never a traceback."""
-    click.echo(f"{ERROR_PREFIX}{message}", err=True)
+    click.echo(f"{ERROR_PREFIX}{visible(message)}", err=True)
     sys.exit(code)
 
 
 def warn(message: str) -> None:
-    click.echo(f"{WARNING_PREFIX}{message}", err=True)
+    click.echo(f"{WARNING_PREFIX}{visible(message)}", err=True)
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -111,25 +113,50 @@ def parse_window(since: str | None, until: str | None) -> tuple[int | None, int 
     return start, end
 
 
+def output_path(path: str | None) -> str | None:
+    """An ``-o`` value as a file path, ``None`` for stdout (not given, or ``-``)."""
+    return None if not path or path == STDIN else path
+
+
+def check_stdin(paths: Sequence[str]) -> None:
+    """Exit 2 before anything is read when ``-`` is an input and stdin is closed (``<&-``)."""
+    if STDIN in paths and sys.stdin is None:
+        fail("cannot read '<stdin>': stdin is closed")
+
+
 def guard_outputs(
     input_specs: Sequence[str], input_files: Sequence[str], outputs: dict[str, str | None]
 ) -> None:
-    """Exit 2, before anything is opened for writing, when an output is one of the inputs.
+    """Exit 2, before anything is opened for writing, when an output is one of the
+    inputs or cannot be written.
 
-    ``outputs`` maps option names (``--output``) to their paths; with no
-    ``--output`` the alerts go to stdout, which must not be an input either.
+    ``outputs`` maps option names (``--output``) to their paths, ``-`` for
+    stdout; with no ``--output`` the alerts go to stdout. stdout must then be
+    open, and not an input either. ``--summary-json`` is written through a
+    new file in its directory (see ``write_whole``), which must be writable.
     """
     try:
         check_outputs(outputs.items(), input_specs, input_files)
     except UsageError as exc:
         fail(str(exc))
-    if not outputs.get("--output"):
-        try:
-            why = stdout_conflict(sys.stdout.fileno(), input_files)
-        except (OSError, ValueError, AttributeError):
-            why = ""  # no file descriptor (a test runner's buffer)
-        if why:
-            fail(f"{why}: refusing to write over an input")
+    for option, path in outputs.items():
+        if path and path != STDIN:
+            why = unwritable(path, replace=option == "--summary-json")
+            if why:
+                fail(f"{option}: cannot write '{path}': {why}")
+    if not outputs.get("--output") or STDIN in outputs.values():
+        _guard_stdout(input_files)
+
+
+def _guard_stdout(input_files: Sequence[str]) -> None:
+    if sys.stdout is None:  # started with stdout closed (>&-)
+        fail("cannot write '<stdout>': stdout is closed")
+    try:
+        why = stdout_conflict(sys.stdout.fileno(), input_files)
+    except (OSError, ValueError, AttributeError):
+        why = ""  # no file descriptor (a test runner's buffer)
+    if why:
+        fail(f"{why}: refusing to write over an input")
 
 
 def color_option() -> Callable[[_F], _F]:

@@ -16,14 +16,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, NoReturn
 
+from k8saudit_cli.escape import tsv_cell
+
 if TYPE_CHECKING:
     from k8saudit_cli.detect import Alert
 
 COLOR_CHOICES = ("auto", "always", "never")
-
-#: Linear TSV: the four characters that would break a line or a column are escaped,
-#: the backslash too so the escaping can be undone.
-_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def is_terminal(stream: IO[str] | None = None) -> bool:
@@ -51,14 +49,9 @@ def plain_format(fmt: str | None, table: str) -> str:
     return table if is_terminal() else "tsv"
 
 
-def tsv_field(text: str) -> str:
-    """One TSV cell: tab, newline, carriage return and backslash written as ``\\t`` ``\\n``..."""
-    return text.translate(_TSV_ESCAPES)
-
-
 def tsv_line(cells: Iterable[str]) -> str:
     """One record: the cells joined by tabs, with the newline."""
-    return "\t".join(tsv_field(c) for c in cells) + "\n"
+    return "\t".join(tsv_cell(c) for c in cells) + "\n"
 
 
 # ------------------------------------------------------------------ colour

@@ -14,6 +14,7 @@ from k8saudit_cli.cli.forensics_common import (
     columns_or_exit,
     compile_condition,
     expanded,
+    fail_if_nothing_read,
     selection_of,
     stats_to_stderr,
     table_output,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from k8saudit_cli.cluster import Connection
     from k8saudit_cli.forensics.chunk_select import Mode
     from k8saudit_cli.forensics.cluster_run import ForensicCluster
+    from k8saudit_cli.forensics.selection import SelectionStats
 
 EPILOG = f"""\b
 Examples:
@@ -80,9 +82,9 @@ Default columns: {", ".join(DEFAULT_COLUMNS)}.
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     metavar="FILE",
-    help="Write to FILE instead of stdout.",
+    help="Write to FILE instead of stdout ('-': stdout).",
 )
 @cluster_option()
 def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any) -> None:
@@ -98,15 +100,20 @@ def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any
     selection = selection_of(where, opts)
     paths = expanded(inputs)
     sort = SortOptions(tmp_dir=opts["tmp_dir"]) if opts["sort"] else None
+    stats = stats_to_stderr()
+    cluster: ForensicCluster | None = None
     with cluster_connection(opts["cluster"], paths) as connection:
         with table_output(opts["fmt"], opts["output"], columns, not opts["no_header"]) as writer:
             if connection is None:
-                extract(paths, columns, selection, writer, sort, stats_to_stderr())
-                return
-            cluster = _on_cluster(connection, specs or DEFAULT_COLUMNS, paths, writer, opts)
-        from k8saudit_cli.cli.forensics_cluster import report
+                extract(paths, columns, selection, writer, sort, stats)
+            else:
+                fields = specs or DEFAULT_COLUMNS
+                cluster = _on_cluster(connection, fields, paths, writer, opts, stats)
+        if cluster is not None:
+            from k8saudit_cli.cli.forensics_cluster import report
 
-        report(cluster)
+            report(cluster)
+    fail_if_nothing_read(stats)
 
 
 def _on_cluster(
@@ -115,6 +122,7 @@ def _on_cluster(
     paths: Sequence[str],
     writer: RowWriter,
     opts: dict[str, Any],
+    stats: SelectionStats,
 ) -> ForensicCluster:
     """The rows of every chunk, selected on the cluster, written in input (or time) order."""
     from k8saudit_cli.cli.forensics_cluster import ForensicCluster, forensic_spec
@@ -125,5 +133,5 @@ def _on_cluster(
     mode: Mode = "sorted" if sort else "extract"
     spec = forensic_spec(mode, selection, opts["rules"], where, (specs, "-f"))
     cluster = ForensicCluster(connection)
-    cluster.extract(paths, spec, writer, sort, stats_to_stderr())
+    cluster.extract(paths, spec, writer, sort, stats)
     return cluster

@@ -13,6 +13,7 @@ from k8saudit_cli.cli.console import plain_format, tsv_line
 from k8saudit_cli.cli.hints import field_hint
 from k8saudit_cli.decode import DecodeOptions, Problems, read_events
 from k8saudit_cli.errors import K8sAuditError
+from k8saudit_cli.escape import json_safe, visible
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.fields import (
     FIELDS,
@@ -198,7 +199,7 @@ def print_table(fields: Sequence[FieldDef], fmt: str) -> None:
 
 def print_values(ev: AuditEvent, bound: Sequence[Bound], fmt: str) -> None:
     if fmt == "json":
-        out = {spec: to_json(ex(ev), fdef) for spec, fdef, ex in bound}
+        out = {spec: json_safe(to_json(ex(ev), fdef)) for spec, fdef, ex in bound}
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
     if fmt == "tsv":
@@ -213,7 +214,7 @@ def print_values(ev: AuditEvent, bound: Sequence[Bound], fmt: str) -> None:
     table.add_column("Field", overflow="fold")
     table.add_column("Value", overflow="fold")
     for spec, fdef, ex in bound:
-        table.add_row(Text(spec), Text(to_text(ex(ev), fdef)))
+        table.add_row(Text(visible(spec)), Text(visible(to_text(ex(ev), fdef))))
     console = Console()
-    console.print(Text(f"event {ev.num} ({ev.where})"))
+    console.print(Text(visible(f"event {ev.num} ({ev.where})")))
     console.print(table)

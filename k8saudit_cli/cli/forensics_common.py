@@ -15,9 +15,10 @@ from typing import Any, NoReturn
 
 import click
 
-from k8saudit_cli.cli.common import fail, load_ruleset, parse_when_option
+from k8saudit_cli.cli.common import check_stdin, fail, load_ruleset, parse_when_option
 from k8saudit_cli.cli.scan_output import alert_output
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions, Problems
+from k8saudit_cli.empty_inputs import no_events_error
 from k8saudit_cli.errors import Diagnostic, InputError, K8sAuditError
 from k8saudit_cli.forensics.alert_rows import AlertRowSink, AlertTable
 from k8saudit_cli.forensics.columns import Column, columns_of
@@ -116,9 +117,19 @@ def stats_to_stderr() -> SelectionStats:
 def expanded(inputs: Sequence[str]) -> list[str]:
     """The input files, or exit 2 before anything is done."""
     try:
-        return expand_inputs(inputs)
+        paths = expand_inputs(inputs)
     except InputError as exc:
         fail(str(exc))
+    check_stdin(paths)
+    return paths
+
+
+def fail_if_nothing_read(stats: SelectionStats) -> None:
+    """Exit 2 when not one event was read while some input held something (a cloud
+    export, a README): an empty result must not pass for a quiet log."""
+    nothing = no_events_error(stats.events_read, stats.problems)
+    if nothing is not None:
+        fail(nothing)
 
 
 @contextmanager
@@ -140,7 +151,7 @@ def table_output(
 def _parquet_output(path: str | None, columns: Sequence[Column]) -> Iterator[RowWriter]:
     from k8saudit_cli.forensics.parquet import ParquetWriter
 
-    if not path:
+    if not path or path == "-":
         fail("--format parquet writes a file: give -o FILE")
     try:
         writer = ParquetWriter(path, columns)

@@ -12,13 +12,14 @@ from k8saudit_cli.cli.forensics_common import (
     INPUTS_HELP,
     compile_condition,
     expanded,
+    fail_if_nothing_read,
     selection_of,
     stats_to_stderr,
     window_options,
 )
 from k8saudit_cli.cli.scan_output import alert_output
 from k8saudit_cli.forensics.query import count, query
-from k8saudit_cli.forensics.selection import Selection
+from k8saudit_cli.forensics.selection import Selection, SelectionStats
 
 if TYPE_CHECKING:
     from k8saudit_cli.cluster import Connection
@@ -43,9 +44,9 @@ Examples:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     metavar="FILE",
-    help="Write to FILE instead of stdout.",
+    help="Write to FILE instead of stdout ('-': stdout).",
 )
 @cluster_option()
 def query_command(condition: str, inputs: tuple[str, ...], **opts: Any) -> None:
@@ -58,20 +59,24 @@ def query_command(condition: str, inputs: tuple[str, ...], **opts: Any) -> None:
     where = compile_condition(condition, "CONDITION", opts["rules"])
     selection = selection_of(where, opts)
     paths = expanded(inputs)
+    stats = stats_to_stderr()
     with cluster_connection(opts["cluster"], paths) as connection:
         if connection is not None:
-            _query_on_cluster(connection, condition, paths, selection, opts)
-            return
-        _query_here(paths, selection, opts)
+            _query_on_cluster(connection, condition, paths, selection, opts, stats)
+        else:
+            _query_here(paths, selection, opts, stats)
+    fail_if_nothing_read(stats)
 
 
-def _query_here(paths: list[str], selection: Selection, opts: dict[str, Any]) -> None:
+def _query_here(
+    paths: list[str], selection: Selection, opts: dict[str, Any], stats: SelectionStats
+) -> None:
     with alert_output(opts["output"]) as out:
         if opts["count_only"]:
-            out.write(f"{count(paths, selection, stats_to_stderr()).events_selected}\n")
+            out.write(f"{count(paths, selection, stats).events_selected}\n")
             return
         out.flush()  # bytes go under the text layer from here on
-        query(paths, selection, out.write_bytes, stats_to_stderr())
+        query(paths, selection, out.write_bytes, stats)
 
 
 def _query_on_cluster(
@@ -80,6 +85,7 @@ def _query_on_cluster(
     paths: list[str],
     selection: Selection,
     opts: dict[str, Any],
+    stats: SelectionStats,
 ) -> None:
     """``query`` as chunk tasks on the cluster: the same output, in input order."""
     from k8saudit_cli.cli import forensics_cluster as fc
@@ -89,9 +95,9 @@ def _query_on_cluster(
     cluster = fc.ForensicCluster(connection)
     with alert_output(opts["output"]) as out:
         if opts["count_only"]:
-            stats = cluster.query(paths, spec, out.write_bytes, stats_to_stderr())
+            cluster.query(paths, spec, out.write_bytes, stats)
             out.write(f"{stats.events_selected}\n")
         else:
             out.flush()  # bytes go under the text layer from here on
-            cluster.query(paths, spec, out.write_bytes, stats_to_stderr())
+            cluster.query(paths, spec, out.write_bytes, stats)
     fc.report(cluster)

@@ -21,10 +21,12 @@ from k8saudit_cli.cli.cluster_option import (
 from k8saudit_cli.cli.common import (
     OrderedSelectionCommand,
     PriorityType,
+    check_stdin,
     color_option,
     fail,
     guard_outputs,
     load_ruleset,
+    output_path,
     parse_window,
     rules_option,
     selection_steps,
@@ -130,9 +132,9 @@ are decompressed by content. Each line holds an Event, an EventList or an array.
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     metavar="FILE",
-    help="Write alerts to FILE instead of stdout.",
+    help="Write alerts to FILE instead of stdout ('-': stdout).",
 )
 @click.option(
     "--since",
@@ -143,9 +145,10 @@ are decompressed by content. Each line holds an Event, an EventList or an array.
 @click.option("--until", metavar="TIME", help="Only events before TIME (same forms as --since).")
 @click.option(
     "--summary-json",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     metavar="FILE",
-    help="Also write the end-of-run numbers as JSON to FILE.",
+    help="Also write the end-of-run numbers as JSON to FILE, written whole at the end "
+    "('-': stdout, when the alerts go to -o FILE).",
 )
 @color_option()
 @click.option("--no-summary", is_flag=True, help="Do not print the end-of-run report on stderr.")
@@ -200,14 +203,13 @@ def scan_command(
     """
     paths = _expand(inputs)
     since, until = parse_window(opts["since"], opts["until"])
-    guard_outputs(
-        inputs, paths, {"--output": opts["output"], "--summary-json": opts["summary_json"]}
-    )
+    _check_outputs(inputs, paths, opts)
     selected = _select(ctx, rules, opts["min_priority"])
     options = _run_options(opts, since, until)
     shown = not opts["no_progress"] and stderr_is_terminal() and STDIN not in paths
     with cluster_connection(opts["cluster"], paths) as connection:
         cluster = _cluster_scan(ctx, connection, rules, opts) if connection else None
+        # Every check has passed (the cluster is reached): only now is -o opened (and truncated).
         try:
             with _alert_sink(opts, selected) as sink, ProgressBar(shown) as bar:
                 run = DetectionRun(
@@ -220,7 +222,9 @@ def scan_command(
                     cluster=cluster,
                 )
                 stats = run.scan_paths(paths)
+                interrupts.result_decided()  # a late signal must not cut the output or summary
         except RunStopped as exc:
+            interrupts.result_decided()
             _stopped(exc, opts, cluster)
         _finish(stats, opts, cluster)
 
@@ -241,9 +245,25 @@ def _alert_sink(opts: dict[str, Any], rules: Sequence[CompiledRule]) -> Iterator
 def _expand(inputs: Sequence[str]) -> list[str]:
     """The input files, or exit 2 before anything else is done."""
     try:
-        return expand_inputs(inputs)
+        paths = expand_inputs(inputs)
     except InputError as exc:
         fail(str(exc))
+    check_stdin(paths)
+    return paths
+
+
+def _check_outputs(inputs: Sequence[str], paths: Sequence[str], opts: dict[str, Any]) -> None:
+    """``-`` as stdout, at most one stream on stdout, no output over an input, every
+    output writable: all checked (exit 2) before the rules are loaded or input is read."""
+    opts["output"] = output_path(opts["output"])
+    if opts["summary_json"] == STDIN and not opts["output"]:
+        raise click.UsageError(
+            "--summary-json -: stdout already carries the alerts; send them to a file "
+            "with -o FILE, or the summary to a file",
+        )
+    guard_outputs(
+        inputs, paths, {"--output": opts["output"], "--summary-json": opts["summary_json"]}
+    )
 
 
 def _select(ctx: click.Context, rules: Sequence[str], min_priority: int) -> list[CompiledRule]:

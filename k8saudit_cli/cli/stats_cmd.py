@@ -10,12 +10,13 @@ import click
 import orjson
 
 from k8saudit_cli.cli.cluster_option import cluster_connection, cluster_option
-from k8saudit_cli.cli.common import fail, rules_option
+from k8saudit_cli.cli.common import fail, output_path, rules_option
 from k8saudit_cli.cli.forensics_common import (
     INPUTS_HELP,
     columns_or_exit,
     compile_condition,
     expanded,
+    fail_if_nothing_read,
     selection_of,
     stats_to_stderr,
     table_output,
@@ -66,9 +67,9 @@ Examples:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
     metavar="FILE",
-    help="Write to FILE instead of stdout.",
+    help="Write to FILE instead of stdout ('-': stdout).",
 )
 @cluster_option()
 def stats_command(inputs: tuple[str, ...], by: tuple[str, ...], **opts: Any) -> None:
@@ -81,7 +82,8 @@ def stats_command(inputs: tuple[str, ...], by: tuple[str, ...], **opts: Any) -> 
     where = compile_condition(opts["where"], "--where", opts["rules"]) if opts["where"] else None
     selection = selection_of(where, opts)
     paths = expanded(inputs)
-    fmt = opts["fmt"] or ("table" if sys.stdout.isatty() and not opts["output"] else "tsv")
+    output = output_path(opts["output"])
+    fmt = opts["fmt"] or ("table" if sys.stdout.isatty() and not output else "tsv")
     with cluster_connection(opts["cluster"], paths) as connection:
         try:
             if connection is None:
@@ -92,14 +94,15 @@ def stats_command(inputs: tuple[str, ...], by: tuple[str, ...], **opts: Any) -> 
             fail(str(exc))
     rows, result_columns = counts.rows(opts["top"]), counts.result_columns
     if fmt in ("tsv", "csv"):
-        with table_output(fmt, opts["output"], result_columns) as writer:
+        with table_output(fmt, output, result_columns) as writer:
             writer.write_rows(rows)
-        return
-    with alert_output(opts["output"]) as out:
-        if fmt == "json":
-            out.write(json_text(result_columns, rows))
-        else:
-            print_table(result_columns, rows, out)
+    else:
+        with alert_output(output) as out:
+            if fmt == "json":
+                out.write(json_text(result_columns, rows))
+            else:
+                print_table(result_columns, rows, out)
+    fail_if_nothing_read(counts.stats)
 
 
 def _on_cluster(

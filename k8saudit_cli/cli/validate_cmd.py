@@ -15,6 +15,7 @@ from k8saudit_cli.cli.hints import close_matches, diagnostic_hint, render_diagno
 from k8saudit_cli.engine.codegen import generate_group
 from k8saudit_cli.engine.index import describe, requirement, residual
 from k8saudit_cli.errors import Diagnostic
+from k8saudit_cli.escape import visible
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.aggregation_items import AggregationState
 from k8saudit_cli.ruleset.compile import K8S_SOURCE, CompiledRule
@@ -169,11 +170,11 @@ def print_rules_table(rows: list[dict[str, Any]]) -> None:
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
-            Text(r["name"]),
+            Text(visible(r["name"])),
             r["priority"],
-            Text(r["source"] + (" (aggregation)" if r["kind"] == "aggregation" else "")),
+            Text(visible(r["source"]) + (" (aggregation)" if r["kind"] == "aggregation" else "")),
             "yes" if r["enabled"] else "no",
-            Text(", ".join(r["tags"])),
+            Text(visible(", ".join(r["tags"]))),
         )
     Console(soft_wrap=False).print(table)
 

@@ -14,12 +14,12 @@ before any predicate runs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from k8saudit_cli.engine.globs import glob_regex, pmatch_predicate
+from k8saudit_cli.engine.globs import compile_glob, glob_matches, pmatch_predicate
+from k8saudit_cli.engine.regexes import compile_regex
 
 Predicate = Callable[[Any], bool]
 #: A constant (already converted to the field's type) -> a predicate on one value.
@@ -150,21 +150,27 @@ def _endswith(c: str) -> Predicate:
     return lambda v: v.endswith(c)
 
 
-def _fullmatch(rx: re.Pattern[str]) -> Predicate:
-    return lambda v: rx.fullmatch(v) is not None
-
-
 def _glob(c: str) -> Predicate:
-    return _fullmatch(glob_regex(c))
+    return compile_glob(c).match
 
 
 def _iglob(c: str) -> Predicate:
-    return _fullmatch(glob_regex(c, casefold=True))
+    return compile_glob(c, casefold=True).match
 
 
 def _regex(c: str) -> Predicate:
-    # RE2's default: `.` does not match a newline (no DOTALL)
-    return _fullmatch(re.compile(c))
+    # RE2 in POSIX mode, as libs: `.` does not match a newline; bad patterns raise
+    # RegexError, a re.error the binder reports as "invalid regex pattern: ..."
+    return compile_regex(c)
+
+
+def _glob_pair(v: str, w: str) -> bool:
+    """``v glob val(field)``: the event supplies the pattern."""
+    return glob_matches(v, w)
+
+
+def _iglob_pair(v: str, w: str) -> bool:
+    return glob_matches(v, w, casefold=True)
 
 
 def _member(c: Iterable[Any]) -> Predicate:
@@ -262,10 +268,8 @@ _ROWS = (
         "!=", "ne", "string", _SCALAR, scalar=_ne, pair=lambda v, w: v != w,
         legacy_on_list=_whole_list_ne, unsafe_na=True,
     ),
-    _text_op("glob", _glob, lambda v, w: glob_regex(w).fullmatch(v) is not None, None),
-    _text_op(
-        "iglob", _iglob, lambda v, w: glob_regex(w, casefold=True).fullmatch(v) is not None, None
-    ),
+    _text_op("glob", _glob, _glob_pair, None),
+    _text_op("iglob", _iglob, _iglob_pair, None),
     _text_op("contains", _contains, lambda v, w: w in v, Inline("{c} in {v}")),
     _text_op(
         "icontains", _icontains, lambda v, w: ascii_lower(w) in ascii_lower(v), None

@@ -111,7 +111,7 @@ def _account(chunk: Chunk, result: ForensicResult, places: Places, stats: Select
     places.enter(chunk, result.stats.problems)  # forensic payloads carry no line numbers
     stats.events_read += result.stats.events_read
     stats.events_selected += result.stats.events_selected
-    places.leave(chunk, result.lines, result.stats.events_read)
+    places.leave(chunk, result.lines, result.stats.events_read, result.stats.problems.counts)
 
 
 def describe(cluster: ForensicCluster) -> list[str]:

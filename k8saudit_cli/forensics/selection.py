@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from k8saudit_cli.decode import DecodeOptions, Decoder, Problems, read_events
+from k8saudit_cli.decode import DecodeOptions, Decoder, Problems, input_done, read_events
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.sources import Input, expand_inputs, line_limit, open_inputs
 
@@ -119,10 +119,10 @@ def _events_with_text(
     limit = line_limit(options.max_event_size)
     for inp in open_inputs(paths, stats.opened):
         tap = LineTap(inp.lines(limit))
+        before = (decoder.count, problems.counts.copy())
         for ev in decoder.events(tap, inp.name):
             yield ev, (own_text(tap.current) if ev.index is None else orjson.dumps(ev.raw))
-        if inp.error is not None:
-            problems.add(inp.error.reason, inp.name, inp.error.line, None, inp.error.detail)
+        input_done(inp, problems, before, decoder.count)
 
 
 def own_text(line: bytes) -> bytes:

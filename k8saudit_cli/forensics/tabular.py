@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from k8saudit_cli.escape import tsv_cell
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.fields import MISSING
 from k8saudit_cli.forensics.columns import Column, row_reader
@@ -104,14 +105,9 @@ def json_cell(column: Column) -> Cell:
     return lambda v: None if v is MISSING or (v.__class__ is list and not v) else v
 
 
-_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
 def tsv_escape(text: str) -> str:
-    """``text`` with the four characters a TSV cell cannot hold escaped."""
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        return text.translate(_TSV_ESCAPES)
-    return text
+    """One TSV cell, escaped as every TSV line k8saudit prints (:func:`escape.tsv_cell`)."""
+    return tsv_cell(text)
 
 
 # ---------------------------------------------------------------- writers

@@ -15,7 +15,9 @@ from k8saudit_cli.ruleset.node_values import Entries, entries_of, required_scala
 from k8saudit_cli.ruleset.read_context import ItemError, ReadContext
 from k8saudit_cli.ruleset.yamlio import mapping_items
 
-SEMVER = re.compile(r"\s*(\d+)\.(\d+)\.(\d+)")
+SEMVER = re.compile(r"\s*([0-9]+)\.([0-9]+)\.([0-9]+)")
+#: Falco reads a bare number with an ASCII-digit parser; ``¹`` is not one.
+_BARE = re.compile(r"\s*[0-9]+\s*")
 _PLUGINS = "required plugin versions"
 
 
@@ -23,7 +25,7 @@ def read_engine_version(ctx: ReadContext, node: yaml.MappingNode, e: Entries) ->
     """A bare number ``N`` means ``0.N.0``, as in Falco's first engine versions."""
     vnode = e["required_engine_version"][1]
     text = required_scalar(e, "required_engine_version", node)
-    if text.strip().isdigit():
+    if _BARE.fullmatch(text):
         return EngineVersionReq((0, int(text), 0), text, ctx.pos(vnode))
     m = SEMVER.match(text)
     if not m:
