@@ -96,8 +96,11 @@ def run(paths, spec: RuleSpec, sink_kind: str, cluster: ClusterScan | None, **op
     return text, keys, warnings, report(stats)
 
 
-def report(stats: RunStats) -> str:
-    return re.sub(r"Elapsed: .*", "Elapsed: -", plain_text(stats))
+def report(stats: RunStats) -> tuple:
+    """The report's text, and what the per-input notes and the grown-files check use."""
+    problems = stats.problems
+    text = re.sub(r"Elapsed: .*", "Elapsed: -", plain_text(stats))
+    return text, problems.inputs, dict(problems.by_file), stats.read_up_to
 
 
 @pytest.mark.parametrize(
@@ -275,7 +278,9 @@ def counters():
 
 
 def summary(stats) -> tuple:
-    return (stats.events_read, stats.events_selected, stats.files, dict(stats.problems.counts))
+    problems = stats.problems
+    counts = (stats.events_read, stats.events_selected, stats.files, dict(problems.counts))
+    return counts, problems.inputs, dict(problems.by_file)
 
 
 @pytest.mark.parametrize("mode", ["query", "count"])
@@ -364,3 +369,27 @@ def test_progress_counts_the_bytes_of_the_tasks_done(cluster, inputs):
     total = sum(os.path.getsize(p) for p in paths)
     assert reports[0] == (0, total) and reports[-1] == (total, total)
     assert all(a[0] <= b[0] for a, b in itertools.pairwise(reports))
+
+
+def test_inputs_without_events_fail_as_in_one_process(cluster, tmp_path):
+    from k8saudit_cli.empty_inputs import no_events_error
+    from k8saudit_cli.forensics import query
+    from k8saudit_cli.forensics.cluster_run import ForensicCluster
+
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"".join(b"line %d of a README, not JSON\n" % i for i in range(30000)))
+    spec = RuleSpec.from_paths(())
+    serial = DetectionRun(spec.load(), sink=lambda alert: None).scan_paths([str(notes)])
+    there = DetectionRun(
+        spec.load(), sink=lambda alert: None, cluster=ClusterScan(cluster, spec, chunk_bytes=SMALL)
+    ).scan_paths([str(notes)])
+    error = no_events_error(serial.events_read, serial.problems)
+    assert error is not None and "no audit events in" in error
+    assert no_events_error(there.events_read, there.problems) == error
+    here, _ = counters()
+    query([str(notes)], local_condition(None), lambda b: None, here)
+    far, _ = counters()
+    runner = ForensicCluster(cluster, chunk_bytes=SMALL)
+    runner.query([str(notes)], forensic_specs("query", None), lambda b: None, far)
+    assert runner.tasks > 1
+    assert no_events_error(far.events_read, far.problems) == error
