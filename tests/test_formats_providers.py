@@ -464,7 +464,7 @@ def test_jobs_split_export_lines_and_keep_documents_whole(tmp_path: Path) -> Non
     doc = tmp_path / "doc.json"
     doc.write_bytes(json.dumps([EVENT] * 12000, indent=2).encode())
     assert doc.stat().st_size > 2 * parallel_run.MIN_CHUNK
-    chunks = parallel_run.plan_chunks([str(export), str(doc)], 2, "auto")
+    chunks = parallel_run.plan_chunks([str(export), str(doc)], 2, input_format="auto")
     assert {c.framing for c in chunks if c.path == str(export)} == {"prefixed"}
     assert len([c for c in chunks if c.path == str(export)]) > 1
     assert [(c.start, c.end) for c in chunks if c.path == str(doc)] == [(0, None)]

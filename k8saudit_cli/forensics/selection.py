@@ -54,7 +54,7 @@ def selected_events(
     """
     files = expand_inputs(paths)  # a missing input fails now, not at the first event
     events = read_events(files, selection.decode, stats.problems, stats.opened)
-    return _kept(((ev, ev) for ev in events), selection, stats)
+    return kept_items(((ev, ev) for ev in events), selection, stats)
 
 
 def selected_with_text(
@@ -63,10 +63,10 @@ def selected_with_text(
     """The JSON text of each kept event: the line's own bytes for a line that is
     one event, the compact JSON of the item for an item of an EventList or array."""
     pairs = _events_with_text(expand_inputs(paths), selection.decode, stats)
-    return _kept(pairs, selection, stats)
+    return kept_items(pairs, selection, stats)
 
 
-def _kept(
+def kept_items(
     pairs: Iterable[tuple[AuditEvent, Any]], selection: Selection, stats: SelectionStats
 ) -> Iterator[Any]:
     """The second item of each pair whose event is in the window and matches.
@@ -91,18 +91,24 @@ def _kept(
         stats.events_selected += kept
 
 
-class _LineTap:
+class LineTap:
     """Numbered lines passed through, remembering the last line handed out."""
 
-    __slots__ = ("current",)
+    __slots__ = ("current", "lines")
 
-    def __init__(self) -> None:
+    def __init__(self, lines: Iterable[tuple[int, bytes]] = ()) -> None:
+        self.lines = lines
         self.current = b""
 
-    def wrap(self, lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
-        for lineno, line in lines:
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        for lineno, line in self.lines:
             self.current = line
             yield lineno, line
+
+    def wrap(self, lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+        """Tap ``lines`` (what a reader hands its line stream to)."""
+        self.lines = lines
+        return iter(self)
 
 
 def _events_with_text(
@@ -115,18 +121,17 @@ def _events_with_text(
     other event (an item of an EventList, a record of a cloud export or of a
     JSON document) is written as its compact JSON.
     """
-    problems: Problems = stats.problems
-    decoder = Decoder(options, problems)
+    decoder = Decoder(options, stats.problems)
     for inp in open_inputs(paths, stats.opened):
-        tap = _LineTap()
+        tap = LineTap()
         for ev in decoder.input_events(inp, tap.wrap):
             if ev.index is None and tap.current:
-                yield ev, _own_text(tap.current)
+                yield ev, own_text(tap.current)
             else:
                 yield ev, orjson.dumps(ev.raw)
 
 
-def _own_text(line: bytes) -> bytes:
+def own_text(line: bytes) -> bytes:
     """A line's JSON without its line ending, surrounding blanks or byte-order mark."""
     text = line.strip()
     return text[3:].lstrip() if text.startswith(_BOM) else text
