@@ -196,12 +196,12 @@ class Decoder:
         loads, parse, max_size = orjson.loads, parse_time_ns, self.max_size
         for lineno, line in lines:
             if line[0] != 123:  # not "{" (a reader never yields an empty line)
-                found = self._not_an_object(line, file, lineno)
+                found = self.other_events(line, None, file, lineno)
             else:
                 try:
                     value = loads(line)
                 except orjson.JSONDecodeError as exc:
-                    found = self._unparsed(line, exc, file, lineno)
+                    found = self.other_events(line, exc, file, lineno)
                 else:
                     if (
                         value.__class__ is dict
@@ -213,11 +213,22 @@ class Decoder:
                             self.count += 1
                             yield AuditEvent(value, t, self.count, file, lineno, None)
                             continue
-                    found = self._value(value, line, file, lineno)
+                    found = self.other_events(line, value, file, lineno)
             for ev in found:
                 self.count += 1
                 ev.num = self.count
                 yield ev
+
+    def other_events(self, line: bytes, parsed: Any, file: str, lineno: int) -> list[AuditEvent]:
+        """The events of a line the inline path of :meth:`events` did not take (``num``
+        left 0): ``parsed`` is the line's value, the parser's error, or ``None`` for a
+        line that does not start with ``{`` (it is not parsed yet). The fused run loop
+        (:mod:`k8saudit_cli.fused_loop`) hands such lines here too."""
+        if parsed is None:
+            return self._not_an_object(line, file, lineno)
+        if isinstance(parsed, orjson.JSONDecodeError):
+            return self._unparsed(line, parsed, file, lineno)
+        return self._value(parsed, line, file, lineno)
 
     def decode_line(self, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
         """The events of one line (``num`` left 0); problems are recorded, never raised."""
@@ -376,11 +387,22 @@ def read_events(
     options = options or DecodeOptions()
     problems = problems if problems is not None else Problems()
     decoder = Decoder(options, problems)
+    for inp, lines in input_lines(inputs, options, on_open):
+        before = (decoder.count, problems.counts.copy())
+        yield from decoder.events(lines, inp.name)
+        input_done(inp, problems, before, decoder.count)
+
+
+def input_lines(
+    inputs: Sequence[str],
+    options: DecodeOptions,
+    on_open: Callable[[Input], None] | None = None,
+) -> Iterator[tuple[Input, Iterable[tuple[int, bytes]]]]:
+    """Each input opened in turn (one at a time), with the numbered lines a decoder
+    reads from it: what :func:`read_events` and the fused run loop both consume."""
     limit = line_limit(options.max_event_size)
     for inp in open_inputs(expand_inputs(inputs), on_open):
-        before = (decoder.count, problems.counts.copy())
-        yield from decoder.events(inp.lines(limit), inp.name)
-        input_done(inp, problems, before, decoder.count)
+        yield inp, inp.lines(limit)
 
 
 def input_done(

@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from k8saudit_cli.aggregate_run import Aggregations, split_aggregations
-from k8saudit_cli.decode import Problems, read_events
+from k8saudit_cli.decode import Decoder, Problems, input_done, input_lines, read_events
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.fused_loop import LoopRun
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink, discard
 from k8saudit_cli.run_stats import (
@@ -121,6 +122,9 @@ class DetectionRun:
             stats.interrupted = True
 
     def _match(self, events: Iterable[AuditEvent], stats: RunStats) -> None:
+        if self.options.evaluator == "fast":
+            self._fused(stats, lambda run: run.scan_events(events))
+            return
         options = self.options
         match: Callable[[AuditEvent], list[CompiledRule]] = self.detector.match
         on_alert = _alert_callback(self.sink)
@@ -148,12 +152,55 @@ class DetectionRun:
         if self.on_warning is not None:
             self.on_warning(message)
 
+    def _fused(
+        self,
+        stats: RunStats,
+        scan: Callable[[LoopRun], object],
+        progress: Callable[[], object] | None = None,
+    ) -> None:
+        """The fast path: ``scan`` drives the fused run loop (:mod:`k8saudit_cli.fused_loop`)."""
+        options = self.options
+        counting = self.aggregations.start() if self.aggregations is not None else None
+        aggregations = None
+        if counting is not None and self.aggregations is not None:
+            aggregations = (self.aggregations.detector, self.aggregations.counter(counting.fire))
+        window = (options.since_ns, options.until_ns)
+        run = LoopRun(self.detector, stats, self.sink, self._stop, window, aggregations, progress)
+        scan(run)
+        if counting is not None:
+            counting.finish(stats)
+
     def _scan_serial(self, paths: Sequence[str], stats: RunStats) -> None:
         tracker = _InputTracker(stats)
+        if self.options.evaluator == "fast":
+            self._scan_serial_fused(paths, stats, tracker)
+            return
         events = read_events(paths, self.options.decode, stats.problems, tracker.opened)
         if self.on_progress is not None:
             events = _reporting(events, tracker, input_bytes(paths), self.on_progress)
         self._match(events, stats)
+
+    def _scan_serial_fused(
+        self, paths: Sequence[str], stats: RunStats, tracker: _InputTracker
+    ) -> None:
+        """Each input's lines through the fused loop, with what ``read_events`` does
+        around them (the problems of an input are totalled when it ends)."""
+        on_progress, total, report = self.on_progress, input_bytes(paths), None
+        if on_progress is not None:
+            on_progress(0, total)
+            report = lambda: on_progress(min(total, tracker.position()), total)  # noqa: E731
+
+        def scan(run: LoopRun) -> None:
+            decoder, problems = Decoder(self.options.decode, stats.problems), stats.problems
+            for inp, lines in input_lines(paths, self.options.decode, tracker.opened):
+                before = (decoder.count, problems.counts.copy())
+                if not run.scan_lines(lines, inp.name, decoder):
+                    return
+                input_done(inp, problems, before, decoder.count)
+            if on_progress is not None:
+                on_progress(total, total)
+
+        self._fused(stats, scan, report)
 
     def _scan_parallel(self, paths: Sequence[str], jobs: int, stats: RunStats) -> None:
         from k8saudit_cli.parallel_run import run_parallel
