@@ -15,7 +15,10 @@ can hit a scan at a chosen point:
     OFFSET kills itself with SIGKILL (``once``: only the first worker to try it,
     which leaves the file ``FAULT_MARKER``);
 ``FAULT_CRASH``
-    the scan raises ``RuntimeError('planted fault')`` (an unexpected bug).
+    the scan raises ``RuntimeError('planted fault')`` (an unexpected bug);
+``FAULT_SUMMARY_MARKER``
+    once the scan is over, writing ``--summary-json`` first creates this file,
+    then waits a second (a signal can land while the result is being written).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import time
 from collections.abc import Iterable, Iterator
 
 from k8saudit_cli import detection_run, parallel_run
-from k8saudit_cli.cli import main
+from k8saudit_cli.cli import main, scan_output
 from k8saudit_cli.event import AuditEvent
 
 _ORIGINAL_RUN_CHUNK = parallel_run.run_chunk
@@ -105,8 +108,24 @@ def _plant_crash() -> None:
         detection_run.DetectionRun.scan_paths = crash  # type: ignore[assignment,method-assign]
 
 
+def _plant_slow_summary() -> None:
+    marker = os.environ.get("FAULT_SUMMARY_MARKER")
+    if not marker:
+        return
+    original = scan_output.write_whole
+
+    def write_whole(path: str, data: bytes) -> None:
+        with open(marker, "wb"):
+            pass
+        time.sleep(1.0)
+        original(path, data)
+
+    scan_output.write_whole = write_whole
+
+
 if __name__ == "__main__":
     _plant_chunking()
+    _plant_slow_summary()
     _plant_serial_delay()
     _plant_crash()
     sys.argv[0] = "k8saudit"

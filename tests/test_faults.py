@@ -337,6 +337,21 @@ def test_a_signal_stops_a_one_process_scan(corpus, full, tmp_path, sig):
     assert "Aborted!" not in err
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_signal_while_the_summary_is_written_leaves_a_complete_scan(corpus, full, tmp_path, jobs):
+    """The scan read everything: a first SIGTERM then cuts neither the output nor the summary."""
+    summary, alerts, marker = (tmp_path / n for n in ("summary.json", "alerts.json", "writing"))
+    args = scan_args(corpus, "--jobs", jobs, "--summary-json", str(summary), "-o", str(alerts))
+    proc = start(args, env={"FAULT_SUMMARY_MARKER": str(marker)})
+    wait_until(marker.exists)
+    os.kill(proc.pid, signal.SIGTERM)
+    code, _, err = finish(proc)
+    assert code == 0, err
+    assert alerts.read_bytes() == full
+    assert json.loads(summary.read_text())["interrupted"] is False
+    assert "interrupted" not in err and "Events detected:" in err
+
+
 def test_ctrl_c_while_waiting_for_stdin(tmp_path):
     """``kubectl logs -f | k8saudit scan -``: Ctrl-C while no line is coming ends the scan."""
     summary = tmp_path / "summary.json"

@@ -22,6 +22,8 @@ from types import FrameType
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: The signals received since :func:`handled` was entered, first one first.
 _received: list[int] = []
+#: Set by :func:`result_decided`: a first signal is noted, not raised.
+_decided: list[bool] = []
 
 
 @contextmanager
@@ -36,11 +38,13 @@ def handled(exiting_after: bool = False) -> Iterator[None]:
         return
     previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
     _received.clear()
+    _decided.clear()
     for sig in _SIGNALS:
         signal.signal(sig, _on_signal)
     try:
         yield
     finally:
+        _decided.clear()
         for sig, handler in previous.items():
             if exiting_after or handler is None:
                 handler = signal.SIG_IGN if exiting_after else signal.SIG_DFL
@@ -51,7 +55,15 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     if _received:
         os._exit(128 + signum)
     _received.append(signum)
-    raise KeyboardInterrupt
+    if not _decided:
+        raise KeyboardInterrupt
+
+
+def result_decided() -> None:
+    """The run is over: what is left (closing the output, the summary, the report) must
+    not be cut by a late first signal, which would leave a complete scan without its
+    summary. A second signal still ends the process at once (a stalled stderr)."""
+    _decided.append(True)
 
 
 def exit_code() -> int:

@@ -207,7 +207,9 @@ def scan_command(
                 on_progress=bar.update if bar.shown else None,
             )
             stats = run.scan_paths(paths)
+            interrupts.result_decided()  # a late signal must not cut the output or summary
     except RunStopped as exc:
+        interrupts.result_decided()
         _stopped(exc, opts)
     _finish(stats, opts)
 
