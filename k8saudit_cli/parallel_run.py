@@ -28,9 +28,10 @@ from k8saudit_cli.aggregate_run import Aggregations, ChunkObservation, Counting,
 from k8saudit_cli.decode import Decoder, Problems
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.fused_loop import LoopRun
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
-from k8saudit_cli.run_stats import RunStats, StopRequest, match_in_window
+from k8saudit_cli.run_stats import NEVER, RunStats, StopRequest, match_in_window
 from k8saudit_cli.sources import BINARY_PROBE, STDIN, Input, line_limit, splittable
 from k8saudit_cli.timestamps import event_time_ns
 from k8saudit_cli.worker_pool import OrderedPool
@@ -187,6 +188,11 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     result = ChunkResult()
     decoder = Decoder(options.decode, result.stats.problems)
     lines = _ChunkLines(chunk, result.stats.problems, options.decode.max_event_size)
+    collect = _collector(worker, result.alerts)
+    if options.evaluator == "fast":
+        _run_fused(worker, chunk, lines, decoder, result, collect)
+        result.lines = lines.count
+        return result
     match: Callable[[AuditEvent], list[CompiledRule]] = worker.detector.match
     if worker.aggregations is not None:  # the event JSON only for a sink that wants events
         match = worker.aggregations.recorder(
@@ -198,10 +204,31 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
         options.since_ns,
         options.until_ns,
         result.stats,
-        _collector(worker, result.alerts),
+        collect,
     )
     result.lines = lines.count
     return result
+
+
+def _run_fused(
+    worker: _Worker,
+    chunk: Chunk,
+    lines: _ChunkLines,
+    decoder: Decoder,
+    result: ChunkResult,
+    collect: Callable[[Alert], None],
+) -> None:
+    """The fast path of a worker: the chunk through the fused loop, as a serial run
+    does, its aggregation observations recorded for the parent to count."""
+    aggs = worker.aggregations
+    counted = None
+    if aggs is not None:  # the event JSON only for a sink that wants events
+        record = aggs.record_into(result.observations, worker.render is None)
+        counted = (aggs.detector, aggs.counter(record))
+    options = worker.options
+    window = (options.since_ns, options.until_ns)
+    run = LoopRun(worker.detector, result.stats, collect, NEVER, window, counted)
+    run.scan_lines(lines, chunk.path, decoder)
 
 
 def _collector(worker: _Worker, out: list[ChunkAlert]) -> Callable[[Alert], None]:
