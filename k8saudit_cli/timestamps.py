@@ -27,6 +27,8 @@ class TimeFormatError(ValueError):
 # ------------------------------------------------------------------ parsing
 
 _MINUTE_CACHE: dict[str, int] = {}
+#: ``YYYY-MM-DDTHH:MM:SS`` -> ns, for the API server's form (filled from the minutes).
+_SECOND_CACHE: dict[str, int] = {}
 _SECONDS = {f"{i:02d}": i for i in range(60)}  # Go's time.Parse refuses second 60 too
 _FRACTION_PAD = "000000000"
 
@@ -43,11 +45,17 @@ def parse_time_ns(text: Any) -> int | None:
     if len(text) == 27 and text[26] == "Z" and text[19] == "." and text[16] == ":":
         # The API server's own form, 2024-05-01T10:00:00.012345Z: the common case,
         # inline because the decoder calls this once per event.
+        second = _SECOND_CACHE.get(text[:19])
+        micros = text[20:26]
+        if second is not None and micros.isdigit() and micros.isascii():
+            return second + int(micros) * 1000
         minute = _MINUTE_CACHE.get(text[:16])
         secs = _SECONDS.get(text[17:19])
-        micros = text[20:26]
         if minute is not None and secs is not None and micros.isdigit() and micros.isascii():
-            return (minute + secs) * NS + int(micros) * 1000
+            if len(_SECOND_CACHE) > 65536:
+                _SECOND_CACHE.clear()
+            second = _SECOND_CACHE[text[:19]] = (minute + secs) * NS
+            return second + int(micros) * 1000
     return _parse_rfc3339(text)
 
 

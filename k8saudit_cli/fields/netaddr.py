@@ -37,11 +37,18 @@ def _blocks(addr: Address) -> list[str]:
 
 def _blocks_v4(value: int) -> list[str]:
     """The IPv4 blocks written with integer arithmetic: a log of pod addresses misses
-    the cache below often, and ``ipaddress`` objects cost several times more."""
+    the cache below often, and ``ipaddress`` objects cost several times more. The
+    blocks of /24 and wider are shared by the 256 addresses of a /24: kept apart."""
+    low, head = value & 255, f"{value >> 24}.{(value >> 16) & 255}.{(value >> 8) & 255}."
+    return [f"{head}{(low >> k) << k}/{32 - k}" for k in range(8)] + _blocks_v4_wide(value >> 8)
+
+
+@lru_cache(maxsize=4096)
+def _blocks_v4_wide(prefix: int) -> list[str]:
+    """The /24 to /0 blocks of the /24 ``prefix`` (the address shifted right by 8 bits)."""
     out = []
-    for length in range(32, -1, -1):
-        host_bits = 32 - length
-        n = (value >> host_bits) << host_bits
+    for length in range(24, -1, -1):
+        n = (prefix >> (24 - length)) << (32 - length)
         out.append(f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}/{length}")
     return out
 
