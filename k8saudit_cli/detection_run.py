@@ -25,7 +25,14 @@ from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.fused_loop import LoopRun
 from k8saudit_cli.ruleset.compile import CompiledRule
-from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink, discard
+from k8saudit_cli.run_options import (
+    AUTO_JOBS,
+    AUTO_MIN_BYTES,
+    AlertSink,
+    RunOptions,
+    TextSink,
+    discard,
+)
 from k8saudit_cli.run_stats import (
     RunStats,
     RunStopped,
@@ -33,7 +40,13 @@ from k8saudit_cli.run_stats import (
     grown_files,
     match_in_window,
 )
-from k8saudit_cli.sources import Input, expand_inputs, needs_single_process
+from k8saudit_cli.sources import (
+    BINARY_PROBE,
+    Input,
+    expand_inputs,
+    needs_single_process,
+    splittable,
+)
 
 if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
     from k8saudit_cli.parallel_run import Chunk
@@ -140,6 +153,8 @@ class DetectionRun:
     def _jobs_for(self, paths: Sequence[str]) -> int:
         """``options.jobs``, or 1 where processes cannot help (stdin) or cannot start."""
         jobs = self.options.jobs
+        if jobs == AUTO_JOBS:
+            return auto_jobs(paths)
         if jobs > 1 and needs_single_process(paths):
             self._warn("--jobs needs regular files; scanning in one process (a pipe is read once)")
             jobs = 1
@@ -232,6 +247,24 @@ def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:
         write(render(alert))
 
     return render_and_write
+
+
+def auto_jobs(paths: Sequence[str]) -> int:
+    """The processes ``jobs=AUTO_JOBS`` uses: every core the process may run on when the
+    inputs are regular files of :data:`AUTO_MIN_BYTES` or more that can be shared out
+    (several files, or one plain file to split), else 1, without a warning."""
+    if needs_single_process(paths) or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if input_bytes(paths) < AUTO_MIN_BYTES or (len(paths) == 1 and not _splittable(paths[0])):
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
+def _splittable(path: str) -> bool:
+    """Whether a file can be cut into byte ranges (plain text, not compressed)."""
+    with open(path, "rb") as fh:
+        return splittable(fh.read(BINARY_PROBE))
 
 
 def input_bytes(paths: Sequence[str]) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ from k8saudit_cli.detect import Alert
 from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.ruleset.compile import CompiledRule
-from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
+from k8saudit_cli.run_options import AUTO_JOBS, AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats, RunStopped
 from k8saudit_cli.selection import select_rules, unmatched_steps
 from k8saudit_cli.sources import STDIN, expand_inputs
@@ -164,12 +163,13 @@ are decompressed by content. Each line holds an Event, an EventList or an array.
 @click.option(
     "-j",
     "--jobs",
-    default="1",
+    default="auto",
     show_default=True,
     metavar="N|auto",
     help="Worker processes. Big plain files are split on line boundaries, many or compressed "
     "files are spread over the workers; alerts, evt.num and the report stay exactly as "
-    "with one process. 'auto' uses every core.",
+    "with one process. 'auto' uses every core for regular files of 64 MiB or more in all, "
+    "one process for smaller inputs and stdin.",
 )
 @click.option(
     "--no-fast-path",
@@ -277,7 +277,7 @@ def _run_options(opts: dict[str, Any], since: int | None, until: int | None) -> 
 
 def _jobs(text: str) -> int:
     if text == "auto":
-        return os.cpu_count() or 1
+        return AUTO_JOBS
     if text.isdigit() and int(text) >= 1:
         return int(text)
     fail(f"--jobs takes a positive number or 'auto', not '{text}'")
