@@ -14,7 +14,6 @@ KeyboardInterrupt; it then returns the statistics of what it scanned, with
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
@@ -50,6 +49,10 @@ from k8saudit_cli.sources import (
 
 if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
     from k8saudit_cli.parallel_run import Chunk
+
+#: Whether workers can be forked (tested without importing multiprocessing: a serial
+#: scan starts faster without it).
+_CAN_FORK = hasattr(os, "fork")
 
 #: Events between two progress reports of a serial run.
 PROGRESS_EVERY = 2048
@@ -158,7 +161,7 @@ class DetectionRun:
         if jobs > 1 and needs_single_process(paths):
             self._warn("--jobs needs regular files; scanning in one process (a pipe is read once)")
             jobs = 1
-        if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        if jobs > 1 and not _CAN_FORK:
             self._warn("--jobs needs fork(), which this platform lacks; scanning in one process")
             jobs = 1
         return jobs
@@ -253,7 +256,7 @@ def auto_jobs(paths: Sequence[str]) -> int:
     """The processes ``jobs=AUTO_JOBS`` uses: every core the process may run on when the
     inputs are regular files of :data:`AUTO_MIN_BYTES` or more that can be shared out
     (several files, or one plain file to split), else 1, without a warning."""
-    if needs_single_process(paths) or "fork" not in multiprocessing.get_all_start_methods():
+    if needs_single_process(paths) or not _CAN_FORK:
         return 1
     if input_bytes(paths) < AUTO_MIN_BYTES or (len(paths) == 1 and not _splittable(paths[0])):
         return 1

@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -181,6 +180,8 @@ class K8sAuditGroup(LazyGroup):
 def _internal_error(exc: Exception) -> NoReturn:
     """A bug: one line (the traceback with ``K8SAUDIT_DEBUG=1``), exit 2, never 1."""
     if os.environ.get("K8SAUDIT_DEBUG", "") not in ("", "0"):
+        import traceback  # only for a crash: not on every start
+
         traceback.print_exception(exc)
         hint = ""
     else:
