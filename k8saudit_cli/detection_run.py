@@ -50,10 +50,6 @@ from k8saudit_cli.sources import (
 if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
     from k8saudit_cli.parallel_run import Chunk
 
-#: Whether workers can be forked (tested without importing multiprocessing: a serial
-#: scan starts faster without it).
-_CAN_FORK = hasattr(os, "fork")
-
 #: Events between two progress reports of a serial run.
 PROGRESS_EVERY = 2048
 
@@ -161,7 +157,7 @@ class DetectionRun:
         if jobs > 1 and needs_single_process(paths):
             self._warn("--jobs needs regular files; scanning in one process (a pipe is read once)")
             jobs = 1
-        if jobs > 1 and not _CAN_FORK:
+        if jobs > 1 and not _can_fork():
             self._warn("--jobs needs fork(), which this platform lacks; scanning in one process")
             jobs = 1
         return jobs
@@ -256,12 +252,20 @@ def auto_jobs(paths: Sequence[str]) -> int:
     """The processes ``jobs=AUTO_JOBS`` uses: every core the process may run on when the
     inputs are regular files of :data:`AUTO_MIN_BYTES` or more that can be shared out
     (several files, or one plain file to split), else 1, without a warning."""
-    if needs_single_process(paths) or not _CAN_FORK:
+    if needs_single_process(paths) or input_bytes(paths) < AUTO_MIN_BYTES:
         return 1
-    if input_bytes(paths) < AUTO_MIN_BYTES or (len(paths) == 1 and not _splittable(paths[0])):
+    if (len(paths) == 1 and not _splittable(paths[0])) or not _can_fork():
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, cores or 1)
+
+
+def _can_fork() -> bool:
+    """Whether workers can be forked. multiprocessing is imported here, not at the top:
+    a serial scan (the common small one) starts faster without it."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _splittable(path: str) -> bool:

@@ -18,7 +18,7 @@ from k8saudit_cli.detect import Alert
 
 #: ``jobs`` meaning "as many processes as pay": every core for regular files of
 #: :data:`AUTO_MIN_BYTES` or more in all, one process otherwise (stdin, small inputs).
-AUTO_JOBS = 0
+AUTO_JOBS = -1
 #: Below this much input, one process is faster than forking workers (docs/performance.md).
 AUTO_MIN_BYTES = 64 << 20
 
@@ -50,7 +50,7 @@ class RunOptions:
             raise ValueError(f"rule_matching is 'all' or 'first', not {self.rule_matching!r}")
         if self.evaluator not in ("fast", "reference"):
             raise ValueError(f"evaluator is 'fast' or 'reference', not {self.evaluator!r}")
-        if self.jobs < 0:
+        if self.jobs < 1 and self.jobs != AUTO_JOBS:
             raise ValueError(f"jobs is at least 1 (or AUTO_JOBS), not {self.jobs}")
 
 
