@@ -249,15 +249,27 @@ def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:
 
 
 def auto_jobs(paths: Sequence[str]) -> int:
-    """The processes ``jobs=AUTO_JOBS`` uses: every core the process may run on when the
-    inputs are regular files of :data:`AUTO_MIN_BYTES` or more that can be shared out
+    """The processes ``jobs=AUTO_JOBS`` uses: the idle cores the process may run on when
+    the inputs are regular files of :data:`AUTO_MIN_BYTES` or more that can be shared out
     (several files, or one plain file to split), else 1, without a warning."""
     if needs_single_process(paths) or input_bytes(paths) < AUTO_MIN_BYTES:
         return 1
     if (len(paths) == 1 and not _splittable(paths[0])) or not _can_fork():
         return 1
+    return idle_cores()
+
+
+def idle_cores() -> int:
+    """The cores this process may run on, less those other work keeps busy (the load
+    average, rounded): two workers sharing one busy core ran slower than one process
+    (docs/performance.md). The count only changes speed; the output is the same."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, cores or 1)
+    cores = cores or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
 
 
 def _can_fork() -> bool:

@@ -1,4 +1,5 @@
-"""``--jobs auto`` (the default): worker processes only for regular inputs big enough to pay.
+"""``--jobs auto`` (the default): worker processes only for regular inputs big enough to pay,
+and only as many as there are idle cores.
 
 The size bound is lowered here so that small files stand for big ones; what
 is checked is the choice, and that output is the same whichever is made.
@@ -35,6 +36,21 @@ def _log(path: Path, lines: int = 50) -> Path:
 
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@pytest.fixture(autouse=True)
+def idle_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No other work on the machine unless a test says otherwise."""
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+
+
+def test_busy_cores_are_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    cores = _cores()
+    assert detection_run.idle_cores() == cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores - 1.0, 0.0, 0.0))
+    assert detection_run.idle_cores() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 3.0, 0.0, 0.0))
+    assert detection_run.idle_cores() == 1
 
 
 def test_small_input_stays_in_one_process(tmp_path: Path) -> None:

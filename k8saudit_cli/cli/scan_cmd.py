@@ -168,8 +168,8 @@ are decompressed by content. Each line holds an Event, an EventList or an array.
     metavar="N|auto",
     help="Worker processes. Big plain files are split on line boundaries, many or compressed "
     "files are spread over the workers; alerts, evt.num and the report stay exactly as "
-    "with one process. 'auto' uses every core for regular files of 64 MiB or more in all, "
-    "one process for smaller inputs and stdin.",
+    "with one process. 'auto' uses the idle cores for regular files of 64 MiB or more in "
+    "all, one process for smaller inputs and stdin.",
 )
 @click.option(
     "--no-fast-path",
