@@ -5,7 +5,9 @@ Python user drive. Events come from any source: an iterable of
 :class:`~k8saudit_cli.event.AuditEvent` (a webhook, a cloud export, a test
 fixture) or input paths (files, directories, globs, ``-`` for stdin), which
 it decodes itself and, with ``jobs`` above 1, spreads over worker processes
-(:mod:`k8saudit_cli.parallel_run`) with exactly the result of one process.
+(:mod:`k8saudit_cli.parallel_run`), or with ``cluster`` over the workers of
+a Dask cluster (:mod:`k8saudit_cli.cluster`), with exactly the result of
+one process.
 
 A run can be stopped part-way, by :meth:`DetectionRun.stop` or by a
 KeyboardInterrupt; it then returns the statistics of what it scanned, with
@@ -46,9 +48,11 @@ from k8saudit_cli.sources import (
     needs_single_process,
     splittable,
 )
+from k8saudit_cli.sources.remote import is_url, size_of
 
 if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
-    from k8saudit_cli.parallel_run import Chunk
+    from k8saudit_cli.chunk_worker import Chunk
+    from k8saudit_cli.cluster import ClusterScan
 
 #: Events between two progress reports of a serial run.
 PROGRESS_EVERY = 2048
@@ -66,6 +70,9 @@ class DetectionRun:
     :class:`~k8saudit_cli.run_stats.RunStopped` carrying the statistics of
     what was scanned.
 
+    ``cluster`` (a :class:`~k8saudit_cli.cluster.ClusterScan`) runs
+    ``scan_paths`` on a Dask cluster instead of here (``jobs`` is then unused).
+
     ``rules`` may hold aggregations (:mod:`k8saudit_cli.aggregate_run`): they
     count events instead of alerting on each, and each ``scan_*`` call counts
     afresh.
@@ -80,6 +87,7 @@ class DetectionRun:
         on_warning: Callable[[str], object] | None = None,
         on_input_warning: Callable[[str], None] | None = None,
         on_progress: Callable[[int, int], object] | None = None,
+        cluster: ClusterScan | None = None,
     ) -> None:
         self.options = options = options or RunOptions()
         fast = options.evaluator == "fast"
@@ -91,6 +99,7 @@ class DetectionRun:
         self.on_warning = on_warning
         self.on_input_warning = on_input_warning
         self.on_progress = on_progress
+        self.cluster = cluster
         self._stop = StopRequest()
 
     def stop(self) -> None:
@@ -108,6 +117,9 @@ class DetectionRun:
         """Decode and match inputs in order; raises :class:`InputError` for a missing one."""
         paths = expand_inputs(inputs)
         stats = self._new_stats()
+        if self.cluster is not None and self._cluster_can(paths):
+            self._stopping(stats, lambda: self._scan_cluster(paths, stats))
+            return stats.finish()
         jobs = self._jobs_for(paths)
         if jobs > 1:
             self._stopping(stats, lambda: self._scan_parallel(paths, jobs, stats))
@@ -161,6 +173,13 @@ class DetectionRun:
             self._warn("--jobs needs fork(), which this platform lacks; scanning in one process")
             jobs = 1
         return jobs
+
+    def _cluster_can(self, paths: Sequence[str]) -> bool:
+        """Whether the cluster can read ``paths``: not stdin, nor a pipe."""
+        if needs_single_process(paths):
+            self._warn("--cluster needs files or URLs; scanning here (a pipe is read once)")
+            return False
+        return True
 
     def _warn(self, message: str) -> None:
         if self.on_warning is not None:
@@ -235,6 +254,19 @@ class DetectionRun:
             self.aggregations,
         )
 
+    def _scan_cluster(self, paths: Sequence[str], stats: RunStats) -> None:
+        assert self.cluster is not None
+        self.cluster.scan(
+            paths,
+            self.detector,
+            self.options,
+            self.sink,
+            stats,
+            self.on_progress,
+            self._stop,
+            self.aggregations,
+        )
+
 
 def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:
     """The sink as one plain call per alert (a text sink as a closure, not a method)."""
@@ -251,8 +283,10 @@ def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:
 def auto_jobs(paths: Sequence[str]) -> int:
     """The processes ``jobs=AUTO_JOBS`` uses: the idle cores the process may run on when
     the inputs are regular files of :data:`AUTO_MIN_BYTES` or more that can be shared out
-    (several files, or one plain file to split), else 1, without a warning."""
-    if needs_single_process(paths) or input_bytes(paths) < AUTO_MIN_BYTES:
+    (several local files, or one plain file to split), else 1, without a warning."""
+    if needs_single_process(paths) or any(is_url(p) for p in paths):
+        return 1  # URLs too: the choice is left to --jobs N or --cluster
+    if input_bytes(paths) < AUTO_MIN_BYTES:
         return 1
     if (len(paths) == 1 and not _splittable(paths[0])) or not _can_fork():
         return 1
@@ -287,8 +321,9 @@ def _splittable(path: str) -> bool:
 
 
 def input_bytes(paths: Sequence[str]) -> int:
-    """Total size of the regular files among ``paths`` (compressed size for compressed ones)."""
-    return sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+    """Total size of the regular files and objects among ``paths`` (compressed size for
+    compressed ones)."""
+    return sum(size_of(p) for p in paths if is_url(p) or os.path.isfile(p))
 
 
 class _InputTracker:

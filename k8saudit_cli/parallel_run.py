@@ -1,38 +1,43 @@
-"""The worker side of a detection run: input cut into chunks, matched in processes, merged in order.
+"""A detection run in workers: input cut into chunks, matched in workers, merged in order.
 
 A plain file is cut into byte ranges on line boundaries; compressed files
-and small files are whole chunks. Workers decode and match with the same
-loop as a serial run (:func:`~k8saudit_cli.run_stats.match_in_window`);
-they send back counts, the first warnings per reason, and each alert as
-rendered text or, when the text depends on ``evt.num`` (which only the
-parent knows) or the sink wants :class:`Alert` objects, as the event's JSON.
-The parent replays warnings and alerts chunk by chunk, adding the line and
+and small files are whole chunks (:func:`plan_chunks`). Workers run
+:meth:`~k8saudit_cli.chunk_worker.ChunkWorker.run` on each: forked processes
+here (``--jobs``), Dask workers in :mod:`k8saudit_cli.cluster`. The parent
+replays their results chunk by chunk (:class:`Merge`), adding the line and
 event offsets of the chunks before, so alerts, ``evt.num``, messages and the
-summary are exactly what a single process gives. The processes themselves
-(deaths noticed at once, a lost chunk retried once) are
-:mod:`k8saudit_cli.worker_pool`'s job.
+summary are exactly what a single process gives, whoever ran the chunks.
+The processes themselves (deaths noticed at once, a lost chunk retried
+once) are :mod:`k8saudit_cli.worker_pool`'s job.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
 import orjson
 
-from k8saudit_cli.aggregate_run import Aggregations, ChunkObservation, Counting, interleave
-from k8saudit_cli.decode import Decoder, Problems
+from k8saudit_cli.aggregate_run import Aggregations, Counting, interleave
+from k8saudit_cli.chunk_worker import (
+    Chunk,
+    ChunkAlert,
+    ChunkResult,
+    ChunkWorker,
+    chunk_worker,
+    display_name,
+)
+from k8saudit_cli.decode import Problems
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.fused_loop import LoopRun
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
-from k8saudit_cli.run_stats import NEVER, RunStats, StopRequest, match_in_window
-from k8saudit_cli.sources import BINARY_PROBE, STDIN, Input, line_limit, splittable
+from k8saudit_cli.run_stats import RunStats, StopRequest
+from k8saudit_cli.sources import BINARY_PROBE, splittable
+from k8saudit_cli.sources.remote import is_url, open_binary, size_of
 from k8saudit_cli.timestamps import event_time_ns
 from k8saudit_cli.worker_pool import OrderedPool
 
@@ -43,63 +48,43 @@ MAX_CHUNK = 16 << 20
 #: Bytes read at a time while looking for a line boundary to cut at.
 BOUNDARY_BLOCK = 1 << 20
 
-#: One alert of a chunk: (local event number, rule position, rendered alert or
-#: None, event JSON or None, local line, index in line).
-ChunkAlert = tuple[int, int, str | None, bytes | None, int, int | None]
-
-
-@dataclass(frozen=True)
-class Chunk:
-    path: str
-    start: int = 0
-    end: int | None = None  # None: to the end (whole file, any compression)
-    file_size: int | None = None  # whole file: its size when planned, read no further
-
-    def size(self) -> int:
-        """Bytes of the file this chunk covers (compressed bytes for a compressed file)."""
-        end = self.end if self.end is not None else os.path.getsize(self.path)
-        return end - self.start
-
-    def __str__(self) -> str:
-        """As messages name it: ``audit.log bytes 0-4194304`` (end excluded), or the file."""
-        if self.end is None:
-            return _display(self.path)
-        return f"{_display(self.path)} bytes {self.start}-{self.end}"
-
-
-@dataclass
-class ChunkResult:
-    lines: int = 0
-    stats: RunStats = field(default_factory=RunStats)
-    alerts: list[ChunkAlert] = field(default_factory=list)
-    #: What the chunk's events add to the aggregations, counted by the parent in order.
-    observations: list[ChunkObservation] = field(default_factory=list)
-
-
 # ---------------------------------------------------------------- planning
 
 
-def plan_chunks(paths: Sequence[str], jobs: int) -> list[Chunk]:
-    """Byte ranges for big plain files, whole files otherwise, in input order."""
-    chunks: list[Chunk] = []
-    for path in paths:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            if not splittable(fh.read(BINARY_PROBE)) or size < 2 * MIN_CHUNK:
-                chunks.append(Chunk(path, file_size=size or None))
-                continue
-            pieces = max(2, min(jobs * 4, size // MIN_CHUNK), -(-size // MAX_CHUNK))
-            bounds = [0]
-            for k in range(1, pieces):
-                target = size * k // pieces
-                if target < bounds[-1]:
-                    continue  # inside the line that ends at the last bound: no new bound
-                pos = _line_start_after(fh, target, size)
-                if bounds[-1] < pos < size:
-                    bounds.append(pos)
-            bounds.append(size)
-            chunks.extend(Chunk(path, a, b) for a, b in itertools.pairwise(bounds) if b > a)
-    return chunks
+def plan_chunks(paths: Sequence[str], jobs: int, max_chunk: int | None = None) -> list[Chunk]:
+    """Byte ranges for big plain files, whole files otherwise, in input order.
+
+    ``max_chunk`` (default :data:`MAX_CHUNK`) bounds a range. Objects named by
+    URL are sized and sniffed a few at a time: each look is a round trip.
+    """
+    limits = (jobs, MIN_CHUNK, max_chunk or MAX_CHUNK)
+    if not any(is_url(p) for p in paths):
+        return [c for path in paths for c in _plan_file(path, limits)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        planned = list(pool.map(lambda path: _plan_file(path, limits), paths))
+    return [c for chunks in planned for c in chunks]
+
+
+def _plan_file(path: str, limits: tuple[int, int, int]) -> list[Chunk]:
+    """The chunks of one file: ``limits`` are (jobs, smallest and largest range)."""
+    jobs, min_chunk, max_chunk = limits
+    size = size_of(path)
+    if size < 2 * min_chunk:  # one chunk whatever it holds: no need to look inside
+        return [Chunk(path, file_size=size or None)]
+    with open_binary(path) as fh:
+        if not splittable(fh.read(BINARY_PROBE)):
+            return [Chunk(path, file_size=size or None)]
+        pieces = max(2, min(jobs * 4, size // min_chunk), -(-size // max_chunk))
+        bounds = [0]
+        for k in range(1, pieces):
+            target = size * k // pieces
+            if target < bounds[-1]:
+                continue  # inside the line that ends at the last bound: no new bound
+            pos = _line_start_after(fh, target, size)
+            if bounds[-1] < pos < size:
+                bounds.append(pos)
+        bounds.append(size)
+    return [Chunk(path, a, b) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def _line_start_after(fh: BinaryIO, pos: int, size: int) -> int:
@@ -121,134 +106,21 @@ def _line_start_after(fh: BinaryIO, pos: int, size: int) -> int:
 
 # ---------------------------------------------------------------- workers
 
-
-@dataclass(frozen=True)
-class _Worker:
-    """What every worker needs, set before the fork so nothing is pickled."""
-
-    detector: Detector
-    options: RunOptions
-    render: Callable[[Alert], str] | None
-    #: Rules whose alerts travel as event JSON, to be rendered by the parent.
-    needs_event: frozenset[str]
-    positions: dict[str, int]
-    aggregations: Aggregations | None = None
-
-
-_WORKER: _Worker | None = None
+_WORKER: ChunkWorker | None = None
 
 
 def _install(
     detector: Detector, options: RunOptions, sink: AlertSink, aggregations: Aggregations | None
 ) -> None:
     global _WORKER
-    rules = detector.rules
-    if isinstance(sink, TextSink):
-        render: Callable[[Alert], str] | None = sink.render
-        needs_event = frozenset(r.name for r in rules if _uses_evt_num(r))
-    else:
-        render, needs_event = None, frozenset(r.name for r in rules)
-    positions = {r.name: i for i, r in enumerate(rules)}
-    _WORKER = _Worker(detector, options, render, needs_event, positions, aggregations)
-
-
-def _uses_evt_num(rule: CompiledRule) -> bool:
-    return any(t.field is not None and t.field.fdef.name == "evt.num" for t in rule.output.tokens)
-
-
-class _ChunkLines:
-    """A chunk's numbered lines, read with the bound a serial scan uses (a long line is
-    skipped unread); ``count``: the lines gone by, blank ones too, as the next chunk of
-    the file needs for its line numbers."""
-
-    def __init__(self, chunk: Chunk, problems: Problems, max_event_size: int) -> None:
-        self.chunk, self.problems, self.limit = chunk, problems, line_limit(max_event_size)
-        self.count = 0
-
-    def __iter__(self) -> Iterator[tuple[int, bytes]]:
-        chunk = self.chunk
-        end = chunk.end if chunk.end is not None else chunk.file_size
-        inp = Input(chunk.path, chunk.start, end)
-        try:
-            yield from inp.lines(self.limit)
-            if inp.error is not None:
-                self.problems.add(
-                    inp.error.reason, inp.name, inp.error.line, None, inp.error.detail
-                )
-        finally:
-            self.count = inp.reader.count if inp.reader is not None else 0
-            inp.close()
+    render = sink.render if isinstance(sink, TextSink) else None
+    _WORKER = chunk_worker(detector, options, render, aggregations)
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Worker body: decode and match one chunk; line and event numbers are chunk-local."""
-    worker = _WORKER
-    assert worker is not None
-    options = worker.options
-    result = ChunkResult()
-    decoder = Decoder(options.decode, result.stats.problems)
-    lines = _ChunkLines(chunk, result.stats.problems, options.decode.max_event_size)
-    collect = _collector(worker, result.alerts)
-    if options.evaluator == "fast":
-        _run_fused(worker, chunk, lines, decoder, result, collect)
-        result.lines = lines.count
-        return result
-    match: Callable[[AuditEvent], list[CompiledRule]] = worker.detector.match
-    if worker.aggregations is not None:  # the event JSON only for a sink that wants events
-        match = worker.aggregations.recorder(
-            worker.detector, result.observations, worker.render is None
-        )
-    match_in_window(
-        decoder.events(lines, chunk.path),
-        match,
-        options.since_ns,
-        options.until_ns,
-        result.stats,
-        collect,
-    )
-    result.lines = lines.count
-    return result
-
-
-def _run_fused(
-    worker: _Worker,
-    chunk: Chunk,
-    lines: _ChunkLines,
-    decoder: Decoder,
-    result: ChunkResult,
-    collect: Callable[[Alert], None],
-) -> None:
-    """The fast path of a worker: the chunk through the fused loop, as a serial run
-    does, its aggregation observations recorded for the parent to count."""
-    aggs = worker.aggregations
-    counted = None
-    if aggs is not None:  # the event JSON only for a sink that wants events
-        record = aggs.record_into(result.observations, worker.render is None)
-        counted = (aggs.detector, aggs.counter(record))
-    options = worker.options
-    window = (options.since_ns, options.until_ns)
-    run = LoopRun(worker.detector, result.stats, collect, NEVER, window, counted)
-    run.scan_lines(lines, chunk.path, decoder)
-
-
-def _collector(worker: _Worker, out: list[ChunkAlert]) -> Callable[[Alert], None]:
-    """The worker's sink: each alert as text, or as its event's JSON when the parent must render."""
-    render, needs_event, positions, append = (
-        worker.render,
-        worker.needs_event,
-        worker.positions,
-        out.append,
-    )
-
-    def collect(alert: Alert) -> None:
-        rule, ev = alert.rule, alert.event
-        if render is None or rule.name in needs_event:
-            text, raw = None, orjson.dumps(ev.raw)
-        else:
-            text, raw = render(alert), None
-        append((ev.num, positions[rule.name], text, raw, ev.line, ev.index))
-
-    return collect
+    """A forked worker's body: the installed :class:`ChunkWorker` on one chunk."""
+    assert _WORKER is not None
+    return _WORKER.run(chunk)
 
 
 # ---------------------------------------------------------------- the parent
@@ -275,34 +147,85 @@ def run_parallel(
     """
     chunks = plan_chunks(paths, jobs)
     _install(detector, options, sink, aggregations)
-    counting = aggregations.start() if aggregations is not None else None
-    line_offset: dict[str, int] = {}
-    events_before = 0
+    merge = Merge(detector.rules, sink, stats, aggregations)
     with OrderedPool(run_chunk, jobs, 2 * jobs, _death_warning(on_warning)) as pool:
-        for chunk, result in zip(chunks, pool.results(chunks), strict=True):
-            if chunk.path not in line_offset:
-                line_offset[chunk.path] = 0
-                stats.files.append(_display(chunk.path))
-            _note_read_up_to(chunk, stats)
-            offset = line_offset[chunk.path]
-            _replay_problems(result.stats.problems, stats.problems, offset, chunk.path)
-            place = (chunk.path, events_before, offset)
-            _replay_chunk(result, detector.rules, sink, place, counting, stats)
-            stats.add_counts(result.stats)
-            events_before += result.stats.events_read
-            line_offset[chunk.path] = offset + result.lines
-            stats.problems.tally(
-                _display(chunk.path),
-                result.lines,
-                result.stats.events_read,
-                result.stats.problems.counts,
-            )
+        merge.merge(zip(chunks, pool.results(chunks), strict=True), on_chunk, stop)
+
+
+class Places:
+    """Where each chunk's chunk-local line and event numbers land in the whole input.
+
+    Chunks come in input order: the first chunk of a file adds it to
+    ``files``; each chunk's warnings are replayed into ``problems`` with the
+    lines of the chunks of its file before it added, and what it gave is
+    tallied per input. ``read_up_to`` (a scan's) hears where each file's
+    chunks end, as planned.
+    """
+
+    def __init__(
+        self, files: list[str], problems: Problems, read_up_to: dict[str, int] | None = None
+    ) -> None:
+        self.files, self.problems, self.read_up_to = files, problems, read_up_to
+        self.line_offset: dict[str, int] = {}
+        self.events_before = 0
+
+    def enter(self, chunk: Chunk, chunk_problems: Problems) -> int:
+        """Take a chunk's warnings; its line offset."""
+        if chunk.path not in self.line_offset:
+            self.line_offset[chunk.path] = 0
+            self.files.append(display_name(chunk.path))
+        if self.read_up_to is not None:
+            _note_read_up_to(chunk, self.read_up_to)
+        offset = self.line_offset[chunk.path]
+        _replay_problems(chunk_problems, self.problems, offset, chunk.path)
+        return offset
+
+    def leave(self, chunk: Chunk, lines: int, events: int, skipped: Mapping[str, int]) -> None:
+        """The chunk spanned ``lines`` lines, read ``events`` events, skipped ``skipped``."""
+        self.line_offset[chunk.path] += lines
+        self.events_before += events
+        self.problems.tally(display_name(chunk.path), lines, events, skipped)
+
+
+class Merge:
+    """The parent's side of a run in workers: chunk results replayed in input order, so
+    the sink and ``stats`` see exactly what a serial run gives them."""
+
+    def __init__(
+        self,
+        rules: Sequence[CompiledRule],
+        sink: AlertSink,
+        stats: RunStats,
+        aggregations: Aggregations | None = None,
+    ) -> None:
+        self.rules, self.sink, self.stats = rules, sink, stats
+        self.places = Places(stats.files, stats.problems, stats.read_up_to)
+        self.counting = aggregations.start() if aggregations is not None else None
+
+    def merge(
+        self,
+        results: Iterable[tuple[Chunk, ChunkResult]],
+        on_chunk: Callable[[Chunk], None] | None = None,
+        stop: StopRequest | None = None,
+    ) -> None:
+        """Replay ``results`` (in input order) until they end or ``stop`` is requested."""
+        for chunk, result in results:
+            self.add(chunk, result)
             if on_chunk is not None:
                 on_chunk(chunk)
             if stop is not None and stop.requested:
                 break
-    if counting is not None:
-        counting.finish(stats)
+        if self.counting is not None:
+            self.counting.finish(self.stats)
+
+    def add(self, chunk: Chunk, result: ChunkResult) -> None:
+        """Replay one chunk, the next in input order."""
+        places, stats = self.places, self.stats
+        offset = places.enter(chunk, result.stats.problems)
+        place = (chunk.path, places.events_before, offset)
+        _replay_chunk(result, self.rules, self.sink, place, self.counting, stats)
+        stats.add_counts(result.stats)
+        places.leave(chunk, result.lines, result.stats.events_read, result.stats.problems.counts)
 
 
 def _death_warning(
@@ -336,7 +259,9 @@ def _replay_alerts(
             write(text)
             continue
         assert raw is not None
-        event = _event(raw, events_before + local_num, _display(path), line_offset + line, index)
+        event = _event(
+            raw, events_before + local_num, display_name(path), line_offset + line, index
+        )
         sink(Alert(rules[rule_pos], event))
 
 
@@ -359,19 +284,15 @@ def _replay_chunk(
     for alerts, obs in interleave(result.alerts, result.observations):
         _replay_alerts(alerts, rules, sink, path, events_before, offset)
         if obs is not None:
-            counting.replay(obs, (events_before, _display(path), offset), sink, stats)
+            counting.replay(obs, (events_before, display_name(path), offset), sink, stats)
 
 
-def _display(path: str) -> str:
-    return "<stdin>" if path == STDIN else path
-
-
-def _note_read_up_to(chunk: Chunk, stats: RunStats) -> None:
+def _note_read_up_to(chunk: Chunk, read_up_to: dict[str, int]) -> None:
     """The size a file is read up to: where its last chunk ends, as planned."""
     end = chunk.end if chunk.end is not None else chunk.file_size
-    name = _display(chunk.path)
-    if end and end > stats.read_up_to.get(name, 0):
-        stats.read_up_to[name] = end
+    name = display_name(chunk.path)
+    if end and end > read_up_to.get(name, 0):
+        read_up_to[name] = end
 
 
 def _replay_problems(chunk_problems: Problems, problems: Problems, offset: int, path: str) -> None:

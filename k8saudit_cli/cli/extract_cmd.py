@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from k8saudit_cli.cli.cluster_option import cluster_connection, cluster_option
 from k8saudit_cli.cli.common import rules_option
 from k8saudit_cli.cli.forensics_common import (
     INPUTS_HELP,
@@ -21,7 +23,13 @@ from k8saudit_cli.cli.forensics_common import (
 )
 from k8saudit_cli.forensics.columns import DEFAULT_COLUMNS
 from k8saudit_cli.forensics.extract import SortOptions, extract
-from k8saudit_cli.forensics.tabular import FORMATS
+from k8saudit_cli.forensics.tabular import FORMATS, RowWriter
+
+if TYPE_CHECKING:
+    from k8saudit_cli.cluster import Connection
+    from k8saudit_cli.forensics.chunk_select import Mode
+    from k8saudit_cli.forensics.cluster_run import ForensicCluster
+    from k8saudit_cli.forensics.selection import SelectionStats
 
 EPILOG = f"""\b
 Examples:
@@ -78,6 +86,7 @@ Default columns: {", ".join(DEFAULT_COLUMNS)}.
     metavar="FILE",
     help="Write to FILE instead of stdout ('-': stdout).",
 )
+@cluster_option()
 def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any) -> None:
     """Write one row of field values per event: a timeline for lnav, spreadsheets, SQL.
 
@@ -92,6 +101,37 @@ def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any
     paths = expanded(inputs)
     sort = SortOptions(tmp_dir=opts["tmp_dir"]) if opts["sort"] else None
     stats = stats_to_stderr()
-    with table_output(opts["fmt"], opts["output"], columns, not opts["no_header"]) as writer:
-        extract(paths, columns, selection, writer, sort, stats)
+    cluster: ForensicCluster | None = None
+    with cluster_connection(opts["cluster"], paths) as connection:
+        with table_output(opts["fmt"], opts["output"], columns, not opts["no_header"]) as writer:
+            if connection is None:
+                extract(paths, columns, selection, writer, sort, stats)
+            else:
+                fields = specs or DEFAULT_COLUMNS
+                cluster = _on_cluster(connection, fields, paths, writer, opts, stats)
+        if cluster is not None:
+            from k8saudit_cli.cli.forensics_cluster import report
+
+            report(cluster)
     fail_if_nothing_read(stats)
+
+
+def _on_cluster(
+    connection: Connection,
+    specs: Sequence[str],
+    paths: Sequence[str],
+    writer: RowWriter,
+    opts: dict[str, Any],
+    stats: SelectionStats,
+) -> ForensicCluster:
+    """The rows of every chunk, selected on the cluster, written in input (or time) order."""
+    from k8saudit_cli.cli.forensics_cluster import ForensicCluster, forensic_spec
+
+    where = (opts["where"], "--where") if opts["where"] else None
+    selection = selection_of(None, opts)  # the window; the condition travels as text
+    sort = SortOptions(tmp_dir=opts["tmp_dir"]) if opts["sort"] else None
+    mode: Mode = "sorted" if sort else "extract"
+    spec = forensic_spec(mode, selection, opts["rules"], where, (specs, "-f"))
+    cluster = ForensicCluster(connection)
+    cluster.extract(paths, spec, writer, sort, stats)
+    return cluster

@@ -5,12 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from k8saudit_cli.alerts import AlertRenderer
 from k8saudit_cli.cli import interrupts
+from k8saudit_cli.cli.cluster_option import (
+    cluster_connection,
+    cluster_option,
+    echo_cluster_report,
+    rule_spec,
+)
 from k8saudit_cli.cli.common import (
     OrderedSelectionCommand,
     PriorityType,
@@ -39,6 +45,9 @@ from k8saudit_cli.run_stats import RunStats, RunStopped
 from k8saudit_cli.selection import select_rules, unmatched_steps
 from k8saudit_cli.sources import STDIN, expand_inputs
 
+if TYPE_CHECKING:
+    from k8saudit_cli.cluster import ClusterScan
+
 #: Formats that write the alert timeline as a table (k8saudit_cli.forensics.alert_rows).
 TABLE_FORMATS = ("csv", "tsv", "parquet")
 
@@ -49,10 +58,12 @@ Examples:
   k8saudit scan 'audit-*.log.gz' --since 2024-05-01T00:00:00Z --until 6h
   kubectl logs ... | k8saudit scan - --format json -o alerts.jsonl
   k8saudit scan audit.log --fail-on warning --no-progress     # CI gate
+  k8saudit scan 's3://audit-archive/prod/' --cluster tcp://scheduler:8786
 
 \b
 Inputs: files, directories (every regular file inside, in name order, not
-recursive), shell-style globs, and '-' for stdin. gzip, bzip2, xz and zstd files
+recursive), shell-style globs, URLs (s3://, gs://, az://, file://: every object
+under a prefix), and '-' for stdin. gzip, bzip2, xz and zstd files
 are decompressed by content. Each line holds an Event, an EventList or an array.
 """
 
@@ -171,6 +182,7 @@ are decompressed by content. Each line holds an Event, an EventList or an array.
     "with one process. 'auto' uses the idle cores for regular files of 64 MiB or more in "
     "all, one process for smaller inputs and stdin.",
 )
+@cluster_option()
 @click.option(
     "--no-fast-path",
     is_flag=True,
@@ -195,23 +207,26 @@ def scan_command(
     selected = _select(ctx, rules, opts["min_priority"])
     options = _run_options(opts, since, until)
     shown = not opts["no_progress"] and stderr_is_terminal() and STDIN not in paths
-    # Every check has passed: only now is -o opened (and truncated).
-    try:
-        with _alert_sink(opts, selected) as sink, ProgressBar(shown) as bar:
-            run = DetectionRun(
-                selected,
-                options,
-                sink,
-                on_warning=warn,
-                on_input_warning=bar.echo,
-                on_progress=bar.update if bar.shown else None,
-            )
-            stats = run.scan_paths(paths)
-            interrupts.result_decided()  # a late signal must not cut the output or summary
-    except RunStopped as exc:
-        interrupts.result_decided()
-        _stopped(exc, opts)
-    _finish(stats, opts)
+    with cluster_connection(opts["cluster"], paths) as connection:
+        cluster = _cluster_scan(ctx, connection, rules, opts) if connection else None
+        # Every check has passed (the cluster is reached): only now is -o opened (and truncated).
+        try:
+            with _alert_sink(opts, selected) as sink, ProgressBar(shown) as bar:
+                run = DetectionRun(
+                    selected,
+                    options,
+                    sink,
+                    on_warning=warn,
+                    on_input_warning=bar.echo,
+                    on_progress=bar.update if bar.shown else None,
+                    cluster=cluster,
+                )
+                stats = run.scan_paths(paths)
+                interrupts.result_decided()  # a late signal must not cut the output or summary
+        except RunStopped as exc:
+            interrupts.result_decided()
+            _stopped(exc, opts, cluster)
+        _finish(stats, opts, cluster)
 
 
 @contextmanager
@@ -263,6 +278,19 @@ def _select(ctx: click.Context, rules: Sequence[str], min_priority: int) -> list
     return selected
 
 
+def _cluster_scan(
+    ctx: click.Context, connection: Any, rules: Sequence[str], opts: dict[str, Any]
+) -> ClusterScan:
+    """``--cluster``: the scan's rules as the workers will build them."""
+    from k8saudit_cli.cluster import ClusterScan
+
+    given = ctx.get_parameter_source("jobs") is not click.core.ParameterSource.DEFAULT
+    if given and opts["jobs"] != "1":  # the default, 'auto', leaves the work to the cluster
+        fail("--jobs and --cluster do not go together: the cluster's workers do the work")
+    steps = selection_steps(ctx.meta.get("raw_args", []))
+    return ClusterScan(connection, rule_spec(rules, steps, opts["min_priority"]))
+
+
 def _run_options(opts: dict[str, Any], since: int | None, until: int | None) -> RunOptions:
     """The run's choices from the command line (``--jobs`` checked here, exit 2 if bad)."""
     return RunOptions(
@@ -292,26 +320,28 @@ def _render(opts: dict[str, Any]) -> Callable[[Alert], str]:
     return ColoredAlerts(renderer.line) if use_color(opts["color"], terminal) else renderer.line
 
 
-def _finish(stats: RunStats, opts: dict[str, Any]) -> None:
+def _finish(stats: RunStats, opts: dict[str, Any], cluster: ClusterScan | None = None) -> None:
     """Summary, report and exit code of a run that ended, completely or interrupted."""
     if stats.interrupted:
         click.echo("k8saudit: interrupted", err=True)
-    _report(stats, opts)
+    _report(stats, opts, cluster)
     if stats.interrupted:
         sys.exit(interrupts.exit_code())
     exit_policy(stats, opts["strict"], opts["fail_on"])
 
 
-def _stopped(exc: RunStopped, opts: dict[str, Any]) -> NoReturn:
+def _stopped(exc: RunStopped, opts: dict[str, Any], cluster: ClusterScan | None) -> NoReturn:
     """A run that could not go on: the reason, then the report of what was scanned; exit 2."""
     click.echo(f"k8saudit: error: {exc}", err=True)
     if exc.stats is not None:
-        _report(exc.stats, opts)
+        _report(exc.stats, opts, cluster)
     sys.exit(2)
 
 
-def _report(stats: RunStats, opts: dict[str, Any]) -> None:
+def _report(stats: RunStats, opts: dict[str, Any], cluster: ClusterScan | None = None) -> None:
     if opts["summary_json"]:
         write_summary_json(stats, opts["summary_json"])
     if not opts["no_summary"]:
         print_report(stats)
+        if cluster is not None:  # after the report, which stays as one process prints it
+            echo_cluster_report(cluster.report_lines())

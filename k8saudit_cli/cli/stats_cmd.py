@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
+from k8saudit_cli.cli.cluster_option import cluster_connection, cluster_option
 from k8saudit_cli.cli.common import fail, output_path, rules_option
 from k8saudit_cli.cli.forensics_common import (
     INPUTS_HELP,
@@ -25,8 +26,12 @@ from k8saudit_cli.cli.forensics_common import (
 from k8saudit_cli.cli.scan_output import alert_output
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.forensics.columns import Column
-from k8saudit_cli.forensics.stats import group_counts
+from k8saudit_cli.forensics.selection import Selection
+from k8saudit_cli.forensics.stats import GroupCounts, group_counts
 from k8saudit_cli.forensics.tabular import json_cell, text_cell
+
+if TYPE_CHECKING:
+    from k8saudit_cli.cluster import Connection
 
 EPILOG = f"""\b
 Examples:
@@ -66,6 +71,7 @@ Examples:
     metavar="FILE",
     help="Write to FILE instead of stdout ('-': stdout).",
 )
+@cluster_option()
 def stats_command(inputs: tuple[str, ...], by: tuple[str, ...], **opts: Any) -> None:
     """Count events per value of the --by fields, largest groups first.
 
@@ -78,10 +84,14 @@ def stats_command(inputs: tuple[str, ...], by: tuple[str, ...], **opts: Any) -> 
     paths = expanded(inputs)
     output = output_path(opts["output"])
     fmt = opts["fmt"] or ("table" if sys.stdout.isatty() and not output else "tsv")
-    try:
-        counts = group_counts(paths, columns, selection, stats_to_stderr())
-    except InputError as exc:
-        fail(str(exc))
+    with cluster_connection(opts["cluster"], paths) as connection:
+        try:
+            if connection is None:
+                counts = group_counts(paths, columns, selection, stats_to_stderr())
+            else:
+                counts = _on_cluster(connection, by, columns, selection, paths, opts)
+        except InputError as exc:
+            fail(str(exc))
     rows, result_columns = counts.rows(opts["top"]), counts.result_columns
     if fmt in ("tsv", "csv"):
         with table_output(fmt, output, result_columns) as writer:
@@ -93,6 +103,25 @@ def stats_command(inputs: tuple[str, ...], by: tuple[str, ...], **opts: Any) -> 
             else:
                 print_table(result_columns, rows, out)
     fail_if_nothing_read(counts.stats)
+
+
+def _on_cluster(
+    connection: Connection,
+    by: Sequence[str],
+    columns: Sequence[Column],
+    selection: Selection,
+    paths: Sequence[str],
+    opts: dict[str, Any],
+) -> GroupCounts:
+    """The group counts of every chunk, counted on the cluster and added up in input order."""
+    from k8saudit_cli.cli import forensics_cluster as fc
+
+    where = (opts["where"], "--where") if opts["where"] else None
+    spec = fc.forensic_spec("stats", selection, opts["rules"], where, (split_by(by), "--by"))
+    cluster = fc.ForensicCluster(connection)
+    counts = cluster.group_counts(paths, spec, columns, stats_to_stderr())
+    fc.report(cluster)
+    return counts
 
 
 def split_by(by: Sequence[str]) -> list[str]:

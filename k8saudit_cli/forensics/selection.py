@@ -54,7 +54,7 @@ def selected_events(
     """
     files = expand_inputs(paths)  # a missing input fails now, not at the first event
     events = read_events(files, selection.decode, stats.problems, stats.opened)
-    return _kept(((ev, ev) for ev in events), selection, stats)
+    return kept_items(((ev, ev) for ev in events), selection, stats)
 
 
 def selected_with_text(
@@ -63,10 +63,10 @@ def selected_with_text(
     """The JSON text of each kept event: the line's own bytes for a line that is
     one event, the compact JSON of the item for an item of an EventList or array."""
     pairs = _events_with_text(expand_inputs(paths), selection.decode, stats)
-    return _kept(pairs, selection, stats)
+    return kept_items(pairs, selection, stats)
 
 
-def _kept(
+def kept_items(
     pairs: Iterable[tuple[AuditEvent, Any]], selection: Selection, stats: SelectionStats
 ) -> Iterator[Any]:
     """The second item of each pair whose event is in the window and matches.
@@ -91,7 +91,7 @@ def _kept(
         stats.events_selected += kept
 
 
-class _LineTap:
+class LineTap:
     """Numbered lines passed through, remembering the last line handed out."""
 
     __slots__ = ("current", "lines")
@@ -118,14 +118,14 @@ def _events_with_text(
     decoder = Decoder(options, problems)
     limit = line_limit(options.max_event_size)
     for inp in open_inputs(paths, stats.opened):
-        tap = _LineTap(inp.lines(limit))
+        tap = LineTap(inp.lines(limit))
         before = (decoder.count, problems.counts.copy())
         for ev in decoder.events(tap, inp.name):
-            yield ev, (_own_text(tap.current) if ev.index is None else orjson.dumps(ev.raw))
+            yield ev, (own_text(tap.current) if ev.index is None else orjson.dumps(ev.raw))
         input_done(inp, problems, before, decoder.count)
 
 
-def _own_text(line: bytes) -> bytes:
+def own_text(line: bytes) -> bytes:
     """A line's JSON without its line ending, surrounding blanks or byte-order mark."""
     text = line.strip()
     return text[3:].lstrip() if text.startswith(_BOM) else text

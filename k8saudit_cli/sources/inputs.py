@@ -30,6 +30,7 @@ from k8saudit_cli.sources.compression import (
 )
 from k8saudit_cli.sources.lines import DEFAULT_LINE_LIMIT, LineReader
 from k8saudit_cli.sources.paths import STDIN
+from k8saudit_cli.sources.remote import is_url, open_url
 
 #: The ratio guard looks at a compressed line once it has inflated this far...
 BOMB_MIN_BYTES: Final = 64 << 20
@@ -91,6 +92,8 @@ class Input:
             if sys.stdin is None:  # started with stdin closed (``<&-``)
                 return self._unreadable("stdin is closed")
             return ByteSource(sys.stdin.buffer, owns=False)
+        if is_url(self.path):
+            return self._open_url(start, end)
         try:
             fh = open(self.path, "rb", buffering=0)
         except OSError as exc:
@@ -110,6 +113,17 @@ class Input:
         except OSError as exc:
             fh.close()
             return self._unreadable(_os_error_text(exc))
+        return ByteSource(fh, None if end is None else max(0, end - start))
+
+    def _open_url(self, start: int, end: int | None) -> ByteSource:
+        """An object named by URL (sources/remote.py): read up to its size at open."""
+        try:
+            fh, self._size = open_url(self.path)
+            if start:
+                fh.seek(start)
+        except OSError as exc:
+            return self._unreadable(f"cannot open: {_os_error_text(exc)}")
+        end = self._size if end is None else end
         return ByteSource(fh, None if end is None else max(0, end - start))
 
     def _unreadable(self, detail: str) -> ByteSource:

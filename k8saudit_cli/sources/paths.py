@@ -17,6 +17,7 @@ import stat
 from collections.abc import Sequence
 
 from k8saudit_cli.errors import InputError
+from k8saudit_cli.sources.remote import expand_url, is_url
 
 STDIN = "-"
 _GLOB_CHARS = frozenset("*?[")
@@ -34,6 +35,9 @@ def expand_inputs(specs: Sequence[str]) -> list[str]:
     for spec in specs:
         if spec == STDIN:
             paths.append(STDIN)
+            continue
+        if is_url(spec):  # s3://, gs://, az://, file://...: see sources/remote.py
+            paths.extend(expand_url(spec))
             continue
         try:
             st = os.stat(spec)
@@ -81,6 +85,8 @@ def is_regular_file(path: str) -> bool:
     """Whether ``path`` is a regular file (following symlinks); stdin never is."""
     if path == STDIN:
         return False
+    if is_url(path):  # an object: sized and seekable, so it can be split too
+        return True
     try:
         return stat.S_ISREG(os.stat(path).st_mode)
     except OSError:
