@@ -48,9 +48,10 @@ class AlertRenderer:
     that code must match byte for byte (and that renders aggregation alerts).
     """
 
-    def __init__(self, time_format: str = "iso") -> None:
+    def __init__(self, time_format: str = "iso", host: str | None = None) -> None:
+        self.time_format = time_format
         self.time_key, self._time_text = time_prefix(time_format)
-        self.hostname = hostname()
+        self.hostname = hostname() if host is None else host
         self.style = AlertStyle(
             self.time_key, per_second(self._time_text), per_second(utc_iso), self.hostname
         )
@@ -58,6 +59,11 @@ class AlertRenderer:
         self._lines: dict[int, Renderer] = {}
         self._json_lines: dict[int, Renderer] = {}
         self._rules: list[CompiledRule] = []  # alive while their ids are keys
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        """Pickled as its time format and host name (a Dask worker renders as this
+        process would); the generated renderers are written again where it lands."""
+        return (AlertRenderer, (self.time_format, self.hostname))
 
     def text(self, alert: Alert) -> str:
         """The text alert, without its newline."""

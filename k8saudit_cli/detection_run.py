@@ -218,8 +218,9 @@ class DetectionRun:
     ) -> None:
         """Each input's lines through the fused loop, with what ``read_events`` does
         around them (the problems of an input are totalled when it ends)."""
-        on_progress, total, report = self.on_progress, input_bytes(paths), None
-        if on_progress is not None:
+        on_progress, total, report = self.on_progress, 0, None
+        if on_progress is not None:  # sizes only when asked: a URL's costs a request
+            total = input_bytes(paths)
             on_progress(0, total)
             report = lambda: on_progress(min(total, tracker.position()), total)  # noqa: E731
 
