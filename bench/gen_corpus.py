@@ -215,6 +215,11 @@ HUMAN_IPS = ["203.0.113.24", "203.0.113.77", "198.51.100.9", "10.8.0.14"]
 LB_IPS = ["10.0.0.5", "10.0.0.6", "172.16.4.20"]
 # Characters of generated pod-name suffixes (Kubernetes' rand.String alphabet).
 POD_SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
+#: The mixes ``--profile`` chooses from (see Gen.default_table and Gen.incident_table).
+PROFILES = ("default", "incident")
+# Where the intruder of the incident profile comes from (documentation ranges).
+INTRUDER_ACCOUNTS = [("ci", "deployer"), ("argocd", "argocd-server"), ("monitoring", "grafana")]
+INTRUDER_IPS = ["203.0.113.45", "198.51.100.23", "192.0.2.81"]
 SCRIPTED_UAS = [
     "python-requests/2.31.0",
     "curl/8.5.0",
@@ -226,7 +231,7 @@ SCRIPTED_UAS = [
 class Gen:
     """Stateful generator; ``lines()`` yields the encoded events in time order."""
 
-    def __init__(self, n_events: int, seed: int) -> None:
+    def __init__(self, n_events: int, seed: int, profile: str = "default") -> None:
         self.n = n_events
         self.rng = random.Random(seed)
         r = self.rng
@@ -268,7 +273,21 @@ class Gen:
         self.lease_uid = {n: self.uid() for n in self.nodes}
 
         # (weight, producer) of one request; producers return a list of events.
-        table: list[tuple[float, Callable[[], list[dict[str, Any]]]]] = [
+        table = self.incident_table() if profile == "incident" else self.default_table()
+        total = sum(w for w, _ in table)
+        acc = 0.0
+        self.cum: list[float] = []
+        self.producers: list[Callable[[], list[dict[str, Any]]]] = []
+        for w, p in table:
+            acc += w / total
+            self.cum.append(acc)
+            self.producers.append(p)
+
+    # -- mixes ------------------------------------------------------------
+
+    def default_table(self) -> list[tuple[float, Callable[[], list[dict[str, Any]]]]]:
+        """A day of a busy, quiet cluster: about 1.4 % of events alert."""
+        return [
             (43.0, self.kubelet_read),
             (11.0, self.controller_read),
             (10.0, self.scheduler_read),
@@ -291,14 +310,37 @@ class Gen:
             (0.15, self.access_review),
             (0.05, self.misc_rare),
         ]
-        total = sum(w for w, _ in table)
-        acc = 0.0
-        self.cum: list[float] = []
-        self.producers: list[Callable[[], list[dict[str, Any]]]] = []
-        for w, p in table:
-            acc += w / total
-            self.cum.append(acc)
-            self.producers.append(p)
+
+    def incident_table(self) -> list[tuple[float, Callable[[], list[dict[str, Any]]]]]:
+        """The day of an incident: the same control-plane traffic, but a stolen
+        service-account token used from outside with scripted clients, people
+        exec-ing into pods, reading secrets and editing RBAC. About 35 % of events
+        raise at least one alert with the built-in rules, mostly Notice and
+        Informational activity rules."""
+        return [
+            (14.0, self.kubelet_read),
+            (6.0, self.controller_read),
+            (4.0, self.scheduler_read),
+            (1.5, self.kcm_read),
+            (3.0, self.addon_read),
+            (2.0, self.node_lease),
+            (0.5, self.leader_lease),
+            (0.5, self.endpoints_update),
+            (0.6, self.endpointslice_update),
+            (1.5, self.event_create),
+            (0.8, self.pod_status_patch),
+            (0.6, self.token_request),
+            (3.0, self.human_read),
+            (4.0, self.anonymous_probe),
+            (2.0, self.pod_create),
+            (4.0, self.pod_exec),
+            (3.5, self.secret_access),
+            (2.0, self.configmap_write),
+            (2.5, self.rbac_write),
+            (2.0, self.access_review),
+            (0.6, self.misc_rare),
+            (20.0, self.intruder_read),
+        ]
 
     # -- small helpers ---------------------------------------------------
 
@@ -2020,6 +2062,62 @@ class Gen:
             ),
         )
 
+    def intruder_read(self) -> list[dict[str, Any]]:
+        """A stolen service-account token used from outside the cluster: a scripted
+        client (or kubectl) enumerating and reading objects across namespaces."""
+        r = self.rng
+        ns, sa = r.choice(
+            [("ci", "deployer"), ("argocd", "argocd-server"), ("monitoring", "grafana")]
+        )
+        user = {
+            "username": f"system:serviceaccount:{ns}:{sa}",
+            "uid": self.sa_uid.get(f"{ns}:{sa}") or self.uid(),
+            "groups": ["system:serviceaccounts", f"system:serviceaccounts:{ns}", AUTHENTICATED],
+        }
+        ip = r.choice(INTRUDER_IPS)
+        res = r.choice(
+            [
+                "pods",
+                "secrets",
+                "configmaps",
+                "services",
+                "deployments",
+                "nodes",
+                "namespaces",
+                "serviceaccounts",
+                "clusterroles",
+                "daemonsets",
+            ]
+        )
+        namespaced = RESOURCES[res][2]
+        pod = r.choice(self.pods)
+        target_ns = pod[0] if namespaced else None
+        name = None
+        if res == "pods" and r.random() < 0.5:
+            name = pod[2]
+        elif res == "secrets" and r.random() < 0.5:
+            name = f"{pod[1]}-{r.choice(['tls', 'credentials', 'db-password'])}"
+        verb, uri, name, started, lat = self.read_shape(res, target_ns, name)
+        ua = r.choice(SCRIPTED_UAS) if r.random() < 0.7 else KUBECTL_UA
+        code = 200 if r.random() < 0.9 else 403
+        return self.event(
+            level="Metadata",
+            verb=verb,
+            uri=uri,
+            user=user,
+            ips=[ip],
+            ua=ua,
+            ref=self.objref(res, target_ns, name),
+            code=code,
+            latency_us=lat,
+            started=started,
+            twin=0.1,
+            decision=ALLOW if code == 200 else "forbid",
+            reason=self.rbac_reason(f"{sa}-binding", "edit", "ServiceAccount", f"{ns}/{sa}")
+            if code == 200
+            else "",
+        )
+
     def misc_rare(self) -> list[dict[str, Any]]:
         """Namespaces, NodePort services, CSRs: a handful per run."""
         r = self.rng
@@ -2132,9 +2230,10 @@ def generate(
     out: str,
     use_gzip: bool = False,
     progress: Callable[[int], None] | None = None,
+    profile: str = "default",
 ) -> tuple[int, int]:
     """Write ``n_events`` events to ``out`` ('-' = stdout); return (events, bytes)."""
-    gen = Gen(n_events, seed)
+    gen = Gen(n_events, seed, profile)
     dumps = orjson.dumps
     written = count = 0
     batch: list[bytes] = []
@@ -2176,13 +2275,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--out", default="-", help="output file, '-' for stdout (default)")
     ap.add_argument("--gzip", action="store_true", help="gzip the output")
     ap.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    ap.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="default",
+        help="the mix: 'default' (a quiet day, about 1.4 %% of events alert) or 'incident' "
+        "(about a third of events alert)",
+    )
     args = ap.parse_args(argv)
     if args.events < 0:
         ap.error("--events must be >= 0")
     if args.out == "-" and sys.stdout.isatty() and args.events > 1000:
         ap.error("refusing to write the corpus to a terminal; use --out PATH")
     t0 = time.perf_counter()
-    count, size = generate(args.events, args.seed, args.out, args.gzip)
+    count, size = generate(args.events, args.seed, args.out, args.gzip, profile=args.profile)
     dt = time.perf_counter() - t0
     if not args.quiet:
         kind = " (gzip)" if args.gzip else ""

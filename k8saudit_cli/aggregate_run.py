@@ -42,6 +42,8 @@ ChunkObservation = tuple[
     int, int, int, Key, Hashable, tuple[Value, ...], int, "int | None", "bytes | None"
 ]
 Match = Callable[[AuditEvent], list[CompiledRule]]
+#: ``(aggregations an event matched, the event) -> the alerts they raise now (or None)``.
+CountStep = Callable[[list[CompiledRule], AuditEvent], Any]
 _A = TypeVar("_A", bound=tuple[Any, ...])
 
 
@@ -102,17 +104,38 @@ class Aggregations:
 
     def recorder(self, rules: Detector, out: list[ChunkObservation], with_raw: bool) -> Match:
         """A worker's match function: ``rules``' matches, recording every observation in ``out``."""
-        match_both, aggs = self.both(rules), self.rules
+        match_both, record = self.both(rules), self.record_into(out, with_raw)
 
         def match_and_record(ev: AuditEvent) -> list[CompiledRule]:
             hits, observations = match_both(ev)
+            record(observations, ev)
+            return hits
+
+        return match_and_record
+
+    def record_into(
+        self, out: list[ChunkObservation], with_raw: bool
+    ) -> Callable[[list[Observation], AuditEvent], None]:
+        """Records a worker's observations of one event in ``out`` (see :meth:`recorder`)."""
+        aggs = self.rules
+
+        def record(observations: list[Observation], ev: AuditEvent) -> None:
             for pos, key, value in observations:
                 raw = orjson.dumps(ev.raw) if with_raw else None
                 snap = aggs[pos].snapshot(ev)
                 out.append((ev.num, pos, ev.time_ns, key, value, snap, ev.line, ev.index, raw))
-            return hits
 
-        return match_and_record
+        return record
+
+    def counter(self, then: Callable[[list[Observation], AuditEvent], Any]) -> CountStep:
+        """``(aggregations matched, event) -> then(observations, event)``, for the fused
+        run loop, which finds the matching aggregations itself."""
+        observations = self._observations
+
+        def count(found: list[CompiledRule], ev: AuditEvent) -> Any:
+            return then(observations(found, ev), ev)
+
+        return count
 
 
 class Counting:
@@ -141,7 +164,7 @@ class Counting:
             hits, observations = match_both(ev)
             if not observations:
                 return hits
-            fired = self._fire(observations, ev)
+            fired = self.fire(observations, ev)
             if not fired:
                 return hits
             pending.extend(fired)
@@ -154,7 +177,8 @@ class Counting:
 
         return match_and_count, deliver
 
-    def _fire(self, observations: list[Observation], ev: AuditEvent) -> list[Alert]:
+    def fire(self, observations: list[Observation], ev: AuditEvent) -> list[Alert]:
+        """Count one event's observations; the alerts of the windows that crossed."""
         alerts = []
         for pos, key, value in observations:
             fired = self.tables[pos].add(key, value, ev.time_ns)

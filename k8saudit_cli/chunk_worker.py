@@ -4,8 +4,9 @@ A :class:`Chunk` is a whole file (any compression) or a byte range of a
 plain one, cut on line boundaries. :meth:`ChunkWorker.run` is the body of
 every worker, a forked process of ``--jobs`` (:mod:`k8saudit_cli.parallel_run`)
 or a task on a Dask worker (:mod:`k8saudit_cli.cluster`): it decodes and
-matches with the loop of a serial run
-(:func:`~k8saudit_cli.run_stats.match_in_window`) and sends back plain data
+matches with the loop of a serial run (the fused loop of
+:mod:`k8saudit_cli.fused_loop` on the fast path,
+:func:`~k8saudit_cli.run_stats.match_in_window` with ``--no-fast-path``) and sends back plain data
 (:class:`ChunkResult`): counts, the first warnings per reason, and each alert
 as rendered text or, when the text depends on something only the parent
 knows (``evt.num``) or the sink wants :class:`Alert` objects, as the event's
@@ -24,10 +25,11 @@ from k8saudit_cli.aggregate_run import Aggregations, ChunkObservation
 from k8saudit_cli.decode import Decoder, Problems
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
-from k8saudit_cli.formats import format_label
+from k8saudit_cli.formats import LINE_FRAMINGS, format_label
+from k8saudit_cli.fused_loop import LoopRun
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import RunOptions
-from k8saudit_cli.run_stats import RunStats, match_in_window
+from k8saudit_cli.run_stats import NEVER, RunStats, match_in_window
 from k8saudit_cli.sources import STDIN, Input, line_limit
 from k8saudit_cli.sources.remote import size_of
 
@@ -104,6 +106,10 @@ class ChunkWorker:
         result = ChunkResult()
         decoder = Decoder(options.decode, result.stats.problems)
         events = ChunkEvents(chunk, decoder)
+        if options.evaluator == "fast":
+            self._run_fused(events, result)
+            result.lines = events.count
+            return result
         match: Callable[[AuditEvent], list[CompiledRule]] = self.detector.match
         if self.aggregations is not None:  # the event JSON only for a sink that wants events
             match = self.aggregations.recorder(
@@ -119,6 +125,17 @@ class ChunkWorker:
         )
         result.lines = events.count
         return result
+
+    def _run_fused(self, events: ChunkEvents, result: ChunkResult) -> None:
+        """The fast path: the chunk through the fused loop, as a serial run does, its
+        aggregation observations recorded for the parent to count."""
+        aggs, counted = self.aggregations, None
+        if aggs is not None:  # the event JSON only for a sink that wants events
+            record = aggs.record_into(result.observations, self.render is None)
+            counted = (aggs.detector, aggs.counter(record))
+        window = (self.options.since_ns, self.options.until_ns)
+        collect = _collector(self, result.alerts)
+        events.scan(LoopRun(self.detector, result.stats, collect, NEVER, window, counted))
 
 
 def chunk_worker(
@@ -186,6 +203,33 @@ class ChunkEvents:
     ) -> None:
         self.chunk, self.decoder, self.wrap_lines = chunk, decoder, wrap_lines
         self.count = 0
+
+    def scan(self, run: LoopRun) -> None:
+        """The chunk through the fused loop: lines as lines, anything else as events."""
+        chunk, decoder = self.chunk, self.decoder
+        if chunk.end is None:
+            inp = Input(chunk.path, chunk.start, chunk.file_size)
+            try:
+                before = (decoder.count, decoder.problems.counts.copy())
+                framing = decoder.begin(inp)
+                if framing in LINE_FRAMINGS:
+                    run.scan_lines(inp.lines(line_limit(decoder.max_size)), inp.name, decoder)
+                else:
+                    run.scan_events(decoder.framed(inp, framing))
+                decoder.finish(inp, framing, before)
+            finally:
+                self.count = decoder.lines_read
+                inp.close()
+        elif chunk.framing == "lines":
+            lines = ChunkLines(chunk, decoder.problems, decoder.max_size)
+            try:
+                run.scan_lines(lines, chunk.path, decoder)
+            finally:
+                self.count = lines.count
+            shape = decoder.shape or ("k8s" if decoder.count else "unknown")
+            decoder.problems.note_format(chunk.path, format_label(shape, "lines"))
+        else:
+            run.scan_events(iter(self))
 
     def __iter__(self) -> Iterator[AuditEvent]:
         chunk, decoder = self.chunk, self.decoder

@@ -11,6 +11,7 @@ a provider's truncation by provider and cause.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,7 @@ __all__ = [
     "InputTally",
     "Problems",
     "input_done",
+    "input_lines",
     "read_events",
 ]
 
@@ -74,6 +76,8 @@ class Decoder(LineDecoder):
         self.shape: str | None = None
         #: Lines of the input last read (blank ones too), once it is read.
         self.lines_read = 0
+        #: The framing of the input being read (see :meth:`begin`).
+        self.framing = "lines"
 
     @property
     def unwrap(self) -> Unwrapper | None:
@@ -248,12 +252,23 @@ class Decoder(LineDecoder):
         problems go to ``problems`` (see :func:`input_done`). ``wrap_lines`` may wrap the
         line stream of a line-framed input."""
         before = (self.count, self.problems.counts.copy())
+        framing = self.begin(inp)
+        yield from self.framed(inp, framing, wrap_lines)
+        self.finish(inp, framing, before)
+
+    def begin(self, inp: Input) -> str:
+        """Start reading ``inp``: its framing, from its first bytes (before any line is
+        read; ``lines`` for the ``k8s`` format, which looks at nothing)."""
         self.shape, self.lines_read = None, 0
         if self.options.input_format == "k8s":
-            framing = "lines"
+            self.framing = "lines"
         else:
-            framing = framing_of(inp.head(HEAD_BYTES), self.options.input_format)
-        yield from self.framed(inp, framing, wrap_lines)
+            self.framing = framing_of(inp.head(HEAD_BYTES), self.options.input_format)
+        return self.framing
+
+    def finish(self, inp: Input, framing: str, before: tuple[int, Counter[str]]) -> None:
+        """``inp`` is read: what it was read as, its lines, events and problems recorded
+        (``before``: the event count and problem counts when it began)."""
         shape = self.shape or ("k8s" if self.count > before[0] else "unknown")
         self.problems.note_format(inp.name, format_label(shape, framing))
         if inp.reader is not None:
@@ -392,3 +407,28 @@ def read_events(
     decoder = Decoder(options, problems)
     for inp in open_inputs(expand_inputs(inputs), on_open):
         yield from decoder.input_events(inp)
+
+
+def input_lines(
+    inputs: Sequence[str],
+    options: DecodeOptions,
+    on_open: Callable[[Input], None] | None = None,
+) -> Iterator[tuple[Input, Iterable[tuple[int, bytes]]]]:
+    """Each input opened in turn (one at a time), with the numbered lines a decoder
+    reads from it: what the fused run loop consumes. The lines are opened when first
+    iterated, so :meth:`Decoder.begin` can look at the input's first bytes before; an
+    input that is not read as lines (a JSON document, export lines, CSV) is read with
+    :meth:`Decoder.framed` instead and its lines left alone."""
+    limit = line_limit(options.max_event_size)
+    for inp in open_inputs(expand_inputs(inputs), on_open):
+        yield inp, _Lines(inp, limit)
+
+
+class _Lines:
+    """An input's numbered lines, opened on first use."""
+
+    def __init__(self, inp: Input, limit: int) -> None:
+        self.inp, self.limit = inp, limit
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        return iter(self.inp.lines(self.limit))

@@ -7,7 +7,6 @@ The :class:`Detector` returns the rules one event triggers;
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from k8saudit_cli.engine.codegen import generate_group
@@ -16,12 +15,31 @@ from k8saudit_cli.event import AuditEvent
 from k8saudit_cli.ruleset.compile import CompiledRule
 
 
-@dataclass(frozen=True)
 class Alert:
-    """One rule match on one event."""
+    """One rule match on one event.
 
-    rule: CompiledRule
-    event: AuditEvent
+    A plain class with slots, not a dataclass: a run makes one per alert,
+    and a frozen dataclass costs twice as much to make. It compares and
+    prints as the dataclass did.
+    """
+
+    __slots__ = ("event", "rule")
+    __match_args__ = ("rule", "event")
+
+    def __init__(self, rule: CompiledRule, event: AuditEvent) -> None:
+        self.rule = rule
+        self.event = event
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Alert)
+        return (self.rule, self.event) == (other.rule, other.event)
+
+    __hash__ = None  # type: ignore[assignment]  # as the dataclass: its rule is unhashable
+
+    def __repr__(self) -> str:
+        return f"Alert(rule={self.rule!r}, event={self.event!r})"
 
 
 class Detector:
@@ -73,6 +91,14 @@ class Detector:
             return self.match
         group = self._by_key.get(key)
         return group if group is not None else self._group_for(key)
+
+    def candidates_for(
+        self, key: tuple[Any, ...]
+    ) -> Callable[[AuditEvent], list[CompiledRule]] | None:
+        """As :meth:`matcher_for`, but ``None`` when no rule can match events of ``key``
+        (the fused run loop then skips the call)."""
+        group = self.matcher_for(key)
+        return None if group is _no_rules else group
 
     def _group_for(self, key: tuple[Any, ...]) -> Callable[[AuditEvent], list[CompiledRule]]:
         ids = tuple(i for i, req in enumerate(self._requirements) if admits(req, key))

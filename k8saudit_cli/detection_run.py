@@ -16,17 +16,25 @@ KeyboardInterrupt; it then returns the statistics of what it scanned, with
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from k8saudit_cli.aggregate_run import Aggregations, split_aggregations
-from k8saudit_cli.decode import Problems, read_events
+from k8saudit_cli.decode import Decoder, Problems, input_lines, read_events
 from k8saudit_cli.detect import Alert, Detector
 from k8saudit_cli.event import AuditEvent
+from k8saudit_cli.formats import LINE_FRAMINGS
+from k8saudit_cli.fused_loop import LoopRun
 from k8saudit_cli.ruleset.compile import CompiledRule
-from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink, discard
+from k8saudit_cli.run_options import (
+    AUTO_JOBS,
+    AUTO_MIN_BYTES,
+    AlertSink,
+    RunOptions,
+    TextSink,
+    discard,
+)
 from k8saudit_cli.run_stats import (
     RunStats,
     RunStopped,
@@ -34,7 +42,13 @@ from k8saudit_cli.run_stats import (
     grown_files,
     match_in_window,
 )
-from k8saudit_cli.sources import Input, expand_inputs, needs_single_process
+from k8saudit_cli.sources import (
+    BINARY_PROBE,
+    Input,
+    expand_inputs,
+    needs_single_process,
+    splittable,
+)
 from k8saudit_cli.sources.remote import is_url, size_of
 
 if TYPE_CHECKING:  # imported when a run uses processes: a serial scan starts faster
@@ -133,6 +147,9 @@ class DetectionRun:
             stats.interrupted = True
 
     def _match(self, events: Iterable[AuditEvent], stats: RunStats) -> None:
+        if self.options.evaluator == "fast":
+            self._fused(stats, lambda run: run.scan_events(events))
+            return
         options = self.options
         match: Callable[[AuditEvent], list[CompiledRule]] = self.detector.match
         on_alert = _alert_callback(self.sink)
@@ -148,10 +165,12 @@ class DetectionRun:
     def _jobs_for(self, paths: Sequence[str]) -> int:
         """``options.jobs``, or 1 where processes cannot help (stdin) or cannot start."""
         jobs = self.options.jobs
+        if jobs == AUTO_JOBS:
+            return auto_jobs(paths)
         if jobs > 1 and needs_single_process(paths):
             self._warn("--jobs needs regular files; scanning in one process (a pipe is read once)")
             jobs = 1
-        if jobs > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        if jobs > 1 and not _can_fork():
             self._warn("--jobs needs fork(), which this platform lacks; scanning in one process")
             jobs = 1
         return jobs
@@ -167,12 +186,56 @@ class DetectionRun:
         if self.on_warning is not None:
             self.on_warning(message)
 
+    def _fused(
+        self,
+        stats: RunStats,
+        scan: Callable[[LoopRun], object],
+        progress: Callable[[], object] | None = None,
+    ) -> None:
+        """The fast path: ``scan`` drives the fused run loop (:mod:`k8saudit_cli.fused_loop`)."""
+        options = self.options
+        counting = self.aggregations.start() if self.aggregations is not None else None
+        aggregations = None
+        if counting is not None and self.aggregations is not None:
+            aggregations = (self.aggregations.detector, self.aggregations.counter(counting.fire))
+        window = (options.since_ns, options.until_ns)
+        run = LoopRun(self.detector, stats, self.sink, self._stop, window, aggregations, progress)
+        scan(run)
+        if counting is not None:
+            counting.finish(stats)
+
     def _scan_serial(self, paths: Sequence[str], stats: RunStats) -> None:
         tracker = _InputTracker(stats)
+        if self.options.evaluator == "fast":
+            self._scan_serial_fused(paths, stats, tracker)
+            return
         events = read_events(paths, self.options.decode, stats.problems, tracker.opened)
         if self.on_progress is not None:
             events = _reporting(events, tracker, input_bytes(paths), self.on_progress)
         self._match(events, stats)
+
+    def _scan_serial_fused(
+        self, paths: Sequence[str], stats: RunStats, tracker: _InputTracker
+    ) -> None:
+        """Each input's lines through the fused loop, with what ``read_events`` does
+        around them (the problems of an input are totalled when it ends)."""
+        on_progress, total, report = self.on_progress, 0, None
+        if on_progress is not None:  # sizes only when asked: a URL's costs a request
+            total = input_bytes(paths)
+            on_progress(0, total)
+            report = lambda: on_progress(min(total, tracker.position()), total)  # noqa: E731
+
+        def scan(run: LoopRun) -> None:
+            decoder, problems = Decoder(self.options.decode, stats.problems), stats.problems
+            for inp, lines in input_lines(paths, self.options.decode, tracker.opened):
+                before = (decoder.count, problems.counts.copy())
+                if not _scan_input(run, decoder, inp, lines):
+                    return
+                decoder.finish(inp, decoder.framing, before)
+            if on_progress is not None:
+                on_progress(total, total)
+
+        self._fused(stats, scan, report)
 
     def _scan_parallel(self, paths: Sequence[str], jobs: int, stats: RunStats) -> None:
         from k8saudit_cli.parallel_run import run_parallel
@@ -207,6 +270,17 @@ class DetectionRun:
         )
 
 
+def _scan_input(
+    run: LoopRun, decoder: Decoder, inp: Input, lines: Iterable[tuple[int, bytes]]
+) -> bool:
+    """One input through the fused loop: its lines, or the events of the framing its
+    first bytes show (a JSON document, export lines, CSV); ``False`` if stopped."""
+    framing = decoder.begin(inp)
+    if framing in LINE_FRAMINGS:
+        return run.scan_lines(lines, inp.name, decoder)
+    return run.scan_events(decoder.framed(inp, framing))
+
+
 def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:
     """The sink as one plain call per alert (a text sink as a closure, not a method)."""
     if not isinstance(sink, TextSink):
@@ -217,6 +291,46 @@ def _alert_callback(sink: AlertSink) -> Callable[[Alert], object]:
         write(render(alert))
 
     return render_and_write
+
+
+def auto_jobs(paths: Sequence[str]) -> int:
+    """The processes ``jobs=AUTO_JOBS`` uses: the idle cores the process may run on when
+    the inputs are regular files of :data:`AUTO_MIN_BYTES` or more that can be shared out
+    (several local files, or one plain file to split), else 1, without a warning."""
+    if needs_single_process(paths) or any(is_url(p) for p in paths):
+        return 1  # URLs too: the choice is left to --jobs N or --cluster
+    if input_bytes(paths) < AUTO_MIN_BYTES:
+        return 1
+    if (len(paths) == 1 and not _splittable(paths[0])) or not _can_fork():
+        return 1
+    return idle_cores()
+
+
+def idle_cores() -> int:
+    """The cores this process may run on, less those other work keeps busy (the load
+    average, rounded): two workers sharing one busy core ran slower than one process
+    (docs/performance.md). The count only changes speed; the output is the same."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
+def _can_fork() -> bool:
+    """Whether workers can be forked. multiprocessing is imported here, not at the top:
+    a serial scan (the common small one) starts faster without it."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _splittable(path: str) -> bool:
+    """Whether a file can be cut into byte ranges (plain text, not compressed)."""
+    with open(path, "rb") as fh:
+        return splittable(fh.read(BINARY_PROBE))
 
 
 def input_bytes(paths: Sequence[str]) -> int:

@@ -129,6 +129,17 @@ class LineDecoder:
                 ev.num = self.count
                 yield ev
 
+    def other_events(self, line: bytes, parsed: Any, file: str, lineno: int) -> list[AuditEvent]:
+        """The events of a line the inline path of :meth:`events` did not take (``num``
+        left 0): ``parsed`` is the line's value, the parser's error, or ``None`` for a
+        line that does not start with ``{`` (it is not parsed yet). The fused run loop
+        (:mod:`k8saudit_cli.fused_loop`) hands such lines here too."""
+        if parsed is None:
+            return self._not_an_object(line, file, lineno)
+        if isinstance(parsed, orjson.JSONDecodeError):
+            return self._unparsed(line, parsed, file, lineno)
+        return self._value(parsed, len(line), file, lineno)
+
     def decode_line(self, line: bytes, file: str, lineno: int) -> list[AuditEvent]:
         """The events of one line (``num`` left 0); problems are recorded, never raised."""
         try:

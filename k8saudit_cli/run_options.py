@@ -16,6 +16,12 @@ from typing import Literal
 from k8saudit_cli.decode import DecodeOptions
 from k8saudit_cli.detect import Alert
 
+#: ``jobs`` meaning "as many processes as pay": every core for regular files of
+#: :data:`AUTO_MIN_BYTES` or more in all, one process otherwise (stdin, small inputs).
+AUTO_JOBS = -1
+#: Below this much input, one process is faster than forking workers (docs/performance.md).
+AUTO_MIN_BYTES = 64 << 20
+
 #: Receives every alert of a run, in input order.
 AlertSink = Callable[[Alert], object]
 
@@ -28,7 +34,8 @@ class RunOptions:
     default), ``"first"`` only the first (Falco's default). ``evaluator``:
     ``"fast"`` (rule index and generated code) or ``"reference"`` (plain
     closures, for checking). ``jobs`` above 1 scans input files in that many
-    processes; events given as an iterable are always matched in this one.
+    processes, :data:`AUTO_JOBS` in as many as pay for themselves; events given
+    as an iterable are always matched in this one.
     """
 
     since_ns: int | None = None
@@ -43,8 +50,8 @@ class RunOptions:
             raise ValueError(f"rule_matching is 'all' or 'first', not {self.rule_matching!r}")
         if self.evaluator not in ("fast", "reference"):
             raise ValueError(f"evaluator is 'fast' or 'reference', not {self.evaluator!r}")
-        if self.jobs < 1:
-            raise ValueError(f"jobs is at least 1, not {self.jobs}")
+        if self.jobs < 1 and self.jobs != AUTO_JOBS:
+            raise ValueError(f"jobs is at least 1 (or AUTO_JOBS), not {self.jobs}")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 NS = 1_000_000_000
@@ -26,6 +27,8 @@ class TimeFormatError(ValueError):
 # ------------------------------------------------------------------ parsing
 
 _MINUTE_CACHE: dict[str, int] = {}
+#: ``YYYY-MM-DDTHH:MM:SS`` -> ns, for the API server's form (filled from the minutes).
+_SECOND_CACHE: dict[str, int] = {}
 _SECONDS = {f"{i:02d}": i for i in range(60)}  # Go's time.Parse refuses second 60 too
 _FRACTION_PAD = "000000000"
 
@@ -42,11 +45,17 @@ def parse_time_ns(text: Any) -> int | None:
     if len(text) == 27 and text[26] == "Z" and text[19] == "." and text[16] == ":":
         # The API server's own form, 2024-05-01T10:00:00.012345Z: the common case,
         # inline because the decoder calls this once per event.
+        second = _SECOND_CACHE.get(text[:19])
+        micros = text[20:26]
+        if second is not None and micros.isdigit() and micros.isascii():
+            return second + int(micros) * 1000
         minute = _MINUTE_CACHE.get(text[:16])
         secs = _SECONDS.get(text[17:19])
-        micros = text[20:26]
         if minute is not None and secs is not None and micros.isdigit() and micros.isascii():
-            return (minute + secs) * NS + int(micros) * 1000
+            if len(_SECOND_CACHE) > 65536:
+                _SECOND_CACHE.clear()
+            second = _SECOND_CACHE[text[:19]] = (minute + secs) * NS
+            return second + int(micros) * 1000
     return _parse_rfc3339(text)
 
 
@@ -161,18 +170,28 @@ def _local(time_ns: int) -> tuple[time.struct_time, int]:
     return time.localtime(sec), ns
 
 
+#: "00" to "99": a table lookup instead of a format spec, which is parsed on every call.
+_TWO_DIGITS = tuple(f"{i:02d}" for i in range(100))
+
+
 def _hms(t: time.struct_time) -> str:
-    return f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    two = _TWO_DIGITS
+    return f"{two[t.tm_hour]}:{two[t.tm_min]}:{two[t.tm_sec]}"
 
 
 def _ymd(t: time.struct_time) -> str:
-    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+    return f"{str(t.tm_year).zfill(4)}-{_TWO_DIGITS[t.tm_mon]}-{_TWO_DIGITS[t.tm_mday]}"
+
+
+def _nine(ns: int) -> str:
+    """A fraction of a second (0 <= ns < 10**9) as nine digits."""
+    return str(ns + NS)[1:]
 
 
 def evt_time_text(time_ns: int) -> str:
     """``evt.time``, Falco's alert time: local ``HH:MM:SS.nnnnnnnnn``."""
     t, ns = _local(time_ns)
-    return f"{_hms(t)}.{ns:09d}"
+    return f"{_hms(t)}.{_nine(ns)}"
 
 
 def evt_time_s_text(time_ns: int) -> str:
@@ -183,7 +202,7 @@ def evt_time_s_text(time_ns: int) -> str:
 def evt_datetime_text(time_ns: int) -> str:
     """``evt.datetime``: local ``YYYY-MM-DD HH:MM:SS.nnnnnnnnn``."""
     t, ns = _local(time_ns)
-    return f"{_ymd(t)} {_hms(t)}.{ns:09d}"
+    return f"{_ymd(t)} {_hms(t)}.{_nine(ns)}"
 
 
 def evt_datetime_s_text(time_ns: int) -> str:
@@ -196,11 +215,33 @@ def evt_iso8601_text(time_ns: int) -> str:
     """``evt.time.iso8601``: UTC with a literal ``+0000``, as libs' ``ts_to_iso_8601``."""
     sec, ns = divmod(time_ns, NS)
     t = time.gmtime(sec)
-    return f"{_ymd(t)}T{_hms(t)}.{ns:09d}+0000"
+    return f"{_ymd(t)}T{_hms(t)}.{_nine(ns)}+0000"
 
 
 def utc_iso(time_ns: int) -> str:
     """``2018-10-20T00:18:28.123456000Z``: the JSON alert's ``time``."""
     sec, ns = divmod(time_ns, NS)
     t = time.gmtime(sec)
-    return f"{_ymd(t)}T{_hms(t)}.{ns:09d}Z"
+    return f"{_ymd(t)}T{_hms(t)}.{_nine(ns)}Z"
+
+
+def per_second(render: Callable[[int], str]) -> Callable[[int], str]:
+    """``render`` (one of the time texts above) computed once per second of event time.
+
+    Alerts of one second share everything but the nine digits of the
+    fraction: the text around them is kept from the last second rendered.
+    """
+    last_second: int | None = None
+    head = tail = ""
+
+    def text(time_ns: int) -> str:
+        nonlocal last_second, head, tail
+        second, fraction = divmod(time_ns, NS)
+        if second != last_second:
+            whole = render(second * NS)  # "... .000000000 ..."
+            cut = whole.index(".000000000")
+            head, tail, last_second = whole[: cut + 1], whole[cut + 10 :], second
+        # The nine digits, zero-padded: cheaper than a format spec, which is parsed per call.
+        return f"{head}{str(fraction + NS)[1:]}{tail}"
+
+    return text

@@ -9,7 +9,7 @@ can hit a scan at a chosen point:
 ``FAULT_CHUNK_DELAY``
     seconds each worker sleeps before a chunk (a scan lasts long enough to be hit);
 ``FAULT_SERIAL_DELAY``
-    seconds a one-process scan sleeps every 50 events;
+    seconds a one-process scan sleeps every 50 events (every 50 lines on the fast path);
 ``FAULT_KILL``
     ``OFFSET:once`` or ``OFFSET:always``: the worker given the chunk holding byte
     OFFSET kills itself with SIGKILL (``once``: only the first worker to try it,
@@ -27,7 +27,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from k8saudit_cli import detection_run, parallel_run
 from k8saudit_cli.cli import main, scan_output
@@ -83,6 +83,20 @@ def _plant_serial_delay() -> None:
             yield ev
 
     detection_run.read_events = read_events  # type: ignore[assignment]
+    original_lines = detection_run.input_lines
+
+    def slowed(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+        for i, numbered in enumerate(lines, 1):
+            if i % 50 == 0:
+                time.sleep(delay)
+            yield numbered
+
+    def input_lines(*args: object, **kwargs: object) -> Iterator[tuple[object, object]]:
+        # The fast path decodes in its fused loop, from the lines of each input.
+        for inp, lines in original_lines(*args, **kwargs):  # type: ignore[arg-type]
+            yield inp, slowed(lines)
+
+    detection_run.input_lines = input_lines  # type: ignore[assignment]
 
 
 def _plant_crash() -> None:

@@ -16,10 +16,10 @@ stderr that is closed or cannot be written is a silent one.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -96,6 +96,18 @@ def wire_env_vars(command: click.Command) -> None:
         param.show_envvar = bool(ENV_SHOWN.intersection(param.opts))
 
 
+def _import_paused(module: str) -> Any:
+    """Import a command's module with the cyclic garbage collector paused: imports make
+    classes and functions that live as long as the process (collecting is wasted work)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return importlib.import_module(module)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -104,7 +116,7 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module, attr = COMMANDS[name]
-        command: click.Command = getattr(importlib.import_module(module), attr)
+        command: click.Command = getattr(_import_paused(module), attr)
         wire_env_vars(command)
         return command
 
@@ -181,6 +193,8 @@ class K8sAuditGroup(LazyGroup):
 def _internal_error(exc: Exception) -> NoReturn:
     """A bug: one line (the traceback with ``K8SAUDIT_DEBUG=1``), exit 2, never 1."""
     if os.environ.get("K8SAUDIT_DEBUG", "") not in ("", "0"):
+        import traceback  # only for a crash: not on every start
+
         traceback.print_exception(exc)
         hint = ""
     else:

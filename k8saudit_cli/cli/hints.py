@@ -6,7 +6,6 @@ Load errors keep Falco's exact text (rule authors compare them with
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 
@@ -28,6 +27,8 @@ _UNKNOWN_FIELD = (
 
 def close_matches(word: str, candidates: Sequence[str]) -> list[str]:
     """The candidates nearest to ``word`` (best first); empty when none is close."""
+    import difflib  # only when a name is unknown: not on every start
+
     scored = []
     for cand in candidates:
         ratio = difflib.SequenceMatcher(None, word, cand).ratio()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -43,7 +42,7 @@ from k8saudit_cli.detect import Alert
 from k8saudit_cli.detection_run import DetectionRun
 from k8saudit_cli.errors import InputError
 from k8saudit_cli.ruleset.compile import CompiledRule
-from k8saudit_cli.run_options import AlertSink, RunOptions, TextSink
+from k8saudit_cli.run_options import AUTO_JOBS, AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats, RunStopped
 from k8saudit_cli.selection import select_rules, unmatched_steps
 from k8saudit_cli.sources import STDIN, expand_inputs
@@ -180,12 +179,13 @@ whole JSON documents and EKS, GKE and AKS exports are recognised too
 @click.option(
     "-j",
     "--jobs",
-    default="1",
+    default="auto",
     show_default=True,
     metavar="N|auto",
     help="Worker processes. Big plain files are split on line boundaries, many or compressed "
     "files are spread over the workers; alerts, evt.num and the report stay exactly as "
-    "with one process. 'auto' uses every core.",
+    "with one process. 'auto' uses the idle cores for regular files of 64 MiB or more in "
+    "all, one process for smaller inputs and stdin.",
 )
 @cluster_option()
 @click.option(
@@ -289,7 +289,8 @@ def _cluster_scan(
     """``--cluster``: the scan's rules as the workers will build them."""
     from k8saudit_cli.cluster import ClusterScan
 
-    if opts["jobs"] != "1":
+    given = ctx.get_parameter_source("jobs") is not click.core.ParameterSource.DEFAULT
+    if given and opts["jobs"] != "1":  # the default, 'auto', leaves the work to the cluster
         fail("--jobs and --cluster do not go together: the cluster's workers do the work")
     steps = selection_steps(ctx.meta.get("raw_args", []))
     return ClusterScan(connection, rule_spec(rules, steps, opts["min_priority"]))
@@ -309,7 +310,7 @@ def _run_options(opts: dict[str, Any], since: int | None, until: int | None) -> 
 
 def _jobs(text: str) -> int:
     if text == "auto":
-        return os.cpu_count() or 1
+        return AUTO_JOBS
     if text.isdigit() and int(text) >= 1:
         return int(text)
     fail(f"--jobs takes a positive number or 'auto', not '{text}'")

@@ -33,6 +33,7 @@ from k8saudit_cli.engine.bound import BAnd, BCheck, BConst, BField, BNot, BOr, B
 from k8saudit_cli.engine.codetext import Names, identifier, literal, note
 from k8saudit_cli.engine.layout import Chain, Code, Negated, Term
 from k8saudit_cli.engine.operators import LIST, OPERATORS, STR, Inline, allowed_values
+from k8saudit_cli.engine.simplify import simplify
 from k8saudit_cli.fields import MISSING
 
 #: Value of a field slot not yet extracted for the current event.
@@ -278,9 +279,10 @@ def fuse_or(items: list[Bound]) -> list[Bound | Fused]:
 # ---------------------------------------------------------------- functions
 
 
-def _compile(source: str, name: str, names: dict[str, Any]) -> Callable[..., Any]:
+def compile_function(source: str, name: str, names: dict[str, Any]) -> Callable[..., Any]:
     """Compile ``source`` under its own pseudo-file name, kept in ``linecache``
-    for as long as the function lives, so tracebacks show the generated lines."""
+    for as long as the function ``name`` lives, so tracebacks show the generated
+    lines. Other functions the source defines share its globals (``__globals__``)."""
     filename = f"<k8saudit-rules:{name}-{next(_numbers)}>"
     namespace = dict(names)
     exec(compile(source, filename, "exec"), namespace)
@@ -301,22 +303,27 @@ def generate_group(
 
     Fields are extracted at most once per event and shared by every rule of
     the group; ``first_only`` returns at the first match (Falco's default).
+    Checks no event can pass are folded away first (:mod:`simplify`).
     Returns the function and its source.
     """
     gen = CodeGen(shared=True)
     body: list[str] = []
     ctx: Slots = frozenset()
-    for rule, node in rules:
+    for rule, written in rules:
         label = _rule_label(rule)
-        ref = gen.names.of(f"rule_{identifier(label)}", rule)
         body.append(f"    # {layout.comment(label)}")
+        node = simplify(written)
+        if isinstance(node, BConst) and not node.value:
+            body.append("    # (never true: a field compared with an empty list)")
+            continue
+        ref = gen.names.of(f"rule_{identifier(label)}", rule)
         body += layout.statement("if ", gen.code(node, ctx), ":", "    ")
         body.append(f"        return [{ref}]" if first_only else f"        h.append({ref})")
         ctx = ctx | (gen.when(node, False) if first_only else gen.always(node))
     slots = list(gen.slots.values())
     head = ["    h = []"] + ([f"    {' = '.join(slots)} = UNSET"] if slots else [])
     source = f"def {name}(e):\n" + "\n".join([*head, *body, "    return h"]) + "\n"
-    return _compile(source, name, gen.names.globals), source
+    return compile_function(source, name, gen.names.globals), source
 
 
 def generate(node: Bound, name: str = "condition") -> tuple[Callable[[Any], bool], str]:
@@ -326,6 +333,6 @@ def generate(node: Bound, name: str = "condition") -> tuple[Callable[[Any], bool
     the text (very deep nesting); callers fall back to the closure evaluator.
     """
     gen = CodeGen()
-    lines = layout.statement("return ", gen.code(node), "", "    ")
+    lines = layout.statement("return ", gen.code(simplify(node)), "", "    ")
     source = f"def {name}(e):\n" + "\n".join(lines) + "\n"
-    return _compile(source, name, gen.names.globals), source
+    return compile_function(source, name, gen.names.globals), source

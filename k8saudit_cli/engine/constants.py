@@ -59,6 +59,8 @@ def parse_u64(text: str) -> int | None:
 
 def value_warnings(lhs: BField, text: str, span: Span, op: Operator) -> list[Warning_]:
     """Falco's load-time hints about a constant, in Falco's order."""
+    if "." not in text and "(" not in text and text != "<NA>" and op.spelling != "regex":
+        return []  # most list items: no hint can apply (the checks below need these)
     found = [
         _unsafe_na(lhs, text, op),
         _plain_regex(text, op),
@@ -84,7 +86,7 @@ def _plain_regex(text: str, op: Operator) -> tuple[str, str] | None:
 
 
 def _transformer_as_value(text: str) -> tuple[str, str] | None:
-    if not _TRANSFORMER_TEXT.fullmatch("".join(text.split())):
+    if "(" not in text or not _TRANSFORMER_TEXT.fullmatch("".join(text.split())):
         return None
     return _HINT, f"'{text}' may be a valid field transformer misused as a const string value"
 

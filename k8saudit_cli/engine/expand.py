@@ -138,16 +138,29 @@ def macro_refs(expr: Expr) -> list[MacroRef]:
 
 def with_origin(expr: object, origin: object) -> object:
     """A copy of ``expr`` whose spans all say they refer to ``origin``'s text."""
-    if isinstance(expr, Span):
-        return dataclasses.replace(expr, origin=origin)
+    if expr.__class__ is Span:
+        assert isinstance(expr, Span)
+        return Span(expr.start, expr.end, expr.line, expr.col, origin)
     if isinstance(expr, tuple):
         return tuple(with_origin(e, origin) for e in expr)
-    if dataclasses.is_dataclass(expr) and not isinstance(expr, type):
-        changes = {
-            f.name: with_origin(getattr(expr, f.name), origin) for f in dataclasses.fields(expr)
-        }
-        return type(expr)(**changes)
+    names = _field_names(type(expr))
+    if names:
+        return type(expr)(**{name: with_origin(getattr(expr, name), origin) for name in names})
     return expr
+
+
+#: Field names of each node class met (``()``: not a dataclass), looked up once per class.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The fields of a dataclass node, ``()`` for anything else: every rule's macros are
+    copied node by node at load time, and ``dataclasses.fields`` is slow."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        found = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in found)
+    return names
 
 
 __all__ = ["Const", "ListExpander", "expand_macros", "macro_refs", "with_origin"]

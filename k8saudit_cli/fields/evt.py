@@ -7,7 +7,6 @@ Times are integer nanoseconds throughout, rendered by
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable
 
 from k8saudit_cli import timestamps as ts
@@ -31,7 +30,14 @@ def _on_time(render: Callable[[int], str]) -> Extractor:
 
 def hostname() -> str:
     """Falco's host name: ``FALCO_HOSTNAME`` if set, else the machine's name."""
-    return os.environ.get("FALCO_HOSTNAME") or socket.gethostname()
+    given = os.environ.get("FALCO_HOSTNAME")
+    if given:
+        return given
+    if hasattr(os, "uname"):  # the same name as gethostname(), without importing socket
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
 
 
 def _bind_hostname(arg: str | None) -> Extractor:

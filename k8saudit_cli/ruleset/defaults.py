@@ -8,7 +8,6 @@ file ``k8s_audit_rules.yaml`` and our aggregations ``k8s_audit_aggregations.yaml
 from __future__ import annotations
 
 from contextlib import ExitStack
-from importlib import resources
 from pathlib import Path
 
 DEFAULT_RULES = "k8s_audit_rules.yaml"
@@ -24,6 +23,14 @@ def default_rules_path(name: str = DEFAULT_RULES) -> str:
     from the top-level ``rules/`` folder); in a source checkout it is
     ``rules/`` itself.
     """
+    packaged = Path(__file__).resolve().parents[1] / "default_rules" / name
+    if packaged.is_file():  # installed as plain files: no need for importlib.resources
+        return str(packaged)
+    checkout = Path(__file__).resolve().parents[2] / "rules" / name
+    if checkout.is_file():
+        return str(checkout)
+    from importlib import resources  # zipped installs; it imports tempfile, shutil, random
+
     try:
         ref = resources.files("k8saudit_cli.default_rules") / name
         if ref.is_file():

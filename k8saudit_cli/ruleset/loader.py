@@ -12,6 +12,7 @@ and every rule compiled, so one run lists every error and warning.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -62,7 +63,22 @@ class RuleSet:
 
 
 def load_rules(paths: Sequence[str], read_text: Callable[[str], str] | None = None) -> RuleSet:
-    """Load ``paths`` in order into one ruleset (later files override earlier ones)."""
+    """Load ``paths`` in order into one ruleset (later files override earlier ones).
+
+    The cyclic garbage collector is paused meanwhile: loading makes tens of
+    thousands of small objects that nearly all live on, and collecting while
+    they are made took a third of the load time of the built-in ruleset.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(paths, read_text)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(paths: Sequence[str], read_text: Callable[[str], str] | None) -> RuleSet:
     collector = Collector()
     diagnostics: list[Diagnostic] = []
     for path in paths:
