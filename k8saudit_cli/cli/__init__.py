@@ -212,12 +212,16 @@ def main() -> None:
     Typical use:
       k8saudit scan audit.log                  scan with the built-in rules
       k8saudit scan audit/ -r my_rules.yaml    scan a folder with your rules
+      k8saudit scan gke.json PT1H.json         EKS, GKE and AKS exports as they come
+      k8saudit scan s3://b/audit/ --cluster tcp://sched:8786
+                                               on a Dask cluster, inputs by URL
+      k8saudit query 'ka.verb=delete' audit/   the matching events, as JSON lines
       k8saudit fields --event 3 audit.log      every field of the 3rd event
       k8saudit validate -r my_rules.yaml       check a rules file like falco -V
 
     Alerts and tables go to stdout; warnings and the end-of-run report go to
     stderr. Exit codes: 0 ran, 1 findings at/above --fail-on (or invalid
-    rules for validate), 2 could not do the job.
+    rules for validate), 2 could not do the job, 130/143 interrupted.
 
     \b
     Every option can also come from the environment, as
