@@ -36,6 +36,7 @@ from k8saudit_cli.formats.docbuffer import (
     DocBuffer,
     TooLarge,
     find_bytes,
+    find_in,
 )
 from k8saudit_cli.formats.jsonscan import Scanner
 
@@ -145,26 +146,21 @@ class DocumentReader(DocBuffer):
             return pos
         head = m.group(0)
         marker = b"\n" + m.group(1) + _CLOSER[head[-1]]
-        skip, past = len(head) - 1, len(marker)
-        loads, limit, line_of = orjson.loads, self.limit, self.line_of
-        held = b""
-        view = memoryview(held)
-        while True:  # per record: C calls only, besides the parse and the line count
+        loads, find, limit = orjson.loads, find_in, self.limit
+        while True:
             buf, base = self.buf, self.base
-            if held is not buf:  # parsed from a view: the record is not copied out
-                held, view = buf, memoryview(buf)
             i = pos - base
             if not buf.startswith(head, i):
                 return pos
-            at = i + skip
-            end = buf.find(marker, at) + past
-            if end < past or end - at > limit:
+            at = i + len(head) - 1
+            end = find(buf, marker, at)
+            if end < 0 or end - at > limit:
                 return pos  # to be read on (or skipped) by the general path
             try:
-                value = loads(view[at:end])
+                value = loads(buf[at:end])
             except orjson.JSONDecodeError:
                 return pos
-            yield DocRecord(line_of(base + at), value, end - at)
+            yield DocRecord(self.line_of(base + at), value, end - at)
             pos = base + end
 
     def _element(self, at: int) -> tuple[DocRecord, int | None]:
