@@ -89,6 +89,20 @@ class Decoder(LineDecoder):
             self._unwrap = Unwrapper(self.options.input_format, self.options.gke_faithful)
         return self._unwrap
 
+    def other_events(self, line: bytes, parsed: Any, file: str, lineno: int) -> list[AuditEvent]:
+        """As :meth:`LineDecoder.other_events`; a cloud record holding one event (the
+        common line of an export read as lines) goes straight to :meth:`_single`, the
+        path :meth:`_record` would take it on after the checks of ``_value``."""
+        if parsed.__class__ is dict and self.unwrap is not None:
+            kind = parsed.get("kind")
+            if kind != "Event" and kind != "EventList":
+                one = self.unwrap.single(parsed)
+                if one is not None:
+                    ev = self._single(one[0], one[1], len(line), (file, lineno, [0]))
+                    if ev is not None:
+                        return [ev]
+        return super().other_events(line, parsed, file, lineno)
+
     def _is_record(self, value: list[Any]) -> bool:
         unwrap = self.unwrap
         return unwrap is not None and unwrap.is_record_list(value)
@@ -103,8 +117,34 @@ class Decoder(LineDecoder):
             ev = self._single(single[0], single[1], size, (file, lineno, counter))
             if ev is not None:
                 return [ev]
+        batch = self._batch(value, size, (file, lineno, counter))
+        if batch is not None:
+            return batch
         found = self.unwrap(value)
         return None if found is None else self._unwrapped(found, size, file, lineno, counter)
+
+    def _batch(
+        self, value: Any, size: int, where: tuple[str, int, list[int]]
+    ) -> list[AuditEvent] | None:
+        """The fast path of a plain wrapper of records that each hold one event (see
+        ``Unwrapper.batch``): their events when all are well, else ``None`` with nothing
+        recorded or numbered, for the general path to read the wrapper in full."""
+        assert self._unwrap is not None
+        found = self._unwrap.batch(value)
+        if found is None:
+            return None
+        records, shape = found
+        single, counter = self._unwrap.single, where[2]
+        start, shape_before = counter[0], self.shape
+        out: list[AuditEvent] = []
+        for record in records:
+            one = single(record)
+            ev = None if one is None else self._single(one[0], shape or one[1], size, where)
+            if ev is None:
+                counter[0], self.shape = start, shape_before
+                return None
+            out.append(ev)
+        return out
 
     def _single(
         self,

@@ -83,6 +83,31 @@ class Unwrapper:
             return build(record, proto), "gke-logentry"
         return None
 
+    def batch(self, record: Any) -> tuple[list[Any], str | None] | None:
+        """The records a plain wrapper holds, and the shape they are read as (``None``:
+        each its own): a subscription's ``DATA_MESSAGE`` (``eks-subscription``), Lambda's
+        ``{"awslogs": {"data": ...}}`` unpacked, an Event Hub body ``{"records": [...]}``.
+        ``None`` for anything else or an empty list; the caller then reads the records
+        one by one with :meth:`single`, and the record in full if one of them is not
+        that simple (this only spares the common batch the general path's work)."""
+        if record.__class__ is not dict:
+            return None
+        if len(record) == 1:
+            records = record.get("records")
+            if records.__class__ is list and records:
+                return records, None
+            awslogs = record.get("awslogs")
+            if awslogs.__class__ is dict and self.eks:
+                data = awslogs.get("data")
+                if data.__class__ is str and len(awslogs) == 1:
+                    return self.batch(eks.unpack_base64(data))
+            return None
+        if self.eks and record.get("messageType") == "DATA_MESSAGE":
+            events = record.get("logEvents")
+            if events.__class__ is list and events and _only_subscription(record):
+                return events, "eks-subscription"
+        return None
+
     def _insights_single(self, row: list[Any]) -> tuple[str, str] | None:
         if not self.eks:
             return None
@@ -169,3 +194,14 @@ class Unwrapper:
         if shape is None:
             return None if not records else Unwrapped("unknown", items)
         return Unwrapped(shape, items)
+
+
+def _only_subscription(record: dict[str, Any]) -> bool:
+    """Whether a subscription record has none of the keys that make the general path
+    read it as another provider's record first."""
+    return not (
+        "protoPayload" in record
+        or "logName" in record
+        or "properties" in record
+        or "operationName" in record
+    )
