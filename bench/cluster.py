@@ -159,7 +159,7 @@ def main() -> int:
     try:
         corpus = root / "corpus"
         size = make_corpus(corpus, opts.files, opts.events)
-        serial = timed_scan([str(corpus)], opts.repeat)
+        serial = timed_scan([str(corpus), "--jobs", "1"], opts.repeat)  # auto is the default now
         cluster = timed_scan([str(corpus), "--cluster", f"local:{opts.workers}"], opts.repeat)
         running, running_cpu = running_cluster(corpus, opts.workers, opts.repeat)
         same_alerts = serial[1] == cluster[1] == running[1]
