@@ -17,6 +17,7 @@ KeyboardInterrupt; it then returns the statistics of what it scanned, with
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -307,16 +308,55 @@ def auto_jobs(paths: Sequence[str]) -> int:
 
 
 def idle_cores() -> int:
-    """The cores this process may run on, less those other work keeps busy (the load
-    average, rounded): two workers sharing one busy core ran slower than one process
+    """The cores this process may run on, less those other work keeps busy right now
+    (rounded): two workers sharing one busy core ran slower than one process
     (docs/performance.md). The count only changes speed; the output is the same."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
+    return max(1, min(cores, round(cores - busy_cores())))
+
+
+#: How long :func:`busy_cores` watches the CPUs (only scans of 64 MiB or more ask).
+BUSY_SAMPLE_S = 0.1
+
+
+def busy_cores() -> float:
+    """How many cores other work keeps busy: measured over :data:`BUSY_SAMPLE_S` from
+    ``/proc/stat``, or the one-minute load average where there is none. The load average
+    lags by a minute: a scan that just ended (a benchmark's, a CI job's) still counted
+    as a busy core and sent the next scan to one process."""
+    first = _cpu_ticks()
+    if first is None:
+        try:
+            return os.getloadavg()[0]
+        except OSError:  # not available on this platform
+            return 0.0
+    time.sleep(BUSY_SAMPLE_S)
+    second = _cpu_ticks()
+    if second is None:
+        return 0.0
+    return busy_between(first, second, os.cpu_count() or 1)
+
+
+def busy_between(first: tuple[int, int], second: tuple[int, int], cpus: int) -> float:
+    """Busy cores from two ``(total, idle)`` tick counts of all ``cpus`` together."""
+    total, idle = second[0] - first[0], second[1] - first[1]
+    if total <= 0:
+        return 0.0
+    return max(0.0, min(1.0, (total - idle) / total)) * cpus
+
+
+def _cpu_ticks() -> tuple[int, int] | None:
+    """``(total, idle)`` ticks of every CPU since boot (idle includes iowait), or None."""
     try:
-        busy = os.getloadavg()[0]
-    except OSError:  # not available on this platform
-        busy = 0.0
-    return max(1, min(cores, round(cores - busy)))
+        with open("/proc/stat", "rb") as fh:
+            first = fh.readline().split()
+    except OSError:
+        return None
+    if len(first) < 6 or first[0] != b"cpu":
+        return None
+    ticks = [int(t) for t in first[1:9]]  # user nice system idle iowait irq softirq steal
+    return sum(ticks), ticks[3] + ticks[4]
 
 
 def _can_fork() -> bool:

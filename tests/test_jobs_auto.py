@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -17,6 +20,9 @@ import pytest
 from k8saudit_cli import detection_run
 from k8saudit_cli.detection_run import DetectionRun, auto_jobs
 from k8saudit_cli.run_options import AUTO_JOBS, RunOptions
+
+#: The real measure (the autouse fixture below replaces it for every test).
+MEASURE_BUSY_CORES = detection_run.busy_cores
 
 LINE = orjson.dumps(
     {
@@ -41,16 +47,37 @@ def _cores() -> int:
 @pytest.fixture(autouse=True)
 def idle_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     """No other work on the machine unless a test says otherwise."""
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(detection_run, "busy_cores", lambda: 0.0)
 
 
 def test_busy_cores_are_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
     cores = _cores()
     assert detection_run.idle_cores() == cores
-    monkeypatch.setattr(os, "getloadavg", lambda: (cores - 1.0, 0.0, 0.0))
+    monkeypatch.setattr(detection_run, "busy_cores", lambda: cores - 1.0)
     assert detection_run.idle_cores() == 1
-    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 3.0, 0.0, 0.0))
+    monkeypatch.setattr(detection_run, "busy_cores", lambda: cores + 3.0)
     assert detection_run.idle_cores() == 1
+
+
+def test_busy_cores_come_from_the_ticks_between_two_readings() -> None:
+    # 400 ticks passed on 2 CPUs, 100 of them idle: 1.5 cores busy.
+    assert detection_run.busy_between((1000, 600), (1400, 700), 2) == 1.5
+    assert detection_run.busy_between((1000, 600), (1400, 1000), 2) == 0.0
+    assert detection_run.busy_between((1000, 600), (1000, 600), 4) == 0.0  # no tick: idle
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="needs /proc/stat")
+def test_a_busy_core_is_seen_at_once_not_a_minute_later() -> None:
+    """A process spinning while the sample is taken counts as (about) one busy core;
+    the load average would still say whatever ran in the last minute."""
+    measure = MEASURE_BUSY_CORES
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # the spinner is running
+        assert measure() >= 0.6
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def test_small_input_stays_in_one_process(tmp_path: Path) -> None:
