@@ -14,14 +14,14 @@ from k8saudit_cli.cli.console import COLOR_CHOICES
 from k8saudit_cli.cli.hints import render_diagnostic
 from k8saudit_cli.cli.messages import ERROR_PREFIX, WARNING_PREFIX
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE, DecodeOptions
-from k8saudit_cli.errors import Diagnostic, UsageError
+from k8saudit_cli.errors import Diagnostic, InputError, UsageError
 from k8saudit_cli.escape import visible
 from k8saudit_cli.formats import INPUT_FORMATS
 from k8saudit_cli.outputs_guard import check_outputs, stdout_conflict, unwritable
 from k8saudit_cli.ruleset import RuleSet, load_rules
 from k8saudit_cli.ruleset.defaults import default_rules_paths
 from k8saudit_cli.selection import Step
-from k8saudit_cli.sources import STDIN
+from k8saudit_cli.sources import STDIN, expand_inputs
 from k8saudit_cli.timestamps import TimeFormatError, parse_when
 
 
@@ -119,6 +119,27 @@ def parse_window(since: str | None, until: str | None) -> tuple[int | None, int 
 def output_path(path: str | None) -> str | None:
     """An ``-o`` value as a file path, ``None`` for stdout (not given, or ``-``)."""
     return None if not path or path == STDIN else path
+
+
+def expanded(inputs: Sequence[str]) -> list[str]:
+    """The input files (directories and globs expanded), or exit 2 before anything is done."""
+    try:
+        paths = expand_inputs(inputs)
+    except InputError as exc:
+        fail(str(exc))
+    check_stdin(paths)
+    return paths
+
+
+def output_option() -> Callable[[_F], _F]:
+    """``-o/--output FILE``, as every command that writes a data stream takes it."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+        metavar="FILE",
+        help="Write to FILE instead of stdout ('-': stdout).",
+    )
 
 
 def check_stdin(paths: Sequence[str]) -> None:

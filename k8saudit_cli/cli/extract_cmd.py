@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from k8saudit_cli.cli.cluster_option import cluster_connection, cluster_option
-from k8saudit_cli.cli.common import rules_option
+from k8saudit_cli.cli.common import expanded, output_option, rules_option
 from k8saudit_cli.cli.forensics_common import (
     INPUTS_HELP,
     columns_or_exit,
     compile_condition,
-    expanded,
     fail_if_nothing_read,
     selection_of,
     stats_to_stderr,
@@ -79,13 +78,7 @@ Default columns: {", ".join(DEFAULT_COLUMNS)}.
     metavar="DIR",
     help="Where --sort writes its temporary files (default: $TMPDIR).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
-    metavar="FILE",
-    help="Write to FILE instead of stdout ('-': stdout).",
-)
+@output_option()
 @cluster_option()
 def extract_command(inputs: tuple[str, ...], specs: tuple[str, ...], **opts: Any) -> None:
     """Write one row of field values per event: a timeline for lnav, spreadsheets, SQL.

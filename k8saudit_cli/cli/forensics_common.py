@@ -16,7 +16,6 @@ from typing import Any, NoReturn
 import click
 
 from k8saudit_cli.cli.common import (
-    check_stdin,
     decode_options,
     fail,
     input_format_options,
@@ -34,7 +33,6 @@ from k8saudit_cli.forensics.selection import Selection, SelectionStats
 from k8saudit_cli.forensics.tabular import RowWriter, text_writer
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AlertSink
-from k8saudit_cli.sources import expand_inputs
 
 _F = Callable[..., Any]
 
@@ -121,16 +119,6 @@ def selection_of(where: Callable[[Any], Any] | None, opts: dict[str, Any]) -> Se
 def stats_to_stderr() -> SelectionStats:
     """Counters whose skipped-input warnings go to stderr as they happen."""
     return SelectionStats(problems=Problems(emit=lambda line: click.echo(line, err=True)))
-
-
-def expanded(inputs: Sequence[str]) -> list[str]:
-    """The input files, or exit 2 before anything is done."""
-    try:
-        paths = expand_inputs(inputs)
-    except InputError as exc:
-        fail(str(exc))
-    check_stdin(paths)
-    return paths
 
 
 def fail_if_nothing_read(stats: SelectionStats) -> None:

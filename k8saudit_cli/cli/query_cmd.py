@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from k8saudit_cli.cli.cluster_option import cluster_connection, cluster_option
-from k8saudit_cli.cli.common import rules_option
+from k8saudit_cli.cli.common import expanded, output_option, rules_option
 from k8saudit_cli.cli.forensics_common import (
     INPUTS_HELP,
     compile_condition,
-    expanded,
     fail_if_nothing_read,
     selection_of,
     stats_to_stderr,
@@ -41,13 +40,7 @@ Examples:
 @rules_option()
 @window_options
 @click.option("--count", "count_only", is_flag=True, help="Print only the number of matches.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
-    metavar="FILE",
-    help="Write to FILE instead of stdout ('-': stdout).",
-)
+@output_option()
 @cluster_option()
 def query_command(condition: str, inputs: tuple[str, ...], **opts: Any) -> None:
     """Print the events matching CONDITION, one JSON document per line.

@@ -20,9 +20,9 @@ from k8saudit_cli.cli.cluster_option import (
 from k8saudit_cli.cli.common import (
     OrderedSelectionCommand,
     PriorityType,
-    check_stdin,
     color_option,
     decode_options,
+    expanded,
     fail,
     guard_outputs,
     input_format_options,
@@ -40,12 +40,11 @@ from k8saudit_cli.cli.streams import stderr_is_terminal
 from k8saudit_cli.decode import DEFAULT_MAX_EVENT_SIZE
 from k8saudit_cli.detect import Alert
 from k8saudit_cli.detection_run import DetectionRun
-from k8saudit_cli.errors import InputError
 from k8saudit_cli.ruleset.compile import CompiledRule
 from k8saudit_cli.run_options import AUTO_JOBS, AlertSink, RunOptions, TextSink
 from k8saudit_cli.run_stats import RunStats, RunStopped
 from k8saudit_cli.selection import select_rules, unmatched_steps
-from k8saudit_cli.sources import STDIN, expand_inputs
+from k8saudit_cli.sources import STDIN
 
 if TYPE_CHECKING:
     from k8saudit_cli.cluster import ClusterScan
@@ -206,7 +205,7 @@ def scan_command(
     be written, or --strict and skipped input), 130/143 interrupted by
     SIGINT/SIGTERM (the report then covers what was scanned).
     """
-    paths = _expand(inputs)
+    paths = expanded(inputs)
     since, until = parse_window(opts["since"], opts["until"])
     _check_outputs(inputs, paths, opts)
     selected = _select(ctx, rules, opts["min_priority"])
@@ -245,16 +244,6 @@ def _alert_sink(opts: dict[str, Any], rules: Sequence[CompiledRule]) -> Iterator
         return
     with alert_output(opts["output"]) as out:
         yield TextSink(_render(opts), out.write)
-
-
-def _expand(inputs: Sequence[str]) -> list[str]:
-    """The input files, or exit 2 before anything else is done."""
-    try:
-        paths = expand_inputs(inputs)
-    except InputError as exc:
-        fail(str(exc))
-    check_stdin(paths)
-    return paths
 
 
 def _check_outputs(inputs: Sequence[str], paths: Sequence[str], opts: dict[str, Any]) -> None:

@@ -10,12 +10,11 @@ import click
 import orjson
 
 from k8saudit_cli.cli.cluster_option import cluster_connection, cluster_option
-from k8saudit_cli.cli.common import fail, output_path, rules_option
+from k8saudit_cli.cli.common import expanded, fail, output_option, output_path, rules_option
 from k8saudit_cli.cli.forensics_common import (
     INPUTS_HELP,
     columns_or_exit,
     compile_condition,
-    expanded,
     fail_if_nothing_read,
     selection_of,
     stats_to_stderr,
@@ -64,13 +63,7 @@ Examples:
     type=click.Choice(["table", "tsv", "csv", "json"]),
     help="Default: a table on a terminal, tsv otherwise.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
-    metavar="FILE",
-    help="Write to FILE instead of stdout ('-': stdout).",
-)
+@output_option()
 @cluster_option()
 def stats_command(inputs: tuple[str, ...], by: tuple[str, ...], **opts: Any) -> None:
     """Count events per value of the --by fields, largest groups first.
